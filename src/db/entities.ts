@@ -1,0 +1,29 @@
+import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
+import { CareTeam, CareTeamMember } from '../domain/care-team/care-team.entity.js';
+import { Condition } from '../domain/condition/condition.entity.js';
+import { Coverage } from '../domain/coverage/coverage.entity.js';
+import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { Observation } from '../domain/observation/observation.entity.js';
+import { Grid, Organization } from '../domain/organization/organization.entity.js';
+import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
+import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
+import { Referral } from '../domain/referral/referral.entity.js';
+
+export const ENTITIES = [
+  Organization,
+  Grid,
+  Practitioner,
+  PractitionerRole,
+  CareTeam,
+  CareTeamMember,
+  Patient,
+  PatientIdentifier,
+  Condition,
+  Observation,
+  CarePlan,
+  CarePlanGoal,
+  CarePlanActivity,
+  Referral,
+  FollowUp,
+  Coverage,
+];

@@ -1,0 +1,56 @@
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { PgliteDriver } from '@mikro-orm/pglite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { ENTITIES } from './entities.js';
+
+export type EntityManager = SqlEntityManager;
+export type Orm = MikroORM;
+
+export interface DatabaseOptions {
+  /** A real Postgres; when absent, embedded PGlite at `embeddedDataDir`. */
+  databaseUrl?: string;
+  embeddedDataDir?: string;
+  /** Called with every SQL statement, e.g. to count them in tests. */
+  onQuery?: (sql: string) => void;
+  poolMax?: number;
+}
+
+export function ormOptions(db: DatabaseOptions): Partial<Options> {
+  const common: Partial<Options> = {
+    entities: ENTITIES,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: MIGRATIONS,
+      path: 'migrations',
+      pathTs: 'migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    // Request-scoped forks are created explicitly; using the global EM by mistake should fail loudly.
+    allowGlobalContext: false,
+    discovery: { warnWhenNoEntities: true },
+    debug: db.onQuery ? ['query'] : false,
+    ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),
+  };
+  if (db.databaseUrl) {
+    return { ...common, driver: PostgreSqlDriver, clientUrl: db.databaseUrl, pool: { max: db.poolMax ?? 10 } };
+  }
+  const dir = db.embeddedDataDir ?? 'memory://';
+  if (dir !== 'memory://') fs.mkdirSync(path.dirname(dir), { recursive: true });
+  return { ...common, driver: PgliteDriver, dbName: dir };
+}
+
+/** Opens the database (embedded or real) and applies pending migrations. */
+export async function openDatabase(db: DatabaseOptions): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(db));
+  await orm.migrator.up();
+  return orm;
+}

@@ -1,0 +1,180 @@
+import type { EntityManager } from '../../db/orm.js';
+import { ConditionKind, ObservationKind } from '../../../fhir-mappings/codes.js';
+import { badInput, conflict, isUuid, notFound } from '../errors.js';
+import { Organization } from '../organization/organization.entity.js';
+import { mustFind } from '../patient/patient.service.js';
+import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { ActivityCategory, ActivityStatus, CarePlan, CarePlanActivity, CarePlanGoal, CarePlanStatus } from './care-plan.entity.js';
+
+export interface GoalInput {
+  description: string;
+  measure?: ObservationKind | null;
+  targetBelow?: number | null;
+  diastolicBelow?: number | null;
+  dueDate?: string | null;
+}
+
+export interface ActivityInput {
+  category: ActivityCategory;
+  description: string;
+  status?: ActivityStatus | null;
+  frequency?: string | null;
+  medicationCode?: string | null;
+  medicationName?: string | null;
+  dosage?: string | null;
+}
+
+export interface CarePlanInput {
+  patientId: string;
+  title: string;
+  status?: CarePlanStatus | null;
+  addresses?: ConditionKind[] | null;
+  periodStart: string;
+  periodEnd?: string | null;
+  authorId?: string | null;
+  organizationId?: string | null;
+  note?: string | null;
+  goals?: GoalInput[] | null;
+  activities?: ActivityInput[] | null;
+}
+
+export type CarePlanUpdate = Partial<Omit<CarePlanInput, 'patientId' | 'goals' | 'activities'>>;
+
+/** Which status changes a plan may make; revoked and completed plans are closed. */
+const PLAN_TRANSITIONS: Record<CarePlanStatus, CarePlanStatus[]> = {
+  DRAFT: [CarePlanStatus.ACTIVE, CarePlanStatus.REVOKED],
+  ACTIVE: [CarePlanStatus.ON_HOLD, CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED],
+  ON_HOLD: [CarePlanStatus.ACTIVE, CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED],
+  REVOKED: [],
+  COMPLETED: [],
+};
+
+function checkGoal(goal: GoalInput, field: string): void {
+  if (!goal.description?.trim()) throw badInput('a goal needs a description', `${field}.description`);
+  if (goal.diastolicBelow != null && goal.measure !== ObservationKind.BLOOD_PRESSURE) {
+    throw badInput('diastolicBelow is a blood-pressure target', `${field}.diastolicBelow`);
+  }
+  if (goal.targetBelow != null && (!Number.isFinite(goal.targetBelow) || goal.targetBelow <= 0)) throw badInput('targetBelow must be positive', `${field}.targetBelow`);
+  if (goal.targetBelow != null && !goal.measure) throw badInput('a numeric target needs a measure', `${field}.measure`);
+}
+
+function checkActivity(activity: ActivityInput, field: string): void {
+  if (!activity.description?.trim()) throw badInput('an activity needs a description', `${field}.description`);
+  const medicationFields = activity.medicationCode || activity.medicationName || activity.dosage;
+  if (activity.category === ActivityCategory.MEDICATION && !activity.medicationName?.trim()) {
+    throw badInput('a medication activity needs a medicationName', `${field}.medicationName`);
+  }
+  if (activity.category !== ActivityCategory.MEDICATION && medicationFields) {
+    throw badInput('medication fields belong to MEDICATION activities', `${field}.category`);
+  }
+}
+
+export class CarePlanService {
+  constructor(private readonly em: EntityManager) {}
+
+  async get(id: string): Promise<CarePlan> {
+    const plan = isUuid(id) ? await this.em.findOne(CarePlan, { id }) : null;
+    if (!plan) throw notFound('CarePlan', id);
+    return plan;
+  }
+
+  async create(input: CarePlanInput): Promise<CarePlan> {
+    if (!input.title?.trim()) throw badInput('a care plan needs a title', 'title');
+    if (input.periodEnd && input.periodEnd < input.periodStart) throw badInput('periodEnd is before periodStart', 'periodEnd');
+    input.goals?.forEach((g, i) => checkGoal(g, `goals.${i}`));
+    input.activities?.forEach((a, i) => checkActivity(a, `activities.${i}`));
+    const status = input.status ?? CarePlanStatus.ACTIVE;
+    if (status !== CarePlanStatus.DRAFT && status !== CarePlanStatus.ACTIVE) throw badInput('a new care plan is DRAFT or ACTIVE', 'status');
+    return this.em.transactional(async (em) => {
+      const plan = em.create(CarePlan, {
+        patient: await mustFind(em, Patient, input.patientId, 'patientId'),
+        title: input.title.trim(),
+        status,
+        addresses: input.addresses ?? [],
+        periodStart: input.periodStart,
+        periodEnd: input.periodEnd ?? undefined,
+        author: input.authorId ? await mustFind(em, Practitioner, input.authorId, 'authorId') : undefined,
+        organization: input.organizationId ? await mustFind(em, Organization, input.organizationId, 'organizationId') : undefined,
+        note: input.note ?? undefined,
+        version: 1,
+      } as never) as CarePlan;
+      for (const goal of input.goals ?? []) em.create(CarePlanGoal, { ...nullsToUndefined(goal), carePlan: plan, version: 1 } as never);
+      for (const activity of input.activities ?? []) {
+        em.create(CarePlanActivity, { ...nullsToUndefined(activity), status: activity.status ?? ActivityStatus.NOT_STARTED, carePlan: plan, version: 1 } as never);
+      }
+      await em.flush();
+      return plan;
+    });
+  }
+
+  async update(id: string, expectedVersion: number, input: CarePlanUpdate): Promise<CarePlan> {
+    return this.em.transactional(async (em) => {
+      const plan = isUuid(id) ? await em.findOne(CarePlan, { id }) : null;
+      if (!plan) throw notFound('CarePlan', id);
+      if (plan.version !== expectedVersion) throw conflict(`CarePlan ${id} is at version ${plan.version}, not ${expectedVersion}`);
+      if (input.status && input.status !== plan.status) {
+        if (!PLAN_TRANSITIONS[plan.status].includes(input.status)) throw badInput(`a ${plan.status} care plan cannot become ${input.status}`, 'status');
+        plan.status = input.status;
+      }
+      if (input.title !== undefined) {
+        if (!input.title?.trim()) throw badInput('a care plan needs a title', 'title');
+        plan.title = input.title.trim();
+      }
+      if (input.addresses != null) plan.addresses = input.addresses;
+      if (input.periodStart) plan.periodStart = input.periodStart;
+      if (input.periodEnd !== undefined) plan.periodEnd = input.periodEnd ?? undefined;
+      if (plan.periodEnd && plan.periodEnd < plan.periodStart) throw badInput('periodEnd is before periodStart', 'periodEnd');
+      if (input.note !== undefined) plan.note = input.note ?? undefined;
+      if (input.authorId) plan.author = await mustFind(em, Practitioner, input.authorId, 'authorId');
+      if (input.organizationId) plan.organization = await mustFind(em, Organization, input.organizationId, 'organizationId');
+      await em.flush();
+      return plan;
+    });
+  }
+
+  async addActivity(carePlanId: string, expectedVersion: number, input: ActivityInput): Promise<CarePlanActivity> {
+    checkActivity(input, 'activity');
+    return this.em.transactional(async (em) => {
+      const plan = await this.openPlan(em, carePlanId, expectedVersion);
+      const activity = em.create(CarePlanActivity, {
+        ...nullsToUndefined(input),
+        status: input.status ?? ActivityStatus.NOT_STARTED,
+        carePlan: plan,
+        version: 1,
+      } as never) as CarePlanActivity;
+      // Touch the plan so its version moves: clients holding the old plan see the change.
+      plan.updatedAt = new Date();
+      await em.flush();
+      return activity;
+    });
+  }
+
+  async updateActivity(activityId: string, expectedVersion: number, input: Partial<ActivityInput>): Promise<CarePlanActivity> {
+    return this.em.transactional(async (em) => {
+      const activity = isUuid(activityId) ? await em.findOne(CarePlanActivity, { id: activityId }, { populate: ['carePlan'] }) : null;
+      if (!activity) throw notFound('CarePlanActivity', activityId);
+      if (activity.version !== expectedVersion) throw conflict(`CarePlanActivity ${activityId} is at version ${activity.version}, not ${expectedVersion}`);
+      if ([CarePlanStatus.REVOKED, CarePlanStatus.COMPLETED].includes(activity.carePlan.status)) {
+        throw badInput(`the care plan is ${activity.carePlan.status}`, 'id');
+      }
+      const merged = { ...activity, ...nullsToUndefined(input) } as ActivityInput;
+      checkActivity(merged, 'activity');
+      Object.assign(activity, nullsToUndefined(input));
+      await em.flush();
+      return activity;
+    });
+  }
+
+  private async openPlan(em: EntityManager, id: string, expectedVersion: number): Promise<CarePlan> {
+    const plan = isUuid(id) ? await em.findOne(CarePlan, { id }) : null;
+    if (!plan) throw notFound('CarePlan', id);
+    if (plan.version !== expectedVersion) throw conflict(`CarePlan ${id} is at version ${plan.version}, not ${expectedVersion}`);
+    if ([CarePlanStatus.REVOKED, CarePlanStatus.COMPLETED].includes(plan.status)) throw badInput(`the care plan is ${plan.status}`, 'carePlanId');
+    return plan;
+  }
+}
+
+function nullsToUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v ?? undefined])) as never;
+}

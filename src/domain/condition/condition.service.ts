@@ -1,0 +1,59 @@
+import type { EntityManager } from '../../db/orm.js';
+import { classifyCondition, isKnownConditionSystem, isWellFormedConditionCode, CONDITION_DISPLAY } from '../../../fhir-mappings/codes.js';
+import { badInput } from '../errors.js';
+import { Organization } from '../organization/organization.entity.js';
+import { mustFind } from '../patient/patient.service.js';
+import { Patient } from '../patient/patient.entity.js';
+import { ClinicalStatus, Condition, VerificationStatus } from './condition.entity.js';
+
+export interface AddConditionInput {
+  patientId: string;
+  code: string;
+  system: string;
+  display?: string | null;
+  onsetDate?: string | null;
+  clinicalStatus?: ClinicalStatus | null;
+  verificationStatus?: VerificationStatus | null;
+  confirmedByOrganizationId?: string | null;
+}
+
+export class ConditionService {
+  constructor(private readonly em: EntityManager) {}
+
+  async add(input: AddConditionInput): Promise<Condition> {
+    return this.em.transactional(async (em) => {
+      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+      const system = input.system.trim();
+      const code = input.code.trim();
+      if (!isKnownConditionSystem(system)) throw badInput(`unknown condition code system ${system} (SNOMED CT or ICD-10 expected)`, 'system');
+      if (!isWellFormedConditionCode(system, code)) throw badInput(`${code} is not a well-formed code of ${system}`, 'code');
+      if (input.onsetDate && patient.birthDate && input.onsetDate < patient.birthDate) throw badInput('onsetDate is before the birth date', 'onsetDate');
+      if (input.onsetDate && input.onsetDate > today()) throw badInput('onsetDate is in the future', 'onsetDate');
+      const verificationStatus = input.verificationStatus ?? VerificationStatus.CONFIRMED;
+      const confirmedBy = input.confirmedByOrganizationId
+        ? await mustFind(em, Organization, input.confirmedByOrganizationId, 'confirmedByOrganizationId')
+        : undefined;
+      if (confirmedBy && verificationStatus !== VerificationStatus.CONFIRMED) {
+        throw badInput('confirmedByOrganizationId is only for a CONFIRMED diagnosis', 'confirmedByOrganizationId');
+      }
+      const kind = classifyCondition(system, code);
+      const condition = em.create(Condition, {
+        patient,
+        code,
+        system,
+        display: input.display ?? (kind === 'OTHER' ? undefined : CONDITION_DISPLAY[kind].zh),
+        kind,
+        onsetDate: input.onsetDate ?? undefined,
+        clinicalStatus: input.clinicalStatus ?? ClinicalStatus.ACTIVE,
+        verificationStatus,
+        confirmedBy,
+        confirmedAt: confirmedBy ? new Date() : undefined,
+        version: 1,
+      } as never);
+      await em.flush();
+      return condition as Condition;
+    });
+  }
+}
+
+const today = () => new Date().toISOString().slice(0, 10);

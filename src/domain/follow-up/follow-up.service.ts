@@ -1,0 +1,90 @@
+import type { EntityManager } from '../../db/orm.js';
+import { ControlStatus } from '../../care-rules/control.js';
+import { addDays, nextFollowUp } from '../../care-rules/follow-up-interval.js';
+import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
+import { badInput } from '../errors.js';
+import { Organization } from '../organization/organization.entity.js';
+import { mustFind } from '../patient/patient.service.js';
+import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { FollowUp, FollowUpType } from './follow-up.entity.js';
+
+export interface RecordFollowUpInput {
+  patientId: string;
+  type: FollowUpType;
+  plannedDate?: string | null;
+  doneDate?: string | null;
+  findings?: string | null;
+  controlStatus?: ControlStatus | null;
+  adverseReaction?: boolean | null;
+  newComplication?: boolean | null;
+  /** Overrides the interval the care rules would set. */
+  nextDueDate?: string | null;
+  practitionerId?: string | null;
+  organizationId?: string | null;
+}
+
+export interface RecordedFollowUp {
+  followUp: FollowUp;
+  referralAdvised: boolean;
+  urgent: boolean;
+}
+
+export class FollowUpService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly rules: CareRules = DEFAULT_CARE_RULES,
+  ) {}
+
+  /**
+   * Records a planned or a done visit. For a done visit the next due date follows the care rules from
+   * this visit's outcome and the previous visit's control status, unless the clinician sets one.
+   */
+  async record(input: RecordFollowUpInput): Promise<RecordedFollowUp> {
+    const today = new Date().toISOString().slice(0, 10);
+    if (!input.plannedDate && !input.doneDate) throw badInput('give a plannedDate, a doneDate, or both', 'doneDate');
+    if (input.doneDate && input.doneDate > today) throw badInput('doneDate is in the future', 'doneDate');
+    if (!input.doneDate && (input.controlStatus || input.findings)) throw badInput('findings belong to a done visit (doneDate)', 'doneDate');
+    const reference = input.doneDate ?? input.plannedDate!;
+    if (input.nextDueDate && input.nextDueDate <= reference) throw badInput('nextDueDate must be after the visit', 'nextDueDate');
+    return this.em.transactional(async (em) => {
+      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+      if (patient.birthDate && reference < patient.birthDate) throw badInput('the visit is before the patient was born', 'doneDate');
+      let step = { days: 0, referralAdvised: false, urgent: false };
+      let nextDueDate = input.nextDueDate ?? undefined;
+      if (input.doneDate) {
+        const previous = await em.findOne(
+          FollowUp,
+          { patient, doneDate: { $ne: null, $lte: input.doneDate }, controlStatus: { $ne: null } },
+          { orderBy: { doneDate: 'desc', id: 'desc' } },
+        );
+        step = nextFollowUp(
+          {
+            controlStatus: input.controlStatus ?? undefined,
+            adverseReaction: input.adverseReaction ?? false,
+            newComplication: input.newComplication ?? false,
+            previousControlStatus: previous?.controlStatus,
+          },
+          this.rules,
+        );
+        nextDueDate ??= addDays(input.doneDate, step.days);
+      }
+      const followUp = em.create(FollowUp, {
+        patient,
+        type: input.type,
+        plannedDate: input.plannedDate ?? undefined,
+        doneDate: input.doneDate ?? undefined,
+        findings: input.findings ?? undefined,
+        controlStatus: input.controlStatus ?? undefined,
+        adverseReaction: input.adverseReaction ?? false,
+        newComplication: input.newComplication ?? false,
+        nextDueDate,
+        practitioner: input.practitionerId ? await mustFind(em, Practitioner, input.practitionerId, 'practitionerId') : undefined,
+        organization: input.organizationId ? await mustFind(em, Organization, input.organizationId, 'organizationId') : undefined,
+        version: 1,
+      } as never) as FollowUp;
+      await em.flush();
+      return { followUp, referralAdvised: step.referralAdvised, urgent: step.urgent };
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../base.entity.js';
+import { Organization } from '../organization/organization.entity.js';
+import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { ObservationKind } from '../../../fhir-mappings/codes.js';
+
+export { ObservationKind };
+registerEnumType(ObservationKind, { name: 'ObservationKind' });
+
+export enum ObservationSource {
+  CLINIC = 'CLINIC',
+  HOME = 'HOME',
+  DEVICE = 'DEVICE',
+}
+registerEnumType(ObservationSource, { name: 'ObservationSource' });
+
+/**
+ * One measurement. A blood pressure is one observation carrying systolic and diastolic; other kinds carry
+ * `value`. Values are stored in the canonical unit of their kind; the value and unit as received are kept.
+ */
+@ObjectType()
+@Entity()
+@Index({ name: 'observation_patient_kind_time_idx', properties: ['patient', 'kind', 'effectiveAt'] })
+@Index({ properties: ['effectiveAt'] })
+@Unique({ properties: ['sourceSystem', 'sourceId'] })
+export class Observation extends BaseEntity {
+  @ManyToOne(() => Patient)
+  patient!: Patient;
+
+  @Field({ description: 'LOINC code.' })
+  @Property()
+  code!: string;
+
+  @Field()
+  @Property()
+  system!: string;
+
+  @Field(() => ObservationKind)
+  @Enum(() => ObservationKind)
+  kind!: ObservationKind;
+
+  @Field(() => Float, { nullable: true, description: 'Value in the canonical unit (null for blood pressure).' })
+  @Property({ type: 'double', nullable: true })
+  value?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Systolic, mmHg (blood pressure only).' })
+  @Property({ type: 'double', nullable: true })
+  systolic?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Diastolic, mmHg (blood pressure only).' })
+  @Property({ type: 'double', nullable: true })
+  diastolic?: number;
+
+  @Field({ nullable: true, description: 'Canonical UCUM unit.' })
+  @Property({ nullable: true })
+  unit?: string;
+
+  @Field(() => Float, { nullable: true, description: 'The value as received, before unit conversion.' })
+  @Property({ type: 'double', nullable: true })
+  receivedValue?: number;
+
+  @Field({ nullable: true, description: 'The unit as received.' })
+  @Property({ nullable: true })
+  receivedUnit?: string;
+
+  @Field()
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  effectiveAt!: Date;
+
+  @Field(() => ObservationSource)
+  @Enum(() => ObservationSource)
+  source!: ObservationSource;
+
+  @ManyToOne(() => Practitioner, { nullable: true })
+  performer?: Practitioner;
+
+  @ManyToOne(() => Organization, { nullable: true })
+  organization?: Organization;
+
+  @Field({ nullable: true, description: 'Device serial when source is DEVICE.' })
+  @Property({ nullable: true })
+  deviceId?: string;
+
+  /** The sending system and its own id for this reading: makes re-sent device batches idempotent. */
+  @Field({ nullable: true })
+  @Property({ nullable: true })
+  sourceSystem?: string;
+
+  @Field({ nullable: true })
+  @Property({ nullable: true })
+  sourceId?: string;
+}

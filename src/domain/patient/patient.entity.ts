@@ -1,0 +1,113 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../base.entity.js';
+import { LocalDate } from '../../graphql/scalars.js';
+import { CareTeam } from '../care-team/care-team.entity.js';
+import { Grid, Organization } from '../organization/organization.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { Gender } from './gender.js';
+
+export enum ManagementTier {
+  INTENSIVE = 'INTENSIVE',
+  ROUTINE = 'ROUTINE',
+  GENERAL = 'GENERAL',
+}
+registerEnumType(ManagementTier, {
+  name: 'ManagementTier',
+  description: 'Tiered management: intensive (重点), routine (常规), general (一般). Sets the follow-up interval.',
+});
+
+export enum ManagementColour {
+  RED = 'RED',
+  YELLOW = 'YELLOW',
+  GREEN = 'GREEN',
+}
+registerEnumType(ManagementColour, { name: 'ManagementColour' });
+
+export enum IdentifierKind {
+  RESIDENT_ID = 'RESIDENT_ID',
+  HEALTH_RECORD = 'HEALTH_RECORD',
+  INSURANCE = 'INSURANCE',
+  MRN = 'MRN',
+  OTHER = 'OTHER',
+}
+registerEnumType(IdentifierKind, { name: 'IdentifierKind' });
+
+@ObjectType()
+@Entity()
+@Index({ properties: ['managingOrganization', 'id'] })
+export class Patient extends BaseEntity {
+  @Field({ description: 'Full name; Chinese names are family name first, without spaces.' })
+  @Property()
+  @Index({ name: 'patient_name_idx', expression: 'create index "patient_name_idx" on "patient" ("name" text_pattern_ops)' })
+  name!: string;
+
+  @Field(() => Gender)
+  @Enum(() => Gender)
+  gender!: Gender;
+
+  @Field(() => LocalDate, { nullable: true, description: 'ISO date (YYYY-MM-DD).' })
+  @Property({ type: 'date', nullable: true })
+  birthDate?: string;
+
+  @Field({ nullable: true })
+  @Property({ nullable: true })
+  phone?: string;
+
+  @Field({ nullable: true })
+  @Property({ nullable: true })
+  address?: string;
+
+  @ManyToOne(() => Grid, { nullable: true, index: true })
+  grid?: Grid;
+
+  @ManyToOne(() => Organization)
+  managingOrganization!: Organization;
+
+  @ManyToOne(() => CareTeam, { nullable: true, index: true })
+  familyDoctorTeam?: CareTeam;
+
+  @Field(() => LocalDate, { nullable: true, description: 'Family-doctor contract signed on (ISO date).' })
+  @Property({ type: 'date', nullable: true })
+  contractSignedOn?: string;
+
+  @Field(() => LocalDate, { nullable: true, description: 'Family-doctor contract expires on (ISO date).' })
+  @Property({ type: 'date', nullable: true })
+  contractExpiresOn?: string;
+
+  @Field(() => ManagementTier, { nullable: true })
+  @Enum({ items: () => ManagementTier, nullable: true, index: true })
+  managementTier?: ManagementTier;
+
+  @Field(() => ManagementColour, { nullable: true })
+  @Enum({ items: () => ManagementColour, nullable: true, index: true })
+  managementColour?: ManagementColour;
+
+  @Field({ nullable: true, description: 'Why a person overrode the derived tier/colour; null when derived.' })
+  @Property({ nullable: true, columnType: 'text' })
+  managementOverrideReason?: string;
+
+  @ManyToOne(() => Practitioner, { nullable: true })
+  managementOverriddenBy?: Practitioner;
+}
+
+/** An identifier of a patient in one system; unique per system across the county. */
+@ObjectType()
+@Entity()
+@Unique({ properties: ['system', 'value'] })
+export class PatientIdentifier extends BaseEntity {
+  @ManyToOne(() => Patient, { index: true, deleteRule: 'cascade' })
+  patient!: Patient;
+
+  @Field()
+  @Property()
+  system!: string;
+
+  @Field()
+  @Property()
+  value!: string;
+
+  @Field(() => IdentifierKind)
+  @Enum(() => IdentifierKind)
+  kind!: IdentifierKind;
+}

@@ -1,0 +1,240 @@
+import type { EntityManager } from '../../db/orm.js';
+import type { IdentifierSystems } from '../../config.js';
+import { badInput, conflict, isUuid, notFound } from '../errors.js';
+import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
+import { CareTeam } from '../care-team/care-team.entity.js';
+import { ConditionKind } from '../../../fhir-mappings/codes.js';
+import { Grid, Organization } from '../organization/organization.entity.js';
+import { Gender } from './gender.js';
+import { IdentifierKind, ManagementColour, ManagementTier, Patient, PatientIdentifier } from './patient.entity.js';
+import { parseResidentId } from './resident-id.js';
+
+export interface IdentifierInput {
+  system: string;
+  value: string;
+}
+
+export interface PatientFields {
+  name?: string;
+  gender?: Gender;
+  birthDate?: string | null;
+  phone?: string | null;
+  address?: string | null;
+  gridId?: string | null;
+  managingOrganizationId?: string;
+  familyDoctorTeamId?: string | null;
+  contractSignedOn?: string | null;
+  contractExpiresOn?: string | null;
+  managementTier?: ManagementTier | null;
+  managementColour?: ManagementColour | null;
+  managementOverrideReason?: string | null;
+  identifiers?: IdentifierInput[];
+}
+
+export interface PatientFilter {
+  /** Patients managed by this organisation or any of its sub-organisations. */
+  organizationId?: string;
+  careTeamId?: string;
+  gridId?: string;
+  conditionKind?: ConditionKind;
+  managementTier?: ManagementTier;
+  managementColour?: ManagementColour;
+  /** Name prefix, or an exact identifier value. */
+  search?: string;
+}
+
+export function identifierKind(system: string, systems: IdentifierSystems): IdentifierKind {
+  if (system === systems.residentId) return IdentifierKind.RESIDENT_ID;
+  if (system === systems.healthRecord) return IdentifierKind.HEALTH_RECORD;
+  if (system === systems.insurance) return IdentifierKind.INSURANCE;
+  if (systems.mrn.includes(system)) return IdentifierKind.MRN;
+  return IdentifierKind.OTHER;
+}
+
+/** Chinese names are written family name first without spaces; other scripts keep single spaces. */
+export function normaliseName(raw: string): string {
+  const trimmed = raw.trim().replace(/\s+/g, ' ');
+  return /[\u3400-\u9fff]/.test(trimmed) ? trimmed.replace(/\s/g, '') : trimmed;
+}
+
+const HEALTH_RECORD_NUMBER = /^\d{6}\d{3}(0\d{2}|1\d{2}|9\d{2})\d{5}$/;
+
+export class PatientService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly systems: IdentifierSystems,
+  ) {}
+
+  async get(id: string): Promise<Patient> {
+    const patient = isUuid(id) ? await this.em.findOne(Patient, { id }) : null;
+    if (!patient) throw notFound('Patient', id);
+    return patient;
+  }
+
+  async findByIdentifier(system: string, value: string): Promise<Patient | null> {
+    const normalised = system === this.systems.residentId ? value.trim().toUpperCase() : value.trim();
+    const identifier = await this.em.findOne(PatientIdentifier, { system, value: normalised }, { populate: ['patient'] });
+    return identifier?.patient ?? null;
+  }
+
+  async register(input: PatientFields & { name: string; gender: Gender; managingOrganizationId: string }): Promise<Patient> {
+    return this.em.transactional(async (em) => {
+      const patient = new Patient();
+      patient.version = 1;
+      await this.apply(em, patient, input);
+      em.persist(patient);
+      await this.replaceIdentifiers(em, patient, input.identifiers ?? []);
+      await em.flush();
+      return patient;
+    });
+  }
+
+  async update(id: string, expectedVersion: number, input: PatientFields): Promise<Patient> {
+    return this.em.transactional(async (em) => {
+      const patient = isUuid(id) ? await em.findOne(Patient, { id }) : null;
+      if (!patient) throw notFound('Patient', id);
+      if (patient.version !== expectedVersion) throw conflict(`Patient ${id} is at version ${patient.version}, not ${expectedVersion}`);
+      await this.apply(em, patient, input);
+      if (input.identifiers) await this.replaceIdentifiers(em, patient, input.identifiers);
+      await em.flush();
+      return patient;
+    });
+  }
+
+  private async apply(em: EntityManager, patient: Patient, input: PatientFields): Promise<void> {
+    if (input.name !== undefined) {
+      const name = normaliseName(input.name);
+      if (!name || name.length > 100) throw badInput('name must be 1–100 characters', 'name');
+      patient.name = name;
+    }
+    if (input.gender !== undefined) patient.gender = input.gender;
+    if (input.birthDate !== undefined) {
+      if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('birthDate is in the future', 'birthDate');
+      patient.birthDate = input.birthDate ?? undefined;
+    }
+    if (input.phone !== undefined) {
+      if (input.phone && !/^\+?[\d\s-]{5,20}$/.test(input.phone)) throw badInput('phone is not a telephone number', 'phone');
+      patient.phone = input.phone ?? undefined;
+    }
+    if (input.address !== undefined) patient.address = input.address ?? undefined;
+    if (input.managingOrganizationId !== undefined) {
+      patient.managingOrganization = await mustFind(em, Organization, input.managingOrganizationId, 'managingOrganizationId');
+    }
+    if (input.gridId !== undefined) patient.grid = input.gridId ? await mustFind(em, Grid, input.gridId, 'gridId') : undefined;
+    if (input.familyDoctorTeamId !== undefined) {
+      patient.familyDoctorTeam = input.familyDoctorTeamId ? await mustFind(em, CareTeam, input.familyDoctorTeamId, 'familyDoctorTeamId') : undefined;
+    }
+    if (input.contractSignedOn !== undefined) patient.contractSignedOn = input.contractSignedOn ?? undefined;
+    if (input.contractExpiresOn !== undefined) patient.contractExpiresOn = input.contractExpiresOn ?? undefined;
+    if (patient.contractSignedOn && patient.contractExpiresOn && patient.contractExpiresOn <= patient.contractSignedOn) {
+      throw badInput('contractExpiresOn must be after contractSignedOn', 'contractExpiresOn');
+    }
+    if ((patient.contractSignedOn || patient.contractExpiresOn) && !patient.familyDoctorTeam) {
+      throw badInput('a family-doctor contract needs a familyDoctorTeamId', 'familyDoctorTeamId');
+    }
+    const overridesManagement = input.managementTier !== undefined || input.managementColour !== undefined;
+    if (input.managementTier !== undefined) patient.managementTier = input.managementTier ?? undefined;
+    if (input.managementColour !== undefined) patient.managementColour = input.managementColour ?? undefined;
+    if (overridesManagement) {
+      // A person setting tier or colour overrides the derived value: that choice must be explained.
+      if (!input.managementOverrideReason?.trim()) throw badInput('setting managementTier or managementColour needs a managementOverrideReason', 'managementOverrideReason');
+      patient.managementOverrideReason = input.managementOverrideReason.trim();
+    }
+  }
+
+  private async replaceIdentifiers(em: EntityManager, patient: Patient, inputs: IdentifierInput[]): Promise<void> {
+    const seen = new Set<string>();
+    const validated = inputs.map((input, i) => {
+      const system = input.system.trim();
+      const value = input.value.trim();
+      if (!system || !value) throw badInput('identifier system and value are required', `identifiers.${i}`);
+      if (seen.has(system)) throw badInput(`two identifiers with system ${system}`, `identifiers.${i}`);
+      seen.add(system);
+      const kind = identifierKind(system, this.systems);
+      return { system, value: this.checkIdentifier(kind, value, patient, i), kind };
+    });
+    for (const { system, value } of validated) {
+      const holder = await em.findOne(PatientIdentifier, { system, value });
+      if (holder && holder.patient.id !== patient.id) throw conflict(`identifier ${system}|${value} belongs to another patient`);
+    }
+    const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
+    for (const old of existing) if (!validated.some((v) => v.system === old.system && v.value === old.value)) em.remove(old);
+    for (const v of validated) {
+      if (existing.some((old) => old.system === v.system && old.value === v.value)) continue;
+      const identifier = em.create(PatientIdentifier, { ...v, patient, version: 1 } as never);
+      em.persist(identifier);
+    }
+    // Remove before insert, so that replacing a value keeps the (system, value) constraint satisfied.
+    await em.flush();
+  }
+
+  private checkIdentifier(kind: IdentifierKind, value: string, patient: Patient, index: number): string {
+    if (kind === IdentifierKind.RESIDENT_ID) {
+      const parts = parseResidentId(value);
+      if (!parts) throw badInput('resident ID fails the GB 11643 check (18 characters, valid birth date and check character)', `identifiers.${index}.value`);
+      if (patient.birthDate && patient.birthDate !== parts.birthDate) {
+        throw badInput(`resident ID birth date ${parts.birthDate} differs from birthDate ${patient.birthDate}`, `identifiers.${index}.value`);
+      }
+      patient.birthDate ??= parts.birthDate;
+      return value.toUpperCase();
+    }
+    if (kind === IdentifierKind.HEALTH_RECORD && !HEALTH_RECORD_NUMBER.test(value)) {
+      throw badInput('health-record number must be 17 digits: county(6) township(3) committee/village(3) serial(5)', `identifiers.${index}.value`);
+    }
+    return value;
+  }
+
+  /** Keyset-paginated search by id (ids are time-ordered, so this is registration order). */
+  async search(filter: PatientFilter, first: number | undefined, after: string | undefined): Promise<Page<Patient>> {
+    const limit = pageSize(first);
+    const [afterId] = (decodeCursor(after, 1) ?? []) as [string?];
+    const build = () => {
+      const qb = this.em.createQueryBuilder(Patient, 'p');
+      if (filter.organizationId) {
+        qb.andWhere(
+          `p.managing_organization_id in (select o.id from organization o where o.path like (select s.path from organization s where s.id = ?) || '%')`,
+          [filter.organizationId],
+        );
+      }
+      if (filter.careTeamId) qb.andWhere({ familyDoctorTeam: filter.careTeamId });
+      if (filter.gridId) qb.andWhere({ grid: filter.gridId });
+      if (filter.managementTier) qb.andWhere({ managementTier: filter.managementTier });
+      if (filter.managementColour) qb.andWhere({ managementColour: filter.managementColour });
+      if (filter.conditionKind) {
+        qb.andWhere(
+          `exists (select 1 from condition c where c.patient_id = p.id and c.kind = ? and c.clinical_status in ('ACTIVE','RECURRENCE','RELAPSE') and c.verification_status <> 'ENTERED_IN_ERROR' and c.verification_status <> 'REFUTED')`,
+          [filter.conditionKind],
+        );
+      }
+      const search = filter.search?.trim();
+      if (search) {
+        qb.andWhere(`(p.name like ? or exists (select 1 from patient_identifier i where i.patient_id = p.id and i.value = ?))`, [
+          `${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+          search,
+        ]);
+      }
+      return qb;
+    };
+    const qb = build();
+    if (afterId) qb.andWhere({ id: { $gt: afterId } });
+    qb.orderBy({ id: 'asc' }).limit(limit + 1);
+    const rows = await qb.getResultList();
+    return {
+      items: rows.slice(0, limit),
+      hasNextPage: rows.length > limit,
+      cursorOf: (p) => encodeCursor([p.id]),
+      count: () => build().getCount(),
+    };
+  }
+}
+
+export async function mustFind<T extends { id: string }>(
+  em: EntityManager,
+  entity: new () => T,
+  id: string,
+  field: string,
+): Promise<T> {
+  const found = isUuid(id) ? await em.findOne(entity, { id } as never) : null;
+  if (!found) throw badInput(`${field}: no ${entity.name} with id ${id}`, field);
+  return found as T;
+}

@@ -1,0 +1,111 @@
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../base.entity.js';
+import { Organization } from '../organization/organization.entity.js';
+import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+
+export enum ReferralDirection {
+  UP = 'UP',
+  DOWN = 'DOWN',
+}
+registerEnumType(ReferralDirection, { name: 'ReferralDirection', description: 'UP: village → township → county; DOWN: the reverse.' });
+
+export enum ReferralStatus {
+  REQUESTED = 'REQUESTED',
+  ACCEPTED = 'ACCEPTED',
+  REJECTED = 'REJECTED',
+  COMPLETED = 'COMPLETED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(ReferralStatus, { name: 'ReferralStatus' });
+
+export enum ReferralUrgency {
+  ROUTINE = 'ROUTINE',
+  URGENT = 'URGENT',
+}
+registerEnumType(ReferralUrgency, { name: 'ReferralUrgency' });
+
+export enum ReferralReason {
+  UNCLEAR_DIAGNOSIS = 'UNCLEAR_DIAGNOSIS',
+  POOR_CONTROL = 'POOR_CONTROL',
+  ACUTE_EXACERBATION = 'ACUTE_EXACERBATION',
+  COMPLICATION = 'COMPLICATION',
+  STABLE = 'STABLE',
+  RECOVERY = 'RECOVERY',
+  OTHER = 'OTHER',
+}
+registerEnumType(ReferralReason, { name: 'ReferralReason' });
+
+@ObjectType()
+@Entity()
+@Index({ properties: ['fromOrganization', 'status'] })
+@Index({ properties: ['toOrganization', 'status'] })
+export class Referral extends BaseEntity {
+  @ManyToOne(() => Patient, { index: true })
+  patient!: Patient;
+
+  @Field(() => ReferralDirection)
+  @Enum(() => ReferralDirection)
+  direction!: ReferralDirection;
+
+  @ManyToOne(() => Organization)
+  fromOrganization!: Organization;
+
+  @ManyToOne(() => Organization)
+  toOrganization!: Organization;
+
+  @ManyToOne(() => Practitioner, { nullable: true })
+  fromPractitioner?: Practitioner;
+
+  @ManyToOne(() => Practitioner, { nullable: true })
+  toPractitioner?: Practitioner;
+
+  @Field(() => ReferralReason)
+  @Enum(() => ReferralReason)
+  reason!: ReferralReason;
+
+  @Field({ nullable: true, description: 'Free-text reason.' })
+  @Property({ columnType: 'text', nullable: true })
+  reasonText?: string;
+
+  @Field(() => ReferralUrgency)
+  @Enum(() => ReferralUrgency)
+  urgency!: ReferralUrgency;
+
+  @Field(() => ReferralStatus)
+  @Enum(() => ReferralStatus)
+  status!: ReferralStatus;
+
+  @Field({ nullable: true, description: 'Clinical summary travelling with the referral.' })
+  @Property({ columnType: 'text', nullable: true })
+  clinicalSummary?: string;
+
+  @Field({ nullable: true, description: 'Why the receiver rejected it, or the sender cancelled it.' })
+  @Property({ columnType: 'text', nullable: true })
+  statusReason?: string;
+
+  @Field({ nullable: true, description: 'Result summary written on completion (e.g. the new regimen).' })
+  @Property({ columnType: 'text', nullable: true })
+  outcomeSummary?: string;
+
+  @Field()
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  requestedAt!: Date;
+
+  @Field({ nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  acceptedAt?: Date;
+
+  @Field({ nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  rejectedAt?: Date;
+
+  @Field({ nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  completedAt?: Date;
+
+  @Field({ nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  cancelledAt?: Date;
+}

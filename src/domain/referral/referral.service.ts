@@ -1,0 +1,142 @@
+import type { EntityManager } from '../../db/orm.js';
+import { badInput, conflict, isUuid, notFound } from '../errors.js';
+import { LEVEL_RANK, Organization, OrganizationLevel } from '../organization/organization.entity.js';
+import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
+import { mustFind } from '../patient/patient.service.js';
+import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { nextReferralStatus, type ReferralAction, STATUS_TIMESTAMP } from './referral-lifecycle.js';
+import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.entity.js';
+
+export interface CreateReferralInput {
+  patientId: string;
+  direction: ReferralDirection;
+  fromOrganizationId: string;
+  toOrganizationId: string;
+  fromPractitionerId?: string | null;
+  toPractitionerId?: string | null;
+  reason: ReferralReason;
+  reasonText?: string | null;
+  urgency?: ReferralUrgency | null;
+  clinicalSummary?: string | null;
+}
+
+export interface ReferralFilter {
+  direction?: ReferralDirection;
+  status?: ReferralStatus;
+  fromOrganizationId?: string;
+  toOrganizationId?: string;
+  patientId?: string;
+}
+
+export class ReferralService {
+  constructor(private readonly em: EntityManager) {}
+
+  async get(id: string): Promise<Referral> {
+    const referral = isUuid(id) ? await this.em.findOne(Referral, { id }) : null;
+    if (!referral) throw notFound('Referral', id);
+    return referral;
+  }
+
+  async create(input: CreateReferralInput): Promise<Referral> {
+    return this.em.transactional(async (em) => {
+      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+      const from = await mustFind(em, Organization, input.fromOrganizationId, 'fromOrganizationId');
+      const to = await mustFind(em, Organization, input.toOrganizationId, 'toOrganizationId');
+      if (from.id === to.id) throw badInput('a referral goes to another organisation', 'toOrganizationId');
+      if (from.level === OrganizationLevel.EXTERNAL || to.level === OrganizationLevel.EXTERNAL) {
+        throw badInput('referrals run between county, township and village organisations', 'toOrganizationId');
+      }
+      // Up goes to a higher level (lower rank number); down the reverse. Same-level transfers are not referrals here.
+      const up = LEVEL_RANK[to.level] < LEVEL_RANK[from.level];
+      const down = LEVEL_RANK[to.level] > LEVEL_RANK[from.level];
+      if ((input.direction === ReferralDirection.UP && !up) || (input.direction === ReferralDirection.DOWN && !down)) {
+        throw badInput(`a ${input.direction} referral cannot go from a ${from.level} to a ${to.level} organisation`, 'direction');
+      }
+      const downReasons = [ReferralReason.STABLE, ReferralReason.RECOVERY, ReferralReason.OTHER];
+      if (input.direction === ReferralDirection.DOWN && !downReasons.includes(input.reason)) {
+        throw badInput(`a down-referral is for a stable or recovering patient, not ${input.reason}`, 'reason');
+      }
+      if (input.direction === ReferralDirection.UP && [ReferralReason.STABLE, ReferralReason.RECOVERY].includes(input.reason)) {
+        throw badInput(`an up-referral is not made for ${input.reason}`, 'reason');
+      }
+      const open = await em.count(Referral, {
+        patient,
+        toOrganization: to,
+        status: { $in: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED] },
+      });
+      if (open > 0) throw conflict('this patient already has an open referral to that organisation');
+      const referral = em.create(Referral, {
+        patient,
+        direction: input.direction,
+        fromOrganization: from,
+        toOrganization: to,
+        fromPractitioner: input.fromPractitionerId ? await mustFind(em, Practitioner, input.fromPractitionerId, 'fromPractitionerId') : undefined,
+        toPractitioner: input.toPractitionerId ? await mustFind(em, Practitioner, input.toPractitionerId, 'toPractitionerId') : undefined,
+        reason: input.reason,
+        reasonText: input.reasonText ?? undefined,
+        urgency: input.urgency ?? ReferralUrgency.ROUTINE,
+        status: ReferralStatus.REQUESTED,
+        clinicalSummary: input.clinicalSummary ?? undefined,
+        requestedAt: new Date(),
+        version: 1,
+      } as never) as Referral;
+      await em.flush();
+      return referral;
+    });
+  }
+
+  async transition(
+    id: string,
+    action: ReferralAction,
+    options: { expectedVersion?: number | null; reason?: string | null; outcomeSummary?: string | null; toPractitionerId?: string | null },
+  ): Promise<Referral> {
+    return this.em.transactional(async (em) => {
+      const referral = isUuid(id) ? await em.findOne(Referral, { id }) : null;
+      if (!referral) throw notFound('Referral', id);
+      if (options.expectedVersion != null && referral.version !== options.expectedVersion) {
+        throw conflict(`Referral ${id} is at version ${referral.version}, not ${options.expectedVersion}`);
+      }
+      const next = nextReferralStatus(referral.status, action);
+      if (!next) throw badInput(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`, 'id');
+      if ((action === 'reject' || action === 'cancel') && !options.reason?.trim()) throw badInput(`a reason is required to ${action}`, 'reason');
+      referral.status = next;
+      referral[STATUS_TIMESTAMP[next as keyof typeof STATUS_TIMESTAMP]] = new Date();
+      if (options.reason) referral.statusReason = options.reason.trim();
+      if (options.outcomeSummary) referral.outcomeSummary = options.outcomeSummary;
+      if (options.toPractitionerId) referral.toPractitioner = await mustFind(em, Practitioner, options.toPractitionerId, 'toPractitionerId');
+      await em.flush();
+      return referral;
+    });
+  }
+
+  async search(filter: ReferralFilter, first: number | undefined, after: string | undefined): Promise<Page<Referral>> {
+    const limit = pageSize(first);
+    const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    for (const [key, value] of Object.entries(filter)) {
+      if (key.endsWith('Id') && value && !isUuid(value as string)) throw badInput(`${key} is not an id`, key);
+    }
+    const where: Record<string, unknown> = {};
+    if (filter.direction) where.direction = filter.direction;
+    if (filter.status) where.status = filter.status;
+    if (filter.fromOrganizationId) where.fromOrganization = filter.fromOrganizationId;
+    if (filter.toOrganizationId) where.toOrganization = filter.toOrganizationId;
+    if (filter.patientId) where.patient = filter.patientId;
+    const paged = cursor
+      ? {
+          ...where,
+          $or: [
+            { requestedAt: { $lt: new Date(cursor[0]) } },
+            { requestedAt: new Date(cursor[0]), id: { $lt: cursor[1] } },
+          ],
+        }
+      : where;
+    const rows = await this.em.find(Referral, paged, { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: limit + 1 });
+    return {
+      items: rows.slice(0, limit),
+      hasNextPage: rows.length > limit,
+      cursorOf: (r) => encodeCursor([r.requestedAt.toISOString(), r.id]),
+      count: () => this.em.count(Referral, where),
+    };
+  }
+}

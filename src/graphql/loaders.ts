@@ -1,0 +1,77 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '../db/orm.js';
+import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
+import { CareTeam, CareTeamMember } from '../domain/care-team/care-team.entity.js';
+import { Condition } from '../domain/condition/condition.entity.js';
+import { Coverage } from '../domain/coverage/coverage.entity.js';
+import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
+import { Grid, Organization } from '../domain/organization/organization.entity.js';
+import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
+import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
+import { Referral } from '../domain/referral/referral.entity.js';
+
+type Ctor<T> = new () => T;
+
+/** One entity per id, fetched in one `id in (…)` query per tick. */
+function byId<T extends { id: string }>(em: EntityManager, entity: Ctor<T>) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = (await em.find(entity, { id: { $in: [...ids] } } as never)) as T[];
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+/** All children of each parent id, in one `fk in (…)` query per tick. */
+function byParent<T extends object>(em: EntityManager, entity: Ctor<T>, fk: keyof T & string, orderBy: Record<string, 'asc' | 'desc'> = { id: 'asc' }) {
+  return new DataLoader<string, T[]>(async (ids) => {
+    const rows = (await em.find(entity, { [fk]: { $in: [...ids] } } as never, { orderBy } as never)) as T[];
+    const groups = new Map<string, T[]>(ids.map((id) => [id, []]));
+    for (const row of rows) groups.get((row[fk] as { id: string }).id)?.push(row);
+    return ids.map((id) => groups.get(id)!);
+  });
+}
+
+/**
+ * The latest observation of some kinds per patient: one `distinct on` query for the whole page, served by
+ * the (patient, kind, effective_at) index.
+ */
+function latestOf(em: EntityManager, kinds: ObservationKind[]) {
+  return new DataLoader<string, Observation | null>(async (patientIds) => {
+    const rows = await em.execute(
+      `select distinct on (o.patient_id) o.* from observation o
+        where o.patient_id = any(?::uuid[]) and o.kind = any(?::text[])
+        order by o.patient_id, o.effective_at desc, o.id desc`,
+      [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`],
+    );
+    const map = new Map<string, Observation>();
+    for (const row of rows as Array<Record<string, unknown>>) map.set(row.patient_id as string, em.map(Observation, row as never));
+    return patientIds.map((id) => map.get(id) ?? null);
+  });
+}
+
+export function createLoaders(em: EntityManager) {
+  return {
+    organization: byId(em, Organization),
+    grid: byId(em, Grid),
+    practitioner: byId(em, Practitioner),
+    careTeam: byId(em, CareTeam),
+    patient: byId(em, Patient),
+    identifiersByPatient: byParent(em, PatientIdentifier, 'patient'),
+    conditionsByPatient: byParent(em, Condition, 'patient'),
+    carePlansByPatient: byParent(em, CarePlan, 'patient', { periodStart: 'desc', id: 'desc' }),
+    referralsByPatient: byParent(em, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
+    followUpsByPatient: byParent(em, FollowUp, 'patient', { id: 'desc' }),
+    coveragesByPatient: byParent(em, Coverage, 'patient'),
+    goalsByCarePlan: byParent(em, CarePlanGoal, 'carePlan'),
+    activitiesByCarePlan: byParent(em, CarePlanActivity, 'carePlan'),
+    membersByCareTeam: byParent(em, CareTeamMember, 'careTeam'),
+    rolesByPractitioner: byParent(em, PractitionerRole, 'practitioner'),
+    latestBloodPressure: latestOf(em, [ObservationKind.BLOOD_PRESSURE]),
+    latestGlucose: latestOf(em, [ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE]),
+    latestFastingGlucose: latestOf(em, [ObservationKind.FASTING_GLUCOSE]),
+    latestHbA1c: latestOf(em, [ObservationKind.HBA1C]),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

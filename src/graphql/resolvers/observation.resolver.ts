@@ -1,0 +1,105 @@
+import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ControlStatus, controlStatusOf } from '../../care-rules/control.js';
+import { Observation, ObservationKind, ObservationSource } from '../../domain/observation/observation.entity.js';
+import type { RecordObservationInput as RecordReading } from '../../domain/observation/observation.service.js';
+import { Organization } from '../../domain/organization/organization.entity.js';
+import { Patient } from '../../domain/patient/patient.entity.js';
+import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
+import { Connection } from '../connection.js';
+import type { Context } from '../context.js';
+
+export const ObservationConnection = Connection(Observation, 'Observation');
+
+@InputType()
+export class RecordObservationInput implements RecordReading {
+  @Field(() => ID)
+  patientId!: string;
+
+  @Field(() => ObservationKind, { nullable: true, description: 'Give a kind or a LOINC code.' })
+  kind?: ObservationKind;
+
+  @Field({ nullable: true, description: 'LOINC code, e.g. 85354-9 (BP panel), 1558-6 (fasting glucose).' })
+  code?: string;
+
+  @Field(() => Float, { nullable: true })
+  value?: number;
+
+  @Field({ nullable: true, description: 'UCUM unit as measured; converted to the canonical unit (mg/dL glucose → mmol/L).' })
+  unit?: string;
+
+  @Field(() => Float, { nullable: true })
+  systolic?: number;
+
+  @Field(() => Float, { nullable: true })
+  diastolic?: number;
+
+  @Field()
+  effectiveAt!: Date;
+
+  @Field(() => ObservationSource, { nullable: true, defaultValue: ObservationSource.CLINIC })
+  source?: ObservationSource;
+
+  @Field(() => ID, { nullable: true })
+  performerId?: string;
+
+  @Field(() => ID, { nullable: true })
+  organizationId?: string;
+
+  @Field({ nullable: true })
+  deviceId?: string;
+
+  @Field({ nullable: true, description: 'Sending system; with sourceId makes re-sending the same reading harmless.' })
+  sourceSystem?: string;
+
+  @Field({ nullable: true })
+  sourceId?: string;
+}
+
+@Resolver(() => Observation)
+export class ObservationResolver {
+  @Query(() => ObservationConnection, { description: 'Newest first. Give a patient or an organisation subtree.' })
+  async observations(
+    @Ctx() ctx: Context,
+    @Arg('patientId', () => ID, { nullable: true }) patientId?: string,
+    @Arg('organizationId', () => ID, { nullable: true }) organizationId?: string,
+    @Arg('kinds', () => [ObservationKind], { nullable: true }) kinds?: ObservationKind[],
+    @Arg('source', () => ObservationSource, { nullable: true }) source?: ObservationSource,
+    @Arg('from', { nullable: true }) from?: Date,
+    @Arg('to', { nullable: true }) to?: Date,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', { nullable: true }) after?: string,
+  ) {
+    const page = await ctx.services.observations.search({ patientId, organizationId, kinds, source, from, to }, first, after);
+    return ObservationConnection.from(page);
+  }
+
+  @Mutation(() => Observation)
+  recordObservation(@Arg('input', () => RecordObservationInput) input: RecordObservationInput, @Ctx() ctx: Context) {
+    return ctx.services.observations.record(input);
+  }
+
+  @Mutation(() => [Observation], { description: 'Device uploads: all readings or none; re-sent readings (same source id) are not duplicated.' })
+  recordObservations(@Arg('inputs', () => [RecordObservationInput]) inputs: RecordObservationInput[], @Ctx() ctx: Context) {
+    return ctx.services.observations.recordBatch(inputs);
+  }
+
+  @FieldResolver(() => ControlStatus, { nullable: true, description: 'This reading against the control targets.' })
+  controlStatus(@Root() o: Observation) {
+    return controlStatusOf(o) ?? null;
+  }
+
+  @FieldResolver(() => Patient)
+  patient(@Root() o: Observation, @Ctx() ctx: Context) {
+    return ctx.loaders.patient.load(o.patient.id);
+  }
+
+  @FieldResolver(() => Practitioner, { nullable: true })
+  performer(@Root() o: Observation, @Ctx() ctx: Context) {
+    return o.performer ? ctx.loaders.practitioner.load(o.performer.id) : null;
+  }
+
+  @FieldResolver(() => Organization, { nullable: true })
+  organization(@Root() o: Observation, @Ctx() ctx: Context) {
+    return o.organization ? ctx.loaders.organization.load(o.organization.id) : null;
+  }
+}

@@ -1,0 +1,38 @@
+/** Process entry: configuration → database (migrated) → demo data on an empty database → HTTP. */
+import 'reflect-metadata';
+import { pino } from 'pino';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/orm.js';
+import { hasPatients, seedCounty } from './seed/generate.js';
+
+async function main() {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel === 'silent' ? 'info' : config.logLevel });
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  log.info({ database: config.databaseUrl ? 'postgres' : `embedded (${config.embeddedDataDir})` }, 'database ready, migrations applied');
+
+  if (config.seedOnEmptyStart && !(await hasPatients(orm.em.fork()))) {
+    log.info({ patients: config.seedPatients }, 'empty database: seeding a demo county');
+    const summary = await seedCounty(orm.em.fork(), { patients: config.seedPatients });
+    log.info(summary, 'demo county seeded');
+  }
+
+  const app = await createApp({ config, orm, logger: log });
+  const server = app.express.listen(config.port, () => {
+    log.info(`NCD Gateway listening: GraphQL at http://localhost:${config.port}/graphql`);
+  });
+  const shutdown = async () => {
+    server.close();
+    await app.stop();
+    await orm.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

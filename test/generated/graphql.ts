@@ -1,0 +1,1553 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
+  DateTimeISO: { input: string; output: string; }
+  /** A local date string (i.e., with no associated timezone) in `YYYY-MM-DD` format, e.g. `2020-01-01`. */
+  LocalDate: { input: string; output: string; }
+};
+
+/** Everything but MEDICATION is a non-medical prescription (非药物处方). */
+export type ActivityCategory =
+  | 'ALCOHOL_LIMITATION'
+  | 'DIET'
+  | 'EXERCISE'
+  | 'MEDICATION'
+  | 'OTHER'
+  | 'SALT_REDUCTION'
+  | 'SELF_MANAGEMENT_GROUP'
+  | 'SMOKING_CESSATION';
+
+export type ActivityStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'IN_PROGRESS'
+  | 'NOT_STARTED'
+  | 'ON_HOLD'
+  | 'SCHEDULED'
+  | 'STOPPED';
+
+export type AddConditionInput = {
+  clinicalStatus?: InputMaybe<ClinicalStatus>;
+  /** SNOMED CT or ICD-10 code, e.g. I10, E11.9, 38341003. */
+  code: Scalars['String']['input'];
+  /** The organisation that confirmed the diagnosis. */
+  confirmedByOrganizationId?: InputMaybe<Scalars['ID']['input']>;
+  display?: InputMaybe<Scalars['String']['input']>;
+  onsetDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  patientId: Scalars['ID']['input'];
+  /** http://snomed.info/sct or an ICD-10 system URI. */
+  system: Scalars['String']['input'];
+  verificationStatus?: InputMaybe<VerificationStatus>;
+};
+
+export type CarePlan = {
+  __typename?: 'CarePlan';
+  activities: Array<CarePlanActivity>;
+  /** Conditions this plan addresses. */
+  addresses: Array<ConditionKind>;
+  author?: Maybe<Practitioner>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  goals: Array<CarePlanGoal>;
+  id: Scalars['ID']['output'];
+  note?: Maybe<Scalars['String']['output']>;
+  organization?: Maybe<Organization>;
+  patient: Patient;
+  /** ISO date. */
+  periodEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** ISO date. */
+  periodStart: Scalars['LocalDate']['output'];
+  status: CarePlanStatus;
+  title: Scalars['String']['output'];
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+
+export type CarePlanActivitiesArgs = {
+  nonMedicalOnly?: Scalars['Boolean']['input'];
+};
+
+export type CarePlanActivity = {
+  __typename?: 'CarePlanActivity';
+  category: ActivityCategory;
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** What to do, e.g. "salt under 5 g a day" or "amlodipine 5 mg once daily". */
+  description: Scalars['String']['output'];
+  dosage?: Maybe<Scalars['String']['output']>;
+  /** How often, e.g. "30 min brisk walking, 5 days a week". */
+  frequency?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Medication activities: drug code (e.g. national drug code / RxNorm). */
+  medicationCode?: Maybe<Scalars['String']['output']>;
+  medicationName?: Maybe<Scalars['String']['output']>;
+  /** A non-medical prescription (diet, exercise, salt, smoking, alcohol, self-management). */
+  nonMedical: Scalars['Boolean']['output'];
+  status: ActivityStatus;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type CarePlanActivityInput = {
+  category: ActivityCategory;
+  description: Scalars['String']['input'];
+  dosage?: InputMaybe<Scalars['String']['input']>;
+  frequency?: InputMaybe<Scalars['String']['input']>;
+  medicationCode?: InputMaybe<Scalars['String']['input']>;
+  medicationName?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ActivityStatus>;
+};
+
+export type CarePlanGoal = {
+  __typename?: 'CarePlanGoal';
+  createdAt: Scalars['DateTimeISO']['output'];
+  description: Scalars['String']['output'];
+  /** Target for diastolic BP: below this. */
+  diastolicBelow?: Maybe<Scalars['Float']['output']>;
+  /** ISO date by which the target should be reached. */
+  dueDate?: Maybe<Scalars['LocalDate']['output']>;
+  id: Scalars['ID']['output'];
+  measure?: Maybe<ObservationKind>;
+  /** Target: value (or systolic) below this. */
+  targetBelow?: Maybe<Scalars['Float']['output']>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type CarePlanGoalInput = {
+  description: Scalars['String']['input'];
+  diastolicBelow?: InputMaybe<Scalars['Float']['input']>;
+  dueDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  measure?: InputMaybe<ObservationKind>;
+  /** Value (or systolic) below this. */
+  targetBelow?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type CarePlanStatus =
+  | 'ACTIVE'
+  | 'COMPLETED'
+  | 'DRAFT'
+  | 'ON_HOLD'
+  | 'REVOKED';
+
+export type CareTeam = {
+  __typename?: 'CareTeam';
+  createdAt: Scalars['DateTimeISO']['output'];
+  grid?: Maybe<Grid>;
+  id: Scalars['ID']['output'];
+  members: Array<CareTeamMember>;
+  name: Scalars['String']['output'];
+  organization: Organization;
+  /** Patients who signed a family-doctor contract with this team. */
+  patients: PatientConnection;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+
+export type CareTeamPatientsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CareTeamMember = {
+  __typename?: 'CareTeamMember';
+  createdAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  practitioner: Practitioner;
+  role: PractitionerRoleCode;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type ClinicalStatus =
+  | 'ACTIVE'
+  | 'INACTIVE'
+  | 'RECURRENCE'
+  | 'RELAPSE'
+  | 'REMISSION'
+  | 'RESOLVED';
+
+export type Condition = {
+  __typename?: 'Condition';
+  clinicalStatus: ClinicalStatus;
+  code: Scalars['String']['output'];
+  confirmedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  confirmedBy?: Maybe<Organization>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  display?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Normalised kind derived from code and system. */
+  kind: ConditionKind;
+  /** ISO date of onset. */
+  onsetDate?: Maybe<Scalars['LocalDate']['output']>;
+  patient: Patient;
+  /** Code system URI (SNOMED CT, ICD-10, …). */
+  system: Scalars['String']['output'];
+  updatedAt: Scalars['DateTimeISO']['output'];
+  verificationStatus: VerificationStatus;
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type ConditionKind =
+  | 'CANCER'
+  | 'CHD'
+  | 'CKD'
+  | 'COPD'
+  | 'HYPERTENSION'
+  | 'OTHER'
+  | 'STROKE'
+  | 'TYPE_2_DIABETES';
+
+/** CONTROLLED: below target; UNCONTROLLED: above target; URGENT: needs referral now. */
+export type ControlStatus =
+  | 'CONTROLLED'
+  | 'UNCONTROLLED'
+  | 'URGENT';
+
+export type Coverage = {
+  __typename?: 'Coverage';
+  createdAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  insurer: Organization;
+  memberNumber: Scalars['String']['output'];
+  /** ISO date. */
+  periodEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** ISO date. */
+  periodStart: Scalars['LocalDate']['output'];
+  /** Scheme, e.g. urban-rural resident or employee basic medical insurance. */
+  plan?: Maybe<Scalars['String']['output']>;
+  status: CoverageStatus;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type CoverageStatus =
+  | 'ACTIVE'
+  | 'CANCELLED';
+
+export type CreateCarePlanInput = {
+  activities?: InputMaybe<Array<CarePlanActivityInput>>;
+  addresses?: InputMaybe<Array<ConditionKind>>;
+  authorId?: InputMaybe<Scalars['ID']['input']>;
+  goals?: InputMaybe<Array<CarePlanGoalInput>>;
+  note?: InputMaybe<Scalars['String']['input']>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  patientId: Scalars['ID']['input'];
+  periodEnd?: InputMaybe<Scalars['LocalDate']['input']>;
+  periodStart: Scalars['LocalDate']['input'];
+  status?: InputMaybe<CarePlanStatus>;
+  title: Scalars['String']['input'];
+};
+
+export type CreateReferralInput = {
+  clinicalSummary?: InputMaybe<Scalars['String']['input']>;
+  direction: ReferralDirection;
+  fromOrganizationId: Scalars['ID']['input'];
+  fromPractitionerId?: InputMaybe<Scalars['ID']['input']>;
+  patientId: Scalars['ID']['input'];
+  reason: ReferralReason;
+  reasonText?: InputMaybe<Scalars['String']['input']>;
+  toOrganizationId: Scalars['ID']['input'];
+  toPractitionerId?: InputMaybe<Scalars['ID']['input']>;
+  urgency?: InputMaybe<ReferralUrgency>;
+};
+
+export type FollowUp = {
+  __typename?: 'FollowUp';
+  /** Adverse drug reaction reported at this visit. */
+  adverseReaction: Scalars['Boolean']['output'];
+  /** Control status assessed at this visit. */
+  controlStatus?: Maybe<ControlStatus>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** ISO date the visit took place. */
+  doneDate?: Maybe<Scalars['LocalDate']['output']>;
+  findings?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** New or worsening complication found at this visit. */
+  newComplication: Scalars['Boolean']['output'];
+  /** ISO date the next follow-up is due. */
+  nextDueDate?: Maybe<Scalars['LocalDate']['output']>;
+  organization?: Maybe<Organization>;
+  patient: Patient;
+  /** ISO date the visit was planned for. */
+  plannedDate?: Maybe<Scalars['LocalDate']['output']>;
+  practitioner?: Maybe<Practitioner>;
+  type: FollowUpType;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type FollowUpType =
+  | 'CLINIC'
+  | 'HOME'
+  | 'PHONE'
+  | 'REMOTE';
+
+export type Gender =
+  | 'FEMALE'
+  | 'MALE'
+  | 'OTHER'
+  | 'UNKNOWN';
+
+export type Grid = {
+  __typename?: 'Grid';
+  code: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  kind: GridKind;
+  name: Scalars['String']['output'];
+  organization: Organization;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+/** Management grid (网格) kind. */
+export type GridKind =
+  | 'SPECIAL_GROUP'
+  | 'URBAN_BLOCK'
+  | 'VILLAGE';
+
+export type IdentifierInput = {
+  system: Scalars['String']['input'];
+  value: Scalars['String']['input'];
+};
+
+export type IdentifierKind =
+  | 'HEALTH_RECORD'
+  | 'INSURANCE'
+  | 'MRN'
+  | 'OTHER'
+  | 'RESIDENT_ID';
+
+export type ManagementColour =
+  | 'GREEN'
+  | 'RED'
+  | 'YELLOW';
+
+/** Tiered management: intensive (重点), routine (常规), general (一般). Sets the follow-up interval. */
+export type ManagementTier =
+  | 'GENERAL'
+  | 'INTENSIVE'
+  | 'ROUTINE';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  acceptReferral: Referral;
+  addCarePlanActivity: CarePlanActivity;
+  addCondition: Condition;
+  cancelReferral: Referral;
+  completeReferral: Referral;
+  createCarePlan: CarePlan;
+  createReferral: Referral;
+  recordFollowUp: RecordFollowUpPayload;
+  recordObservation: Observation;
+  /** Device uploads: all readings or none; re-sent readings (same source id) are not duplicated. */
+  recordObservations: Array<Observation>;
+  registerPatient: Patient;
+  rejectReferral: Referral;
+  updateCarePlan: CarePlan;
+  updateCarePlanActivity: CarePlanActivity;
+  /** Fields left out are unchanged; null clears a field. */
+  updatePatient: Patient;
+};
+
+
+export type MutationAcceptReferralArgs = {
+  id: Scalars['ID']['input'];
+  toPractitionerId?: InputMaybe<Scalars['ID']['input']>;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationAddCarePlanActivityArgs = {
+  carePlanId: Scalars['ID']['input'];
+  input: CarePlanActivityInput;
+  version: Scalars['Int']['input'];
+};
+
+
+export type MutationAddConditionArgs = {
+  input: AddConditionInput;
+};
+
+
+export type MutationCancelReferralArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationCompleteReferralArgs = {
+  id: Scalars['ID']['input'];
+  outcomeSummary?: InputMaybe<Scalars['String']['input']>;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationCreateCarePlanArgs = {
+  input: CreateCarePlanInput;
+};
+
+
+export type MutationCreateReferralArgs = {
+  input: CreateReferralInput;
+};
+
+
+export type MutationRecordFollowUpArgs = {
+  input: RecordFollowUpInput;
+};
+
+
+export type MutationRecordObservationArgs = {
+  input: RecordObservationInput;
+};
+
+
+export type MutationRecordObservationsArgs = {
+  inputs: Array<RecordObservationInput>;
+};
+
+
+export type MutationRegisterPatientArgs = {
+  input: RegisterPatientInput;
+};
+
+
+export type MutationRejectReferralArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateCarePlanArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCarePlanInput;
+  version: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdateCarePlanActivityArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCarePlanActivityInput;
+  version: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdatePatientArgs = {
+  id: Scalars['ID']['input'];
+  input: PatientInput;
+  version: Scalars['Int']['input'];
+};
+
+export type Observation = {
+  __typename?: 'Observation';
+  /** LOINC code. */
+  code: Scalars['String']['output'];
+  /** This reading against the control targets. */
+  controlStatus?: Maybe<ControlStatus>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Device serial when source is DEVICE. */
+  deviceId?: Maybe<Scalars['String']['output']>;
+  /** Diastolic, mmHg (blood pressure only). */
+  diastolic?: Maybe<Scalars['Float']['output']>;
+  effectiveAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  kind: ObservationKind;
+  organization?: Maybe<Organization>;
+  patient: Patient;
+  performer?: Maybe<Practitioner>;
+  /** The unit as received. */
+  receivedUnit?: Maybe<Scalars['String']['output']>;
+  /** The value as received, before unit conversion. */
+  receivedValue?: Maybe<Scalars['Float']['output']>;
+  source: ObservationSource;
+  sourceId?: Maybe<Scalars['String']['output']>;
+  sourceSystem?: Maybe<Scalars['String']['output']>;
+  system: Scalars['String']['output'];
+  /** Systolic, mmHg (blood pressure only). */
+  systolic?: Maybe<Scalars['Float']['output']>;
+  /** Canonical UCUM unit. */
+  unit?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Value in the canonical unit (null for blood pressure). */
+  value?: Maybe<Scalars['Float']['output']>;
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type ObservationConnection = {
+  __typename?: 'ObservationConnection';
+  edges: Array<ObservationEdge>;
+  pageInfo: PageInfo;
+  /** Number of items matching the filter, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ObservationEdge = {
+  __typename?: 'ObservationEdge';
+  cursor: Scalars['String']['output'];
+  node: Observation;
+};
+
+export type ObservationKind =
+  | 'BLOOD_PRESSURE'
+  | 'BMI'
+  | 'FASTING_GLUCOSE'
+  | 'GLUCOSE'
+  | 'HBA1C'
+  | 'HEART_RATE'
+  | 'HEIGHT'
+  | 'OTHER'
+  | 'WAIST_CIRCUMFERENCE'
+  | 'WEIGHT';
+
+export type ObservationSource =
+  | 'CLINIC'
+  | 'DEVICE'
+  | 'HOME';
+
+export type Organization = {
+  __typename?: 'Organization';
+  address?: Maybe<Scalars['String']['output']>;
+  children: Array<Organization>;
+  /** Unique organisation code (e.g. the unified social credit code or a county code). */
+  code: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  grids: Array<Grid>;
+  id: Scalars['ID']['output'];
+  level: OrganizationLevel;
+  name: Scalars['String']['output'];
+  parent?: Maybe<Organization>;
+  phone?: Maybe<Scalars['String']['output']>;
+  type: OrganizationType;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type OrganizationLevel =
+  | 'COUNTY'
+  | 'EXTERNAL'
+  | 'TOWNSHIP'
+  | 'VILLAGE';
+
+export type OrganizationType =
+  | 'COMMUNITY_HEALTH_CENTRE'
+  | 'COUNTY_HOSPITAL'
+  | 'INSURER'
+  | 'MEDICAL_COMMUNITY_LEAD'
+  | 'OTHER'
+  | 'TOWNSHIP_HEALTH_CENTRE'
+  | 'VILLAGE_CLINIC';
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Patient = {
+  __typename?: 'Patient';
+  address?: Maybe<Scalars['String']['output']>;
+  /** Age in whole years today. */
+  age?: Maybe<Scalars['Int']['output']>;
+  /** ISO date (YYYY-MM-DD). */
+  birthDate?: Maybe<Scalars['LocalDate']['output']>;
+  carePlans: Array<CarePlan>;
+  conditions: Array<Condition>;
+  /** Family-doctor contract expires on (ISO date). */
+  contractExpiresOn?: Maybe<Scalars['LocalDate']['output']>;
+  /** Family-doctor contract signed on (ISO date). */
+  contractSignedOn?: Maybe<Scalars['LocalDate']['output']>;
+  coverages: Array<Coverage>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  familyDoctorTeam?: Maybe<CareTeam>;
+  /** Newest first. */
+  followUps: Array<FollowUp>;
+  gender: Gender;
+  grid?: Maybe<Grid>;
+  id: Scalars['ID']['output'];
+  identifiers: Array<PatientIdentifier>;
+  latestBloodPressure?: Maybe<Observation>;
+  /** Latest glucose reading, fasting or not (see `kind`). */
+  latestGlucose?: Maybe<Observation>;
+  latestHbA1c?: Maybe<Observation>;
+  managementColour?: Maybe<ManagementColour>;
+  /** Why a person overrode the derived tier/colour; null when derived. */
+  managementOverrideReason?: Maybe<Scalars['String']['output']>;
+  managementTier?: Maybe<ManagementTier>;
+  managingOrganization: Organization;
+  /** Full name; Chinese names are family name first, without spaces. */
+  name: Scalars['String']['output'];
+  /** Newest first. */
+  observations: ObservationConnection;
+  phone?: Maybe<Scalars['String']['output']>;
+  /** Newest first. */
+  referrals: Array<Referral>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+
+export type PatientCarePlansArgs = {
+  status?: InputMaybe<CarePlanStatus>;
+};
+
+
+export type PatientConditionsArgs = {
+  activeOnly?: Scalars['Boolean']['input'];
+  kind?: InputMaybe<ConditionKind>;
+};
+
+
+export type PatientLatestGlucoseArgs = {
+  fastingOnly?: Scalars['Boolean']['input'];
+};
+
+
+export type PatientObservationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  kind?: InputMaybe<ObservationKind>;
+  to?: InputMaybe<Scalars['DateTimeISO']['input']>;
+};
+
+export type PatientConnection = {
+  __typename?: 'PatientConnection';
+  edges: Array<PatientEdge>;
+  pageInfo: PageInfo;
+  /** Number of items matching the filter, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type PatientEdge = {
+  __typename?: 'PatientEdge';
+  cursor: Scalars['String']['output'];
+  node: Patient;
+};
+
+export type PatientFilterInput = {
+  careTeamId?: InputMaybe<Scalars['ID']['input']>;
+  /** Has an active condition of this kind. */
+  conditionKind?: InputMaybe<ConditionKind>;
+  gridId?: InputMaybe<Scalars['ID']['input']>;
+  managementColour?: InputMaybe<ManagementColour>;
+  managementTier?: InputMaybe<ManagementTier>;
+  /** Managed by this organisation or any of its sub-organisations. */
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Name prefix, or an exact identifier value. */
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type PatientIdentifier = {
+  __typename?: 'PatientIdentifier';
+  createdAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  kind: IdentifierKind;
+  system: Scalars['String']['output'];
+  updatedAt: Scalars['DateTimeISO']['output'];
+  value: Scalars['String']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type PatientInput = {
+  address?: InputMaybe<Scalars['String']['input']>;
+  birthDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  contractExpiresOn?: InputMaybe<Scalars['LocalDate']['input']>;
+  contractSignedOn?: InputMaybe<Scalars['LocalDate']['input']>;
+  familyDoctorTeamId?: InputMaybe<Scalars['ID']['input']>;
+  gender?: InputMaybe<Gender>;
+  gridId?: InputMaybe<Scalars['ID']['input']>;
+  /** Replaces all identifiers when given. */
+  identifiers?: InputMaybe<Array<IdentifierInput>>;
+  managementColour?: InputMaybe<ManagementColour>;
+  /** Required when setting managementTier or managementColour by hand. */
+  managementOverrideReason?: InputMaybe<Scalars['String']['input']>;
+  managementTier?: InputMaybe<ManagementTier>;
+  managingOrganizationId?: InputMaybe<Scalars['ID']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Practitioner = {
+  __typename?: 'Practitioner';
+  /** Practitioner licence / staff number, unique in the county. */
+  code: Scalars['String']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  gender?: Maybe<Gender>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  phone?: Maybe<Scalars['String']['output']>;
+  roles: Array<PractitionerRole>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type PractitionerRole = {
+  __typename?: 'PractitionerRole';
+  createdAt: Scalars['DateTimeISO']['output'];
+  id: Scalars['ID']['output'];
+  organization: Organization;
+  role: PractitionerRoleCode;
+  /** Specialty, e.g. cardiology, endocrinology. */
+  specialty?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type PractitionerRoleCode =
+  | 'ADMINISTRATOR'
+  | 'GENERAL_PRACTITIONER'
+  | 'NURSE'
+  | 'PUBLIC_HEALTH_OFFICER'
+  | 'SPECIALIST'
+  | 'VILLAGE_DOCTOR';
+
+export type Query = {
+  __typename?: 'Query';
+  carePlan: CarePlan;
+  careTeam: CareTeam;
+  /** Newest first. Give a patient or an organisation subtree. */
+  observations: ObservationConnection;
+  organization: Organization;
+  /** Organisations, optionally the direct children of one, or of one level. */
+  organizations: Array<Organization>;
+  /** NOT_FOUND when there is no such patient. */
+  patient: Patient;
+  /** Null when no patient holds this identifier. */
+  patientByIdentifier?: Maybe<Patient>;
+  patients: PatientConnection;
+  referral: Referral;
+  /** Newest first. */
+  referrals: ReferralConnection;
+};
+
+
+export type QueryCarePlanArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCareTeamArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryObservationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  kinds?: InputMaybe<Array<ObservationKind>>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+  source?: InputMaybe<ObservationSource>;
+  to?: InputMaybe<Scalars['DateTimeISO']['input']>;
+};
+
+
+export type QueryOrganizationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrganizationsArgs = {
+  level?: InputMaybe<OrganizationLevel>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryPatientArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryPatientByIdentifierArgs = {
+  system: Scalars['String']['input'];
+  value: Scalars['String']['input'];
+};
+
+
+export type QueryPatientsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<PatientFilterInput>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryReferralArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryReferralsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ReferralFilterInput>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type RecordFollowUpInput = {
+  adverseReaction?: InputMaybe<Scalars['Boolean']['input']>;
+  controlStatus?: InputMaybe<ControlStatus>;
+  /** Set when the visit took place. */
+  doneDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  findings?: InputMaybe<Scalars['String']['input']>;
+  newComplication?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Overrides the interval set by the follow-up rules. */
+  nextDueDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  patientId: Scalars['ID']['input'];
+  plannedDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  practitionerId?: InputMaybe<Scalars['ID']['input']>;
+  type: FollowUpType;
+};
+
+export type RecordFollowUpPayload = {
+  __typename?: 'RecordFollowUpPayload';
+  followUp: FollowUp;
+  /** The follow-up rules advise a referral up (two uncontrolled visits, a new complication, or urgent). */
+  referralAdvised: Scalars['Boolean']['output'];
+  /** Urgent referral now (e.g. SBP ≥ 180 or DBP ≥ 110). */
+  urgent: Scalars['Boolean']['output'];
+};
+
+export type RecordObservationInput = {
+  /** LOINC code, e.g. 85354-9 (BP panel), 1558-6 (fasting glucose). */
+  code?: InputMaybe<Scalars['String']['input']>;
+  deviceId?: InputMaybe<Scalars['String']['input']>;
+  diastolic?: InputMaybe<Scalars['Float']['input']>;
+  effectiveAt: Scalars['DateTimeISO']['input'];
+  /** Give a kind or a LOINC code. */
+  kind?: InputMaybe<ObservationKind>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  patientId: Scalars['ID']['input'];
+  performerId?: InputMaybe<Scalars['ID']['input']>;
+  source?: InputMaybe<ObservationSource>;
+  sourceId?: InputMaybe<Scalars['String']['input']>;
+  /** Sending system; with sourceId makes re-sending the same reading harmless. */
+  sourceSystem?: InputMaybe<Scalars['String']['input']>;
+  systolic?: InputMaybe<Scalars['Float']['input']>;
+  /** UCUM unit as measured; converted to the canonical unit (mg/dL glucose → mmol/L). */
+  unit?: InputMaybe<Scalars['String']['input']>;
+  value?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type Referral = {
+  __typename?: 'Referral';
+  acceptedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  cancelledAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Clinical summary travelling with the referral. */
+  clinicalSummary?: Maybe<Scalars['String']['output']>;
+  completedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  direction: ReferralDirection;
+  fromOrganization: Organization;
+  fromPractitioner?: Maybe<Practitioner>;
+  id: Scalars['ID']['output'];
+  /** Result summary written on completion (e.g. the new regimen). */
+  outcomeSummary?: Maybe<Scalars['String']['output']>;
+  patient: Patient;
+  reason: ReferralReason;
+  /** Free-text reason. */
+  reasonText?: Maybe<Scalars['String']['output']>;
+  rejectedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  requestedAt: Scalars['DateTimeISO']['output'];
+  status: ReferralStatus;
+  /** Why the receiver rejected it, or the sender cancelled it. */
+  statusReason?: Maybe<Scalars['String']['output']>;
+  toOrganization: Organization;
+  toPractitioner?: Maybe<Practitioner>;
+  updatedAt: Scalars['DateTimeISO']['output'];
+  urgency: ReferralUrgency;
+  /** Optimistic-lock version: pass it back to update mutations. */
+  version: Scalars['Int']['output'];
+};
+
+export type ReferralConnection = {
+  __typename?: 'ReferralConnection';
+  edges: Array<ReferralEdge>;
+  pageInfo: PageInfo;
+  /** Number of items matching the filter, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** UP: village → township → county; DOWN: the reverse. */
+export type ReferralDirection =
+  | 'DOWN'
+  | 'UP';
+
+export type ReferralEdge = {
+  __typename?: 'ReferralEdge';
+  cursor: Scalars['String']['output'];
+  node: Referral;
+};
+
+export type ReferralFilterInput = {
+  direction?: InputMaybe<ReferralDirection>;
+  fromOrganizationId?: InputMaybe<Scalars['ID']['input']>;
+  patientId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<ReferralStatus>;
+  toOrganizationId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type ReferralReason =
+  | 'ACUTE_EXACERBATION'
+  | 'COMPLICATION'
+  | 'OTHER'
+  | 'POOR_CONTROL'
+  | 'RECOVERY'
+  | 'STABLE'
+  | 'UNCLEAR_DIAGNOSIS';
+
+export type ReferralStatus =
+  | 'ACCEPTED'
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'REJECTED'
+  | 'REQUESTED';
+
+export type ReferralUrgency =
+  | 'ROUTINE'
+  | 'URGENT';
+
+export type RegisterPatientInput = {
+  address?: InputMaybe<Scalars['String']['input']>;
+  birthDate?: InputMaybe<Scalars['LocalDate']['input']>;
+  contractExpiresOn?: InputMaybe<Scalars['LocalDate']['input']>;
+  contractSignedOn?: InputMaybe<Scalars['LocalDate']['input']>;
+  familyDoctorTeamId?: InputMaybe<Scalars['ID']['input']>;
+  gender: Gender;
+  gridId?: InputMaybe<Scalars['ID']['input']>;
+  /** Replaces all identifiers when given. */
+  identifiers?: InputMaybe<Array<IdentifierInput>>;
+  managementColour?: InputMaybe<ManagementColour>;
+  /** Required when setting managementTier or managementColour by hand. */
+  managementOverrideReason?: InputMaybe<Scalars['String']['input']>;
+  managementTier?: InputMaybe<ManagementTier>;
+  managingOrganizationId: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpdateCarePlanActivityInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  dosage?: InputMaybe<Scalars['String']['input']>;
+  frequency?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ActivityStatus>;
+};
+
+export type UpdateCarePlanInput = {
+  addresses?: InputMaybe<Array<ConditionKind>>;
+  note?: InputMaybe<Scalars['String']['input']>;
+  periodEnd?: InputMaybe<Scalars['LocalDate']['input']>;
+  periodStart?: InputMaybe<Scalars['LocalDate']['input']>;
+  status?: InputMaybe<CarePlanStatus>;
+  title?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type VerificationStatus =
+  | 'CONFIRMED'
+  | 'DIFFERENTIAL'
+  | 'ENTERED_IN_ERROR'
+  | 'PROVISIONAL'
+  | 'REFUTED'
+  | 'UNCONFIRMED';
+
+/** Everything but MEDICATION is a non-medical prescription (非药物处方). */
+export type ActivityCategory =
+  | 'ALCOHOL_LIMITATION'
+  | 'DIET'
+  | 'EXERCISE'
+  | 'MEDICATION'
+  | 'OTHER'
+  | 'SALT_REDUCTION'
+  | 'SELF_MANAGEMENT_GROUP'
+  | 'SMOKING_CESSATION';
+
+export type ActivityStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'IN_PROGRESS'
+  | 'NOT_STARTED'
+  | 'ON_HOLD'
+  | 'SCHEDULED'
+  | 'STOPPED';
+
+export type AddConditionInput = {
+  clinicalStatus?: ClinicalStatus | null | undefined;
+  /** SNOMED CT or ICD-10 code, e.g. I10, E11.9, 38341003. */
+  code: string;
+  /** The organisation that confirmed the diagnosis. */
+  confirmedByOrganizationId?: string | null | undefined;
+  display?: string | null | undefined;
+  onsetDate?: string | null | undefined;
+  patientId: string;
+  /** http://snomed.info/sct or an ICD-10 system URI. */
+  system: string;
+  verificationStatus?: VerificationStatus | null | undefined;
+};
+
+export type CarePlanActivityInput = {
+  category: ActivityCategory;
+  description: string;
+  dosage?: string | null | undefined;
+  frequency?: string | null | undefined;
+  medicationCode?: string | null | undefined;
+  medicationName?: string | null | undefined;
+  status?: ActivityStatus | null | undefined;
+};
+
+export type CarePlanGoalInput = {
+  description: string;
+  diastolicBelow?: number | null | undefined;
+  dueDate?: string | null | undefined;
+  measure?: ObservationKind | null | undefined;
+  /** Value (or systolic) below this. */
+  targetBelow?: number | null | undefined;
+};
+
+export type CarePlanStatus =
+  | 'ACTIVE'
+  | 'COMPLETED'
+  | 'DRAFT'
+  | 'ON_HOLD'
+  | 'REVOKED';
+
+export type ClinicalStatus =
+  | 'ACTIVE'
+  | 'INACTIVE'
+  | 'RECURRENCE'
+  | 'RELAPSE'
+  | 'REMISSION'
+  | 'RESOLVED';
+
+export type ConditionKind =
+  | 'CANCER'
+  | 'CHD'
+  | 'CKD'
+  | 'COPD'
+  | 'HYPERTENSION'
+  | 'OTHER'
+  | 'STROKE'
+  | 'TYPE_2_DIABETES';
+
+/** CONTROLLED: below target; UNCONTROLLED: above target; URGENT: needs referral now. */
+export type ControlStatus =
+  | 'CONTROLLED'
+  | 'UNCONTROLLED'
+  | 'URGENT';
+
+export type CreateCarePlanInput = {
+  activities?: Array<CarePlanActivityInput> | null | undefined;
+  addresses?: Array<ConditionKind> | null | undefined;
+  authorId?: string | null | undefined;
+  goals?: Array<CarePlanGoalInput> | null | undefined;
+  note?: string | null | undefined;
+  organizationId?: string | null | undefined;
+  patientId: string;
+  periodEnd?: string | null | undefined;
+  periodStart: string;
+  status?: CarePlanStatus | null | undefined;
+  title: string;
+};
+
+export type CreateReferralInput = {
+  clinicalSummary?: string | null | undefined;
+  direction: ReferralDirection;
+  fromOrganizationId: string;
+  fromPractitionerId?: string | null | undefined;
+  patientId: string;
+  reason: ReferralReason;
+  reasonText?: string | null | undefined;
+  toOrganizationId: string;
+  toPractitionerId?: string | null | undefined;
+  urgency?: ReferralUrgency | null | undefined;
+};
+
+export type FollowUpType =
+  | 'CLINIC'
+  | 'HOME'
+  | 'PHONE'
+  | 'REMOTE';
+
+export type Gender =
+  | 'FEMALE'
+  | 'MALE'
+  | 'OTHER'
+  | 'UNKNOWN';
+
+export type IdentifierInput = {
+  system: string;
+  value: string;
+};
+
+export type IdentifierKind =
+  | 'HEALTH_RECORD'
+  | 'INSURANCE'
+  | 'MRN'
+  | 'OTHER'
+  | 'RESIDENT_ID';
+
+export type ManagementColour =
+  | 'GREEN'
+  | 'RED'
+  | 'YELLOW';
+
+/** Tiered management: intensive (重点), routine (常规), general (一般). Sets the follow-up interval. */
+export type ManagementTier =
+  | 'GENERAL'
+  | 'INTENSIVE'
+  | 'ROUTINE';
+
+export type ObservationKind =
+  | 'BLOOD_PRESSURE'
+  | 'BMI'
+  | 'FASTING_GLUCOSE'
+  | 'GLUCOSE'
+  | 'HBA1C'
+  | 'HEART_RATE'
+  | 'HEIGHT'
+  | 'OTHER'
+  | 'WAIST_CIRCUMFERENCE'
+  | 'WEIGHT';
+
+export type ObservationSource =
+  | 'CLINIC'
+  | 'DEVICE'
+  | 'HOME';
+
+export type OrganizationLevel =
+  | 'COUNTY'
+  | 'EXTERNAL'
+  | 'TOWNSHIP'
+  | 'VILLAGE';
+
+export type OrganizationType =
+  | 'COMMUNITY_HEALTH_CENTRE'
+  | 'COUNTY_HOSPITAL'
+  | 'INSURER'
+  | 'MEDICAL_COMMUNITY_LEAD'
+  | 'OTHER'
+  | 'TOWNSHIP_HEALTH_CENTRE'
+  | 'VILLAGE_CLINIC';
+
+export type PatientFilterInput = {
+  careTeamId?: string | null | undefined;
+  /** Has an active condition of this kind. */
+  conditionKind?: ConditionKind | null | undefined;
+  gridId?: string | null | undefined;
+  managementColour?: ManagementColour | null | undefined;
+  managementTier?: ManagementTier | null | undefined;
+  /** Managed by this organisation or any of its sub-organisations. */
+  organizationId?: string | null | undefined;
+  /** Name prefix, or an exact identifier value. */
+  search?: string | null | undefined;
+};
+
+export type PatientInput = {
+  address?: string | null | undefined;
+  birthDate?: string | null | undefined;
+  contractExpiresOn?: string | null | undefined;
+  contractSignedOn?: string | null | undefined;
+  familyDoctorTeamId?: string | null | undefined;
+  gender?: Gender | null | undefined;
+  gridId?: string | null | undefined;
+  /** Replaces all identifiers when given. */
+  identifiers?: Array<IdentifierInput> | null | undefined;
+  managementColour?: ManagementColour | null | undefined;
+  /** Required when setting managementTier or managementColour by hand. */
+  managementOverrideReason?: string | null | undefined;
+  managementTier?: ManagementTier | null | undefined;
+  managingOrganizationId?: string | null | undefined;
+  name?: string | null | undefined;
+  phone?: string | null | undefined;
+};
+
+export type PractitionerRoleCode =
+  | 'ADMINISTRATOR'
+  | 'GENERAL_PRACTITIONER'
+  | 'NURSE'
+  | 'PUBLIC_HEALTH_OFFICER'
+  | 'SPECIALIST'
+  | 'VILLAGE_DOCTOR';
+
+export type RecordFollowUpInput = {
+  adverseReaction?: boolean | null | undefined;
+  controlStatus?: ControlStatus | null | undefined;
+  /** Set when the visit took place. */
+  doneDate?: string | null | undefined;
+  findings?: string | null | undefined;
+  newComplication?: boolean | null | undefined;
+  /** Overrides the interval set by the follow-up rules. */
+  nextDueDate?: string | null | undefined;
+  organizationId?: string | null | undefined;
+  patientId: string;
+  plannedDate?: string | null | undefined;
+  practitionerId?: string | null | undefined;
+  type: FollowUpType;
+};
+
+export type RecordObservationInput = {
+  /** LOINC code, e.g. 85354-9 (BP panel), 1558-6 (fasting glucose). */
+  code?: string | null | undefined;
+  deviceId?: string | null | undefined;
+  diastolic?: number | null | undefined;
+  effectiveAt: string;
+  /** Give a kind or a LOINC code. */
+  kind?: ObservationKind | null | undefined;
+  organizationId?: string | null | undefined;
+  patientId: string;
+  performerId?: string | null | undefined;
+  source?: ObservationSource | null | undefined;
+  sourceId?: string | null | undefined;
+  /** Sending system; with sourceId makes re-sending the same reading harmless. */
+  sourceSystem?: string | null | undefined;
+  systolic?: number | null | undefined;
+  /** UCUM unit as measured; converted to the canonical unit (mg/dL glucose → mmol/L). */
+  unit?: string | null | undefined;
+  value?: number | null | undefined;
+};
+
+/** UP: village → township → county; DOWN: the reverse. */
+export type ReferralDirection =
+  | 'DOWN'
+  | 'UP';
+
+export type ReferralFilterInput = {
+  direction?: ReferralDirection | null | undefined;
+  fromOrganizationId?: string | null | undefined;
+  patientId?: string | null | undefined;
+  status?: ReferralStatus | null | undefined;
+  toOrganizationId?: string | null | undefined;
+};
+
+export type ReferralReason =
+  | 'ACUTE_EXACERBATION'
+  | 'COMPLICATION'
+  | 'OTHER'
+  | 'POOR_CONTROL'
+  | 'RECOVERY'
+  | 'STABLE'
+  | 'UNCLEAR_DIAGNOSIS';
+
+export type ReferralStatus =
+  | 'ACCEPTED'
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'REJECTED'
+  | 'REQUESTED';
+
+export type ReferralUrgency =
+  | 'ROUTINE'
+  | 'URGENT';
+
+export type RegisterPatientInput = {
+  address?: string | null | undefined;
+  birthDate?: string | null | undefined;
+  contractExpiresOn?: string | null | undefined;
+  contractSignedOn?: string | null | undefined;
+  familyDoctorTeamId?: string | null | undefined;
+  gender: Gender;
+  gridId?: string | null | undefined;
+  /** Replaces all identifiers when given. */
+  identifiers?: Array<IdentifierInput> | null | undefined;
+  managementColour?: ManagementColour | null | undefined;
+  /** Required when setting managementTier or managementColour by hand. */
+  managementOverrideReason?: string | null | undefined;
+  managementTier?: ManagementTier | null | undefined;
+  managingOrganizationId: string;
+  name: string;
+  phone?: string | null | undefined;
+};
+
+export type UpdateCarePlanActivityInput = {
+  description?: string | null | undefined;
+  dosage?: string | null | undefined;
+  frequency?: string | null | undefined;
+  status?: ActivityStatus | null | undefined;
+};
+
+export type UpdateCarePlanInput = {
+  addresses?: Array<ConditionKind> | null | undefined;
+  note?: string | null | undefined;
+  periodEnd?: string | null | undefined;
+  periodStart?: string | null | undefined;
+  status?: CarePlanStatus | null | undefined;
+  title?: string | null | undefined;
+};
+
+export type VerificationStatus =
+  | 'CONFIRMED'
+  | 'DIFFERENTIAL'
+  | 'ENTERED_IN_ERROR'
+  | 'PROVISIONAL'
+  | 'REFUTED'
+  | 'UNCONFIRMED';
+
+export type CarePlanPartsFragment = { id: string, version: number, title: string, status: CarePlanStatus, addresses: Array<ConditionKind>, periodStart: string, periodEnd: string | null, goals: Array<{ description: string, measure: ObservationKind | null, targetBelow: number | null, diastolicBelow: number | null }>, activities: Array<{ id: string, version: number, category: ActivityCategory, status: ActivityStatus, description: string, nonMedical: boolean, medicationName: string | null, dosage: string | null }> };
+
+export type CarePlanQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CarePlanQuery = { carePlan: { id: string, version: number, title: string, status: CarePlanStatus, addresses: Array<ConditionKind>, periodStart: string, periodEnd: string | null, patient: { id: string }, goals: Array<{ description: string, measure: ObservationKind | null, targetBelow: number | null, diastolicBelow: number | null }>, activities: Array<{ id: string, version: number, category: ActivityCategory, status: ActivityStatus, description: string, nonMedical: boolean, medicationName: string | null, dosage: string | null }> } };
+
+export type CreateCarePlanMutationVariables = Exact<{
+  input: CreateCarePlanInput;
+}>;
+
+
+export type CreateCarePlanMutation = { createCarePlan: { id: string, version: number, title: string, status: CarePlanStatus, addresses: Array<ConditionKind>, periodStart: string, periodEnd: string | null, goals: Array<{ description: string, measure: ObservationKind | null, targetBelow: number | null, diastolicBelow: number | null }>, activities: Array<{ id: string, version: number, category: ActivityCategory, status: ActivityStatus, description: string, nonMedical: boolean, medicationName: string | null, dosage: string | null }> } };
+
+export type UpdateCarePlanMutationVariables = Exact<{
+  id: string;
+  version: number;
+  input: UpdateCarePlanInput;
+}>;
+
+
+export type UpdateCarePlanMutation = { updateCarePlan: { id: string, version: number, title: string, status: CarePlanStatus, addresses: Array<ConditionKind>, periodStart: string, periodEnd: string | null, goals: Array<{ description: string, measure: ObservationKind | null, targetBelow: number | null, diastolicBelow: number | null }>, activities: Array<{ id: string, version: number, category: ActivityCategory, status: ActivityStatus, description: string, nonMedical: boolean, medicationName: string | null, dosage: string | null }> } };
+
+export type AddCarePlanActivityMutationVariables = Exact<{
+  carePlanId: string;
+  version: number;
+  input: CarePlanActivityInput;
+}>;
+
+
+export type AddCarePlanActivityMutation = { addCarePlanActivity: { id: string, version: number, category: ActivityCategory, nonMedical: boolean } };
+
+export type UpdateCarePlanActivityMutationVariables = Exact<{
+  id: string;
+  version: number;
+  input: UpdateCarePlanActivityInput;
+}>;
+
+
+export type UpdateCarePlanActivityMutation = { updateCarePlanActivity: { id: string, version: number, status: ActivityStatus } };
+
+export type RecordFollowUpMutationVariables = Exact<{
+  input: RecordFollowUpInput;
+}>;
+
+
+export type RecordFollowUpMutation = { recordFollowUp: { referralAdvised: boolean, urgent: boolean, followUp: { id: string, type: FollowUpType, doneDate: string | null, plannedDate: string | null, controlStatus: ControlStatus | null, nextDueDate: string | null } } };
+
+export type RecordObservationMutationVariables = Exact<{
+  input: RecordObservationInput;
+}>;
+
+
+export type RecordObservationMutation = { recordObservation: { id: string, kind: ObservationKind, code: string, value: number | null, unit: string | null, receivedValue: number | null, receivedUnit: string | null, systolic: number | null, diastolic: number | null, effectiveAt: string, source: ObservationSource, controlStatus: ControlStatus | null } };
+
+export type RecordObservationsMutationVariables = Exact<{
+  inputs: Array<RecordObservationInput> | RecordObservationInput;
+}>;
+
+
+export type RecordObservationsMutation = { recordObservations: Array<{ id: string, kind: ObservationKind, systolic: number | null, diastolic: number | null, value: number | null }> };
+
+export type ObservationsQueryVariables = Exact<{
+  patientId?: string | null | undefined;
+  organizationId?: string | null | undefined;
+  kinds?: Array<ObservationKind> | ObservationKind | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ObservationsQuery = { observations: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, kind: ObservationKind, effectiveAt: string, patient: { id: string } } }> } };
+
+export type BloodPressureFragment = { id: string, systolic: number | null, diastolic: number | null, unit: string | null, effectiveAt: string, controlStatus: ControlStatus | null };
+
+export type PatientsPageQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: PatientFilterInput | null | undefined;
+}>;
+
+
+export type PatientsPageQuery = { patients: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, gender: Gender, age: number | null, managementTier: ManagementTier | null, managementColour: ManagementColour | null, managingOrganization: { id: string, name: string, level: OrganizationLevel }, conditions: Array<{ kind: ConditionKind, code: string, system: string }>, latestBloodPressure: { id: string, systolic: number | null, diastolic: number | null, unit: string | null, effectiveAt: string, controlStatus: ControlStatus | null } | null, latestGlucose: { id: string, kind: ObservationKind, value: number | null, unit: string | null, controlStatus: ControlStatus | null } | null, carePlans: Array<{ id: string, title: string, activities: Array<{ category: ActivityCategory, nonMedical: boolean }> }> } }> } };
+
+export type PatientIdsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: PatientFilterInput | null | undefined;
+}>;
+
+
+export type PatientIdsQuery = { patients: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string } }> } };
+
+export type PatientDetailQueryVariables = Exact<{
+  id: string;
+  kind?: ObservationKind | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type PatientDetailQuery = { patient: { id: string, version: number, name: string, gender: Gender, birthDate: string | null, phone: string | null, managementTier: ManagementTier | null, managementColour: ManagementColour | null, managementOverrideReason: string | null, identifiers: Array<{ system: string, value: string, kind: IdentifierKind }>, familyDoctorTeam: { id: string, name: string, members: Array<{ role: PractitionerRoleCode, practitioner: { name: string } }> } | null, grid: { id: string, name: string } | null, conditions: Array<{ id: string, kind: ConditionKind, code: string, clinicalStatus: ClinicalStatus, verificationStatus: VerificationStatus, confirmedBy: { name: string } | null }>, observations: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, kind: ObservationKind, value: number | null, unit: string | null, receivedValue: number | null, receivedUnit: string | null, systolic: number | null, diastolic: number | null, effectiveAt: string, source: ObservationSource } }> }, latestBloodPressure: { id: string, systolic: number | null, diastolic: number | null, unit: string | null, effectiveAt: string, controlStatus: ControlStatus | null } | null, referrals: Array<{ id: string, status: ReferralStatus, direction: ReferralDirection }>, followUps: Array<{ id: string, doneDate: string | null, nextDueDate: string | null, controlStatus: ControlStatus | null }>, coverages: Array<{ memberNumber: string, insurer: { name: string } }> } };
+
+export type PatientByIdentifierQueryVariables = Exact<{
+  system: string;
+  value: string;
+}>;
+
+
+export type PatientByIdentifierQuery = { patientByIdentifier: { id: string, name: string } | null };
+
+export type OrganizationsQueryVariables = Exact<{
+  level?: OrganizationLevel | null | undefined;
+  parentId?: string | null | undefined;
+}>;
+
+
+export type OrganizationsQuery = { organizations: Array<{ id: string, name: string, code: string, level: OrganizationLevel, type: OrganizationType, parent: { id: string } | null, grids: Array<{ id: string, name: string }> }> };
+
+export type CareTeamPatientsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CareTeamPatientsQuery = { careTeam: { id: string, name: string, patients: { totalCount: number, edges: Array<{ node: { id: string } }> } } };
+
+export type RegisterPatientMutationVariables = Exact<{
+  input: RegisterPatientInput;
+}>;
+
+
+export type RegisterPatientMutation = { registerPatient: { id: string, version: number, name: string, gender: Gender, birthDate: string | null, identifiers: Array<{ system: string, value: string, kind: IdentifierKind }> } };
+
+export type UpdatePatientMutationVariables = Exact<{
+  id: string;
+  version: number;
+  input: PatientInput;
+}>;
+
+
+export type UpdatePatientMutation = { updatePatient: { id: string, version: number, name: string, phone: string | null, managementTier: ManagementTier | null, managementColour: ManagementColour | null, managementOverrideReason: string | null } };
+
+export type AddConditionMutationVariables = Exact<{
+  input: AddConditionInput;
+}>;
+
+
+export type AddConditionMutation = { addCondition: { id: string, kind: ConditionKind, code: string, system: string, display: string | null, clinicalStatus: ClinicalStatus, verificationStatus: VerificationStatus } };
+
+export type ReferralPartsFragment = { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } };
+
+export type ReferralQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ReferralQuery = { referral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export type ReferralsQueryVariables = Exact<{
+  filter?: ReferralFilterInput | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ReferralsQuery = { referrals: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, direction: ReferralDirection, status: ReferralStatus, requestedAt: string } }> } };
+
+export type CreateReferralMutationVariables = Exact<{
+  input: CreateReferralInput;
+}>;
+
+
+export type CreateReferralMutation = { createReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export type AcceptReferralMutationVariables = Exact<{
+  id: string;
+  version?: number | null | undefined;
+}>;
+
+
+export type AcceptReferralMutation = { acceptReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export type RejectReferralMutationVariables = Exact<{
+  id: string;
+  reason: string;
+}>;
+
+
+export type RejectReferralMutation = { rejectReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export type CompleteReferralMutationVariables = Exact<{
+  id: string;
+  outcomeSummary?: string | null | undefined;
+}>;
+
+
+export type CompleteReferralMutation = { completeReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export type CancelReferralMutationVariables = Exact<{
+  id: string;
+  reason: string;
+}>;
+
+
+export type CancelReferralMutation = { cancelReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+
+export const CarePlanPartsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CarePlanParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"addresses"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"goals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measure"}},{"kind":"Field","name":{"kind":"Name","value":"targetBelow"}},{"kind":"Field","name":{"kind":"Name","value":"diastolicBelow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}},{"kind":"Field","name":{"kind":"Name","value":"medicationName"}},{"kind":"Field","name":{"kind":"Name","value":"dosage"}}]}}]}}]} as unknown as DocumentNode<CarePlanPartsFragment, unknown>;
+export const BloodPressureFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BloodPressure"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Observation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}}]} as unknown as DocumentNode<BloodPressureFragment, unknown>;
+export const ReferralPartsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ReferralPartsFragment, unknown>;
+export const CarePlanDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CarePlan"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"carePlan"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CarePlanParts"}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CarePlanParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"addresses"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"goals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measure"}},{"kind":"Field","name":{"kind":"Name","value":"targetBelow"}},{"kind":"Field","name":{"kind":"Name","value":"diastolicBelow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}},{"kind":"Field","name":{"kind":"Name","value":"medicationName"}},{"kind":"Field","name":{"kind":"Name","value":"dosage"}}]}}]}}]} as unknown as DocumentNode<CarePlanQuery, CarePlanQueryVariables>;
+export const CreateCarePlanDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateCarePlan"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateCarePlanInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createCarePlan"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CarePlanParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CarePlanParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"addresses"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"goals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measure"}},{"kind":"Field","name":{"kind":"Name","value":"targetBelow"}},{"kind":"Field","name":{"kind":"Name","value":"diastolicBelow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}},{"kind":"Field","name":{"kind":"Name","value":"medicationName"}},{"kind":"Field","name":{"kind":"Name","value":"dosage"}}]}}]}}]} as unknown as DocumentNode<CreateCarePlanMutation, CreateCarePlanMutationVariables>;
+export const UpdateCarePlanDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateCarePlan"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateCarePlanInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateCarePlan"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CarePlanParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CarePlanParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"addresses"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"goals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measure"}},{"kind":"Field","name":{"kind":"Name","value":"targetBelow"}},{"kind":"Field","name":{"kind":"Name","value":"diastolicBelow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}},{"kind":"Field","name":{"kind":"Name","value":"medicationName"}},{"kind":"Field","name":{"kind":"Name","value":"dosage"}}]}}]}}]} as unknown as DocumentNode<UpdateCarePlanMutation, UpdateCarePlanMutationVariables>;
+export const AddCarePlanActivityDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddCarePlanActivity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"carePlanId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlanActivityInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addCarePlanActivity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"carePlanId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"carePlanId"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}}]}}]}}]} as unknown as DocumentNode<AddCarePlanActivityMutation, AddCarePlanActivityMutationVariables>;
+export const UpdateCarePlanActivityDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateCarePlanActivity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateCarePlanActivityInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateCarePlanActivity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<UpdateCarePlanActivityMutation, UpdateCarePlanActivityMutationVariables>;
+export const RecordFollowUpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RecordFollowUp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RecordFollowUpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"recordFollowUp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"referralAdvised"}},{"kind":"Field","name":{"kind":"Name","value":"urgent"}},{"kind":"Field","name":{"kind":"Name","value":"followUp"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"doneDate"}},{"kind":"Field","name":{"kind":"Name","value":"plannedDate"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}},{"kind":"Field","name":{"kind":"Name","value":"nextDueDate"}}]}}]}}]}}]} as unknown as DocumentNode<RecordFollowUpMutation, RecordFollowUpMutationVariables>;
+export const RecordObservationDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RecordObservation"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RecordObservationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"recordObservation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"receivedValue"}},{"kind":"Field","name":{"kind":"Name","value":"receivedUnit"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}}]}}]} as unknown as DocumentNode<RecordObservationMutation, RecordObservationMutationVariables>;
+export const RecordObservationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RecordObservations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"inputs"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RecordObservationInput"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"recordObservations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"inputs"},"value":{"kind":"Variable","name":{"kind":"Name","value":"inputs"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]} as unknown as DocumentNode<RecordObservationsMutation, RecordObservationsMutationVariables>;
+export const ObservationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Observations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"patientId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"kinds"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ObservationKind"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"observations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"patientId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"patientId"}}},{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"kinds"},"value":{"kind":"Variable","name":{"kind":"Name","value":"kinds"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ObservationsQuery, ObservationsQueryVariables>;
+export const PatientsPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientsPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"PatientFilterInput"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patients"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"age"}},{"kind":"Field","name":{"kind":"Name","value":"managementTier"}},{"kind":"Field","name":{"kind":"Name","value":"managementColour"}},{"kind":"Field","name":{"kind":"Name","value":"managingOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"conditions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"activeOnly"},"value":{"kind":"BooleanValue","value":true}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"system"}}]}},{"kind":"Field","name":{"kind":"Name","value":"latestBloodPressure"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BloodPressure"}}]}},{"kind":"Field","name":{"kind":"Name","value":"latestGlucose"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}},{"kind":"Field","name":{"kind":"Name","value":"carePlans"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"EnumValue","value":"ACTIVE"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BloodPressure"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Observation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}}]} as unknown as DocumentNode<PatientsPageQuery, PatientsPageQueryVariables>;
+export const PatientIdsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientIds"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"PatientFilterInput"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patients"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]} as unknown as DocumentNode<PatientIdsQuery, PatientIdsQueryVariables>;
+export const PatientDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"kind"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ObservationKind"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTimeISO"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTimeISO"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patient"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"birthDate"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"managementTier"}},{"kind":"Field","name":{"kind":"Name","value":"managementColour"}},{"kind":"Field","name":{"kind":"Name","value":"managementOverrideReason"}},{"kind":"Field","name":{"kind":"Name","value":"identifiers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"system"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}},{"kind":"Field","name":{"kind":"Name","value":"familyDoctorTeam"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"practitioner"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"grid"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"conditions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalStatus"}},{"kind":"Field","name":{"kind":"Name","value":"verificationStatus"}},{"kind":"Field","name":{"kind":"Name","value":"confirmedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"observations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"kind"},"value":{"kind":"Variable","name":{"kind":"Name","value":"kind"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"receivedValue"}},{"kind":"Field","name":{"kind":"Name","value":"receivedUnit"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"latestBloodPressure"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"BloodPressure"}}]}},{"kind":"Field","name":{"kind":"Name","value":"referrals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}}]}},{"kind":"Field","name":{"kind":"Name","value":"followUps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"doneDate"}},{"kind":"Field","name":{"kind":"Name","value":"nextDueDate"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}},{"kind":"Field","name":{"kind":"Name","value":"coverages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"memberNumber"}},{"kind":"Field","name":{"kind":"Name","value":"insurer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"BloodPressure"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Observation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"systolic"}},{"kind":"Field","name":{"kind":"Name","value":"diastolic"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"controlStatus"}}]}}]} as unknown as DocumentNode<PatientDetailQuery, PatientDetailQueryVariables>;
+export const PatientByIdentifierDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientByIdentifier"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"system"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"value"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patientByIdentifier"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"system"},"value":{"kind":"Variable","name":{"kind":"Name","value":"system"}}},{"kind":"Argument","name":{"kind":"Name","value":"value"},"value":{"kind":"Variable","name":{"kind":"Name","value":"value"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<PatientByIdentifierQuery, PatientByIdentifierQueryVariables>;
+export const OrganizationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Organizations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"level"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"OrganizationLevel"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"parentId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"organizations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"level"},"value":{"kind":"Variable","name":{"kind":"Name","value":"level"}}},{"kind":"Argument","name":{"kind":"Name","value":"parentId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"parentId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"level"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"parent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"grids"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]} as unknown as DocumentNode<OrganizationsQuery, OrganizationsQueryVariables>;
+export const CareTeamPatientsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CareTeamPatients"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"careTeam"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"patients"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<CareTeamPatientsQuery, CareTeamPatientsQueryVariables>;
+export const RegisterPatientDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RegisterPatient"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterPatientInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"registerPatient"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"birthDate"}},{"kind":"Field","name":{"kind":"Name","value":"identifiers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"system"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]} as unknown as DocumentNode<RegisterPatientMutation, RegisterPatientMutationVariables>;
+export const UpdatePatientDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdatePatient"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PatientInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updatePatient"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}},{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"managementTier"}},{"kind":"Field","name":{"kind":"Name","value":"managementColour"}},{"kind":"Field","name":{"kind":"Name","value":"managementOverrideReason"}}]}}]}}]} as unknown as DocumentNode<UpdatePatientMutation, UpdatePatientMutationVariables>;
+export const AddConditionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddCondition"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AddConditionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addCondition"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"system"}},{"kind":"Field","name":{"kind":"Name","value":"display"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalStatus"}},{"kind":"Field","name":{"kind":"Name","value":"verificationStatus"}}]}}]}}]} as unknown as DocumentNode<AddConditionMutation, AddConditionMutationVariables>;
+export const ReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Referral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"referral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ReferralQuery, ReferralQueryVariables>;
+export const ReferralsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Referrals"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ReferralFilterInput"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"referrals"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ReferralsQuery, ReferralsQueryVariables>;
+export const CreateReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateReferral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateReferralInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createReferral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<CreateReferralMutation, CreateReferralMutationVariables>;
+export const AcceptReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AcceptReferral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"acceptReferral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<AcceptReferralMutation, AcceptReferralMutationVariables>;
+export const RejectReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RejectReferral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reason"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rejectReferral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"reason"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reason"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<RejectReferralMutation, RejectReferralMutationVariables>;
+export const CompleteReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CompleteReferral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"outcomeSummary"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"completeReferral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"outcomeSummary"},"value":{"kind":"Variable","name":{"kind":"Name","value":"outcomeSummary"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<CompleteReferralMutation, CompleteReferralMutationVariables>;
+export const CancelReferralDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CancelReferral"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reason"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cancelReferral"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"reason"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reason"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ReferralParts"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ReferralParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Referral"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"urgency"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"outcomeSummary"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalSummary"}},{"kind":"Field","name":{"kind":"Name","value":"requestedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acceptedAt"}},{"kind":"Field","name":{"kind":"Name","value":"rejectedAt"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}},{"kind":"Field","name":{"kind":"Name","value":"cancelledAt"}},{"kind":"Field","name":{"kind":"Name","value":"fromOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"toOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"level"}}]}},{"kind":"Field","name":{"kind":"Name","value":"patient"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<CancelReferralMutation, CancelReferralMutationVariables>;

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type ExecutionResult } from 'graphql';
+import supertest from 'supertest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Orm, type EntityManager } from '../../src/db/orm.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: App;
+  orm: Orm;
+  db: TestDatabase;
+  em(): EntityManager;
+  http: ReturnType<typeof supertest>;
+  /** SQL statements run since the last reset. */
+  queries: string[];
+  gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V): Promise<ExecutionResult<R>>;
+  close(): Promise<void>;
+}
+
+/** The real HTTP app over a real database (embedded, or Postgres when TEST_DATABASE_URL is set). */
+export async function startTestApp(): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const queries: string[] = [];
+  const orm = await openDatabase({
+    databaseUrl: db.databaseUrl,
+    embeddedDataDir: db.embeddedDataDir,
+    onQuery: (message) => {
+      if (/\b(select|insert|update|delete|with)\b/i.test(message)) queries.push(message);
+    },
+  });
+  const config = loadConfig({ NODE_ENV: 'test' });
+  const app = await createApp({ config, orm });
+  const http = supertest(app.express);
+  return {
+    app,
+    orm,
+    db,
+    em: () => orm.em.fork() as EntityManager,
+    http,
+    queries,
+    async gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V) {
+      const res = await http.post('/graphql').set('content-type', 'application/json').send({ query: print(doc), variables });
+      if (res.status >= 500) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body as ExecutionResult<R>;
+    },
+    async close() {
+      await app.stop();
+      await orm.close();
+      await db.drop();
+    },
+  };
+}
