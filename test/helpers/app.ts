@@ -27,7 +27,9 @@ export async function startTestApp(): Promise<TestApp> {
     databaseUrl: db.databaseUrl,
     embeddedDataDir: db.embeddedDataDir,
     onQuery: (message) => {
-      if (/\b(select|insert|update|delete|with)\b/i.test(message)) queries.push(message);
+      // eslint-disable-next-line no-control-regex
+      const sql = message.replace(/\x1B\[[0-9;]*m/g, '').replace(/^\[query\]\s*/, '');
+      if (!/^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql)) queries.push(sql);
     },
   });
   const config = loadConfig({ NODE_ENV: 'test' });

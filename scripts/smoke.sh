@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's first command, checked: the built service starts on an in-memory embedded database, seeds a
+# demo county, and answers a nested `patients` query over HTTP.
+set -euo pipefail
+PORT=${PORT:-4399}
+LOG=$(mktemp)
+EMBEDDED_IN_MEMORY=1 SEED_PATIENTS=${SEED_PATIENTS:-300} PORT=$PORT node dist/src/main.js >"$LOG" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 1 120); do
+  if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; then break; fi
+  if ! kill -0 $PID 2>/dev/null; then echo "service exited:"; cat "$LOG"; exit 1; fi
+  sleep 1
+done
+QUERY='{"query":"{ patients(first: 5, filter: {conditionKind: HYPERTENSION}) { totalCount edges { node { name conditions { kind } latestBloodPressure { systolic diastolic effectiveAt } } } } }"}'
+BODY=$(curl -sf -H 'content-type: application/json' -d "$QUERY" "http://127.0.0.1:$PORT/graphql")
+echo "$BODY" | head -c 600; echo
+node -e '
+const body = JSON.parse(process.argv[1]);
+if (body.errors) throw new Error(JSON.stringify(body.errors));
+const c = body.data.patients;
+if (c.totalCount < 1 || c.edges.length < 1) throw new Error("no hypertension patients in the demo county");
+if (!c.edges.some((e) => e.node.latestBloodPressure && e.node.conditions.length)) throw new Error("no nested conditions / latest BP");
+console.log("smoke: ok,", c.totalCount, "hypertension patients");
+' "$BODY"
