@@ -23,7 +23,7 @@ function byId<T extends { id: string }>(em: EntityManager, entity: Ctor<T>) {
 }
 
 /** All children of each parent id, in one `fk in (…)` query per tick. */
-function byParent<T extends object>(em: EntityManager, entity: Ctor<T>, fk: keyof T & string, orderBy: Record<string, 'asc' | 'desc'> = { id: 'asc' }) {
+function byParent<T extends object>(em: EntityManager, entity: Ctor<T>, fk: keyof T & string, orderBy: Record<string, string> = { id: 'asc' }) {
   return new DataLoader<string, T[]>(async (ids) => {
     const rows = (await em.find(entity, { [fk]: { $in: [...ids] } } as never, { orderBy } as never)) as T[];
     const groups = new Map<string, T[]>(ids.map((id) => [id, []]));
@@ -61,7 +61,7 @@ export function createLoaders(em: EntityManager) {
     conditionsByPatient: byParent(em, Condition, 'patient'),
     carePlansByPatient: byParent(em, CarePlan, 'patient', { periodStart: 'desc', id: 'desc' }),
     referralsByPatient: byParent(em, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
-    followUpsByPatient: byParent(em, FollowUp, 'patient', { id: 'desc' }),
+    followUpsByPatient: byParent(em, FollowUp, 'patient', { doneDate: 'desc nulls last', plannedDate: 'desc nulls last', id: 'desc' }),
     coveragesByPatient: byParent(em, Coverage, 'patient'),
     goalsByCarePlan: byParent(em, CarePlanGoal, 'carePlan'),
     activitiesByCarePlan: byParent(em, CarePlanActivity, 'carePlan'),

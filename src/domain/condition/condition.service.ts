@@ -1,5 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
-import { classifyCondition, isKnownConditionSystem, isWellFormedConditionCode, CONDITION_DISPLAY } from '../../../fhir-mappings/codes.js';
+import { classifyCondition, isIcd10System, isKnownConditionSystem, isWellFormedConditionCode, CONDITION_DISPLAY } from '../../../fhir-mappings/codes.js';
 import { badInput } from '../errors.js';
 import { Organization } from '../organization/organization.entity.js';
 import { mustFind } from '../patient/patient.service.js';
@@ -24,7 +24,8 @@ export class ConditionService {
     return this.em.transactional(async (em) => {
       const patient = await mustFind(em, Patient, input.patientId, 'patientId');
       const system = input.system.trim();
-      const code = input.code.trim();
+      // ICD-10 codes are upper case by definition; hospitals send them in either case.
+      const code = isIcd10System(input.system.trim()) ? input.code.trim().toUpperCase() : input.code.trim();
       if (!isKnownConditionSystem(system)) throw badInput(`unknown condition code system ${system} (SNOMED CT or ICD-10 expected)`, 'system');
       if (!isWellFormedConditionCode(system, code)) throw badInput(`${code} is not a well-formed code of ${system}`, 'code');
       if (input.onsetDate && patient.birthDate && input.onsetDate < patient.birthDate) throw badInput('onsetDate is before the birth date', 'onsetDate');

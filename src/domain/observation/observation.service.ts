@@ -133,6 +133,9 @@ export class ObservationService {
   async search(filter: ObservationFilter, first: number | undefined, after: string | undefined): Promise<Page<Observation>> {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    if (cursor && (Number.isNaN(new Date(cursor[0]).getTime()) || typeof cursor[1] !== 'string' || !isUuid(cursor[1]))) {
+      throw badInput('after is not a cursor this API issued', 'after');
+    }
     for (const key of ['patientId', 'organizationId'] as const) {
       if (filter[key] && !isUuid(filter[key]!)) throw badInput(`${key} is not an id`, key);
     }

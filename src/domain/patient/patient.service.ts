@@ -95,7 +95,11 @@ export class PatientService {
       if (!patient) throw notFound('Patient', id);
       if (patient.version !== expectedVersion) throw conflict(`Patient ${id} is at version ${patient.version}, not ${expectedVersion}`);
       await this.apply(em, patient, input);
-      if (input.identifiers) await this.replaceIdentifiers(em, patient, input.identifiers);
+      if (input.identifiers) {
+        // Identifiers are part of the patient: replacing them moves its version, so a client holding the old one is stale.
+        patient.updatedAt = new Date();
+        await this.replaceIdentifiers(em, patient, input.identifiers);
+      } else if (input.birthDate) await this.checkBirthDateAgainstResidentIds(em, patient);
       await em.flush();
       return patient;
     });
@@ -139,6 +143,17 @@ export class PatientService {
       // A person setting tier or colour overrides the derived value: that choice must be explained.
       if (!input.managementOverrideReason?.trim()) throw badInput('setting managementTier or managementColour needs a managementOverrideReason', 'managementOverrideReason');
       patient.managementOverrideReason = input.managementOverrideReason.trim();
+    }
+  }
+
+  /** A new birth date must agree with the resident ID already on file (its digits 7–14 are the birth date). */
+  private async checkBirthDateAgainstResidentIds(em: EntityManager, patient: Patient): Promise<void> {
+    const onFile = await em.find(PatientIdentifier, { patient: patient.id, kind: IdentifierKind.RESIDENT_ID });
+    for (const identifier of onFile) {
+      const parts = parseResidentId(identifier.value);
+      if (parts && parts.birthDate !== patient.birthDate) {
+        throw badInput(`birthDate ${patient.birthDate} differs from the resident ID birth date ${parts.birthDate}`, 'birthDate');
+      }
     }
   }
 
@@ -188,6 +203,10 @@ export class PatientService {
   async search(filter: PatientFilter, first: number | undefined, after: string | undefined): Promise<Page<Patient>> {
     const limit = pageSize(first);
     const [afterId] = (decodeCursor(after, 1) ?? []) as [string?];
+    if (afterId !== undefined && (typeof afterId !== 'string' || !isUuid(afterId))) throw badInput('after is not a cursor this API issued', 'after');
+    for (const key of ['organizationId', 'careTeamId', 'gridId'] as const) {
+      if (filter[key] && !isUuid(filter[key]!)) throw badInput(`${key} is not an id`, key);
+    }
     const build = () => {
       const qb = this.em.createQueryBuilder(Patient, 'p');
       if (filter.organizationId) {
@@ -208,9 +227,11 @@ export class PatientService {
       }
       const search = filter.search?.trim();
       if (search) {
-        qb.andWhere(`(p.name like ? or exists (select 1 from patient_identifier i where i.patient_id = p.id and i.value = ?))`, [
+        // Resident IDs are stored upper case (a trailing check character X); people type it either way.
+        qb.andWhere(`(p.name like ? or exists (select 1 from patient_identifier i where i.patient_id = p.id and i.value in (?, ?)))`, [
           `${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
           search,
+          search.toUpperCase(),
         ]);
       }
       return qb;

@@ -113,6 +113,9 @@ export class ReferralService {
   async search(filter: ReferralFilter, first: number | undefined, after: string | undefined): Promise<Page<Referral>> {
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    if (cursor && (Number.isNaN(new Date(cursor[0]).getTime()) || typeof cursor[1] !== 'string' || !isUuid(cursor[1]))) {
+      throw badInput('after is not a cursor this API issued', 'after');
+    }
     for (const [key, value] of Object.entries(filter)) {
       if (key.endsWith('Id') && value && !isUuid(value as string)) throw badInput(`${key} is not an id`, key);
     }
