@@ -27,7 +27,6 @@ export async function startTestApp(): Promise<TestApp> {
     databaseUrl: db.databaseUrl,
     embeddedDataDir: db.embeddedDataDir,
     onQuery: (message) => {
-      // eslint-disable-next-line no-control-regex
       const sql = message.replace(/\x1B\[[0-9;]*m/g, '').replace(/^\[query\]\s*/, '');
       if (!/^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql)) queries.push(sql);
     },
