@@ -1,18 +1,28 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './care-rules/rules.js';
-import type { Orm, EntityManager } from './db/orm.js';
+import type { Orm } from './db/orm.js';
+import { asInternal, createSecurity, entityManagerFor, type Security } from './access/index.js';
+import type { Caller } from './access/caller.js';
+import { AuthenticationError } from './access/tokens.js';
+import { createAuthRouter, smartConfiguration } from './access/smart/token-endpoint.js';
+import { AuditRecorder } from './access/audit.js';
 import { type Context, createContext } from './graphql/context.js';
 import { formatError } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
+import { auditPlugin, graphqlArmor } from './graphql/guards.js';
 
 export interface App {
   express: Express;
+  security: Security;
   /** Stops Apollo; the caller owns the ORM and closes it. */
   stop(): Promise<void>;
 }
@@ -22,17 +32,25 @@ export interface AppOptions {
   orm: Orm;
   rules?: CareRules;
   logger?: Logger;
+  security?: Security;
 }
 
-/** Assembles HTTP: `/graphql` and `/health`. */
-export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logger }: AppOptions): Promise<App> {
+type AuthedRequest = Request & { caller?: Caller; requestId?: string };
+
+/** Assembles HTTP: `/graphql`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
+export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logger, security: given }: AppOptions): Promise<App> {
   const log = logger ?? pino({ level: config.logLevel });
   const production = config.env === 'production';
+  const security = given ?? (await createSecurity(config));
+  const armor = graphqlArmor();
   const apollo = new ApolloServer<Context>({
     schema: await getSchema(),
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
+    ...armor,
     plugins: [
+      ...armor.plugins,
+      auditPlugin(),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -40,26 +58,82 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     formatError: (formatted, error) => formatError(formatted, error, { production, log: (err) => log.error({ err }, 'unexpected GraphQL error') }),
   });
   await apollo.start();
+  const audit = new AuditRecorder(orm, log);
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      // The Apollo Sandbox landing page (development only) loads its scripts from Apollo's CDN.
+      contentSecurityPolicy: production ? undefined : false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  app.use(cors({ origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: false }));
+  app.use((req: AuthedRequest, _res, next) => {
+    req.requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    next();
+  });
+
   app.get('/health', async (_req, res) => {
     try {
-      await (orm.em.fork() as EntityManager).execute('select 1');
+      await asInternal(orm.em.fork() as never).getConnection().execute('select 1');
       res.json({ status: 'ok' });
     } catch {
       res.status(503).json({ status: 'unavailable' });
     }
   });
+  app.get('/.well-known/smart-configuration', (_req, res) => {
+    res.json(smartConfiguration(config));
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.json({ keys: [security.keys.signing.publicJwk] });
+  });
+  app.use('/auth', createAuthRouter({ config, orm, security, logger: log }));
+
+  /** Every API request names its caller with a bearer token; nothing below runs without one. */
+  const authenticate = async (req: AuthedRequest, res: Response, next: NextFunction) => {
+    try {
+      req.caller = await security.authenticator.authenticate(req.headers.authorization, asInternal(orm.em.fork() as never));
+      next();
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) return next(err);
+      res.status(401).set('WWW-Authenticate', `Bearer realm="ncd-gateway", error="invalid_token"`).json({
+        errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+    }
+  };
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: config.http.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    // Per client or user once authenticated: one hospital's bulk load must not throttle a village clinic.
+    keyGenerator: (req: AuthedRequest) => req.caller?.subject ?? ipKeyGenerator(req.ip ?? 'unknown'),
+    handler: (_req, res) => {
+      res.status(429).json({ errors: [{ message: 'Too many requests', extensions: { code: 'RATE_LIMITED' } }] });
+    },
+  });
+
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    (req, res, next) => {
+      // GET serves the Sandbox page in development; queries themselves need a token.
+      if (req.method === 'GET' && !production && !req.headers.authorization && String(req.headers.accept ?? '').includes('text/html')) {
+        return next();
+      }
+      return authenticate(req as AuthedRequest, res, next);
+    },
+    limiter,
+    express.json({ limit: config.http.bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-        return createContext(orm.em.fork() as EntityManager, config, rules, requestId);
+        const { caller, requestId } = req as AuthedRequest;
+        const { em, policy } = entityManagerFor(orm, caller!);
+        return createContext({ em, policy, config, rules, security, requestId: requestId!, audit: audit.forRequest(caller!, requestId!, req.ip) });
       },
     }),
   );
-  return { express: app, stop: () => apollo.stop() };
+  return { express: app, security, stop: () => apollo.stop() };
 }

@@ -16,6 +16,37 @@ export interface Config {
   seedPatients: number;
   identifierSystems: IdentifierSystems;
   logLevel: string;
+  auth: AuthConfig;
+  /** AES-256-GCM + HMAC key for resident IDs (base64, 32 bytes); generated under ./data in development. */
+  identifierKey?: string;
+  /** Where development keys are kept; undefined keeps them in memory only. */
+  keysDir?: string;
+  http: { corsOrigins: string[]; bodyLimit: string; rateLimitPerMinute: number };
+}
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  /** The provider's JWKS endpoint, or … */
+  jwksUrl?: string;
+  /** … its key set inline (JSON). */
+  jwks?: string;
+  /** Claim names that carry the user's roles, organisation code and practitioner code. */
+  claims: { roles: string; organization: string; practitioner: string };
+}
+
+export interface AuthConfig {
+  /** Base URL clients reach this service at; the SMART token endpoint is `${publicUrl}/auth/token`. */
+  publicUrl: string;
+  /** Issuer and audience of the tokens this service signs (SMART backend services, development tokens). */
+  issuer: string;
+  audience: string;
+  oidc?: OidcConfig;
+  /** This service's private signing key (JWK JSON); generated under ./data in development. */
+  signingKeyJwk?: string;
+  accessTokenSeconds: number;
+  /** Development-only token minting (`npm run token`). Never in production. */
+  devTokens: boolean;
 }
 
 /**
@@ -46,10 +77,25 @@ function int(name: string, value: string | undefined, fallback: number): number 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
-  const inMemory = env.EMBEDDED_IN_MEMORY === '1' || env.EMBEDDED_IN_MEMORY === 'true';
-  return {
+  const inMemory = env.EMBEDDED_IN_MEMORY === '1' || env.EMBEDDED_IN_MEMORY === 'true' || nodeEnv === 'test';
+  const port = int('PORT', env.PORT, 4000);
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
+  const oidc: OidcConfig | undefined = env.OIDC_ISSUER
+    ? {
+        issuer: env.OIDC_ISSUER,
+        audience: env.OIDC_AUDIENCE ?? 'ncd-gateway',
+        jwksUrl: env.OIDC_JWKS_URL,
+        jwks: env.OIDC_JWKS,
+        claims: {
+          roles: env.OIDC_CLAIM_ROLES ?? 'roles',
+          organization: env.OIDC_CLAIM_ORGANIZATION ?? 'org',
+          practitioner: env.OIDC_CLAIM_PRACTITIONER ?? 'practitioner',
+        },
+      }
+    : undefined;
+  const config: Config = {
     env: nodeEnv,
-    port: int('PORT', env.PORT, 4000),
+    port,
     databaseUrl: env.DATABASE_URL || undefined,
     embeddedDataDir: inMemory ? 'memory://' : path.resolve(env.EMBEDDED_DATA_DIR ?? 'data/pglite'),
     seedOnEmptyStart: env.SEED_ON_START !== '0' && env.SEED_ON_START !== 'false',
@@ -61,5 +107,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mrn: (env.ID_SYSTEMS_MRN ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     },
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    auth: {
+      publicUrl,
+      issuer: env.AUTH_ISSUER ?? publicUrl,
+      audience: env.AUTH_AUDIENCE ?? 'ncd-gateway',
+      oidc,
+      signingKeyJwk: env.SIGNING_KEY_JWK,
+      accessTokenSeconds: int('ACCESS_TOKEN_SECONDS', env.ACCESS_TOKEN_SECONDS, 300),
+      devTokens: nodeEnv !== 'production',
+    },
+    identifierKey: env.IDENTIFIER_KEY,
+    keysDir: env.KEYS_DIR ?? (inMemory ? undefined : path.resolve('data/keys')),
+    http: {
+      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      bodyLimit: env.BODY_LIMIT ?? '1mb',
+      rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
+    },
   };
+  if (nodeEnv === 'production') assertProductionReady(config);
+  return config;
+}
+
+/** Production must not run on development keys or without a real identity provider. */
+export function assertProductionReady(config: Config): void {
+  const missing: string[] = [];
+  if (!config.auth.oidc) missing.push('OIDC_ISSUER');
+  else if (!config.auth.oidc.jwksUrl && !config.auth.oidc.jwks) missing.push('OIDC_JWKS_URL or OIDC_JWKS');
+  if (!config.auth.signingKeyJwk) missing.push('SIGNING_KEY_JWK');
+  if (!config.identifierKey) missing.push('IDENTIFIER_KEY');
+  if (config.auth.publicUrl.startsWith('http://localhost')) missing.push('PUBLIC_URL');
+  if (missing.length) throw new Error(`Refusing to start in production without identity configuration: set ${missing.join(', ')}`);
 }

@@ -3,22 +3,24 @@ import 'reflect-metadata';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { openDatabase } from './db/orm.js';
+import { openDatabase, type EntityManager } from './db/orm.js';
+import { asInternal, createSecurity } from './access/index.js';
 import { hasPatients, seedCounty } from './seed/generate.js';
 
 async function main() {
   const config = loadConfig();
   const log = pino({ level: config.logLevel === 'silent' ? 'info' : config.logLevel });
+  const security = await createSecurity(config);
   const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
   log.info({ database: config.databaseUrl ? 'postgres' : `embedded (${config.embeddedDataDir})` }, 'database ready, migrations applied');
 
-  if (config.seedOnEmptyStart && !(await hasPatients(orm.em.fork()))) {
+  if (config.seedOnEmptyStart && !(await hasPatients(asInternal(orm.em.fork() as EntityManager)))) {
     log.info({ patients: config.seedPatients }, 'empty database: seeding a demo county');
-    const summary = await seedCounty(orm.em.fork(), { patients: config.seedPatients });
+    const summary = await seedCounty(asInternal(orm.em.fork() as EntityManager), { patients: config.seedPatients, protector: security.protector });
     log.info(summary, 'demo county seeded');
   }
 
-  const app = await createApp({ config, orm, logger: log });
+  const app = await createApp({ config, orm, logger: log, security });
   const server = app.express.listen(config.port, () => {
     log.info(`NCD Gateway listening: GraphQL at http://localhost:${config.port}/graphql`);
   });

@@ -58,6 +58,8 @@ test('patients(first: N) with conditions, latest BP, latest glucose and active c
   const fifty = await statementsFor(50);
   expect(five).toBeGreaterThanOrEqual(5);
   expect(fifty).toBe(five);
-  // patients + count + organisations + conditions + latest BP + latest glucose + care plans + activities
-  expect(fifty).toBeLessThanOrEqual(8);
+  // patients + count + organisations + conditions + latest BP + latest glucose + care plans + activities,
+  // and the request's one audit insert (however many patients it touched).
+  expect(fifty).toBeLessThanOrEqual(9);
+  expect(t.queries.filter((q) => /insert into audit_event/.test(q))).toHaveLength(1);
 });

@@ -23,9 +23,12 @@ const MISSING_ID = '01900000-0000-7000-8000-000000000000';
 
 let t: TestApp;
 let county: County;
+let gp: string;
 beforeAll(async () => {
   t = await startTestApp();
   county = await buildCounty(t.em(), 'PAT');
+  // A county GP: sees every patient of the county's subtree, and resident IDs in full.
+  gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.county.code });
 });
 afterAll(() => t?.close());
 
@@ -60,13 +63,13 @@ async function expectRegistrationRefused(input: RegisterPatientInput, code: stri
 async function register(input: Partial<RegisterPatientInput> = {}) {
   const res = await t.gql(ExtraRegisterPatientDocument, {
     input: { name: '测试病人', gender: 'FEMALE', managingOrganizationId: county.village.id, ...input },
-  });
+  }, gp);
   expect(res.errors).toBeUndefined();
   return res.data!.registerPatient;
 }
 
 async function readPatient(id: string) {
-  const res = await t.gql(ExtraPatientRecordDocument, { id });
+  const res = await t.gql(ExtraPatientRecordDocument, { id }, gp);
   expect(res.errors).toBeUndefined();
   return res.data!.patient;
 }

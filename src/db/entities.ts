@@ -8,6 +8,9 @@ import { Grid, Organization } from '../domain/organization/organization.entity.j
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { Consent } from '../domain/consent/consent.entity.js';
+import { AuditEvent } from '../access/audit-event.entity.js';
+import { SystemClient, UsedAssertion } from '../access/system-client.entity.js';
 
 export const ENTITIES = [
   Organization,
@@ -26,4 +29,8 @@ export const ENTITIES = [
   Referral,
   FollowUp,
   Coverage,
+  Consent,
+  SystemClient,
+  UsedAssertion,
+  AuditEvent,
 ];

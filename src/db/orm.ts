@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
+import { accessFilter } from '../access/policy.js';
 
 export type EntityManager = SqlEntityManager;
 export type Orm = MikroORM;
@@ -36,6 +37,8 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
     },
     // Request-scoped forks are created explicitly; using the global EM by mistake should fail loudly.
     allowGlobalContext: false,
+    // Every query on patient data passes the access policy (src/access/policy.ts).
+    filters: { [accessFilter.name]: accessFilter as never },
     discovery: { warnWhenNoEntities: true },
     debug: db.onQuery ? ['query'] : false,
     ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),

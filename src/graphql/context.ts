@@ -1,33 +1,55 @@
 import type { Config } from '../config.js';
 import type { CareRules } from '../care-rules/rules.js';
 import type { EntityManager } from '../db/orm.js';
+import type { Security } from '../access/index.js';
+import type { RequestAudit } from '../access/audit.js';
+import type { AccessPolicy } from '../access/policy.js';
 import { CarePlanService } from '../domain/care-plan/care-plan.service.js';
 import { ConditionService } from '../domain/condition/condition.service.js';
+import { ConsentService } from '../domain/consent/consent.service.js';
 import { FollowUpService } from '../domain/follow-up/follow-up.service.js';
 import { ObservationService } from '../domain/observation/observation.service.js';
 import { PatientService } from '../domain/patient/patient.service.js';
 import { ReferralService } from '../domain/referral/referral.service.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
-/** Everything a request needs, built fresh per request: its own unit of work, loaders and services. */
+/**
+ * Everything a request needs, built fresh per request: its own unit of work (which sees only what the
+ * caller may see), loaders, services, and the audit of what it touched.
+ */
 export interface Context {
   em: EntityManager;
+  policy: AccessPolicy;
   loaders: Loaders;
   services: ReturnType<typeof createServices>;
+  security: Security;
+  audit: RequestAudit;
   requestId: string;
 }
 
-function createServices(em: EntityManager, config: Config, rules: CareRules) {
+export interface ContextParts {
+  em: EntityManager;
+  policy: AccessPolicy;
+  config: Config;
+  rules: CareRules;
+  security: Security;
+  audit: RequestAudit;
+  requestId: string;
+}
+
+function createServices({ em, policy, config, rules, security }: ContextParts) {
   return {
-    patients: new PatientService(em, config.identifierSystems),
-    conditions: new ConditionService(em),
-    observations: new ObservationService(em, rules),
-    carePlans: new CarePlanService(em),
-    referrals: new ReferralService(em),
-    followUps: new FollowUpService(em, rules),
+    patients: new PatientService(em, config.identifierSystems, security.protector, policy),
+    conditions: new ConditionService(em, policy),
+    observations: new ObservationService(em, policy, rules),
+    carePlans: new CarePlanService(em, policy),
+    referrals: new ReferralService(em, policy),
+    followUps: new FollowUpService(em, policy, rules),
+    consents: new ConsentService(em, policy),
   };
 }
 
-export function createContext(em: EntityManager, config: Config, rules: CareRules, requestId: string): Context {
-  return { em, loaders: createLoaders(em), services: createServices(em, config, rules), requestId };
+export function createContext(parts: ContextParts): Context {
+  const { em, policy, security, audit, requestId } = parts;
+  return { em, policy, loaders: createLoaders(em, policy), services: createServices(parts), security, audit, requestId };
 }

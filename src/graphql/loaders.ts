@@ -1,9 +1,11 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '../db/orm.js';
+import { type AccessPolicy, sqlAnd } from '../access/policy.js';
 import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
 import { CareTeam, CareTeamMember } from '../domain/care-team/care-team.entity.js';
 import { Condition } from '../domain/condition/condition.entity.js';
 import { Coverage } from '../domain/coverage/coverage.entity.js';
+import { Consent } from '../domain/consent/consent.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
@@ -36,13 +38,16 @@ function byParent<T extends object>(em: EntityManager, entity: Ctor<T>, fk: keyo
  * The latest observation of some kinds per patient: one `distinct on` query for the whole page, served by
  * the (patient, kind, effective_at) index.
  */
-function latestOf(em: EntityManager, kinds: ObservationKind[]) {
+function latestOf(em: EntityManager, policy: AccessPolicy, kinds: ObservationKind[]) {
   return new DataLoader<string, Observation | null>(async (patientIds) => {
+    // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate is added here.
+    const { sql, params } = sqlAnd(
+      { sql: 'o.patient_id = any(?::uuid[]) and o.kind = any(?::text[])', params: [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`] },
+      policy.rowsVisible('Observation', 'o'),
+    );
     const rows = await em.execute(
-      `select distinct on (o.patient_id) o.* from observation o
-        where o.patient_id = any(?::uuid[]) and o.kind = any(?::text[])
-        order by o.patient_id, o.effective_at desc, o.id desc`,
-      [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`],
+      `select distinct on (o.patient_id) o.* from observation o where ${sql} order by o.patient_id, o.effective_at desc, o.id desc`,
+      params,
     );
     const map = new Map<string, Observation>();
     for (const row of rows as Array<Record<string, unknown>>) map.set(row.patient_id as string, em.map(Observation, row as never));
@@ -50,7 +55,7 @@ function latestOf(em: EntityManager, kinds: ObservationKind[]) {
   });
 }
 
-export function createLoaders(em: EntityManager) {
+export function createLoaders(em: EntityManager, policy: AccessPolicy) {
   return {
     organization: byId(em, Organization),
     grid: byId(em, Grid),
@@ -63,14 +68,15 @@ export function createLoaders(em: EntityManager) {
     referralsByPatient: byParent(em, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
     followUpsByPatient: byParent(em, FollowUp, 'patient', { doneDate: 'desc nulls last', plannedDate: 'desc nulls last', id: 'desc' }),
     coveragesByPatient: byParent(em, Coverage, 'patient'),
+    consentsByPatient: byParent(em, Consent, 'patient', { periodStart: 'desc', id: 'desc' }),
     goalsByCarePlan: byParent(em, CarePlanGoal, 'carePlan'),
     activitiesByCarePlan: byParent(em, CarePlanActivity, 'carePlan'),
     membersByCareTeam: byParent(em, CareTeamMember, 'careTeam'),
     rolesByPractitioner: byParent(em, PractitionerRole, 'practitioner'),
-    latestBloodPressure: latestOf(em, [ObservationKind.BLOOD_PRESSURE]),
-    latestGlucose: latestOf(em, [ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE]),
-    latestFastingGlucose: latestOf(em, [ObservationKind.FASTING_GLUCOSE]),
-    latestHbA1c: latestOf(em, [ObservationKind.HBA1C]),
+    latestBloodPressure: latestOf(em, policy, [ObservationKind.BLOOD_PRESSURE]),
+    latestGlucose: latestOf(em, policy, [ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE]),
+    latestFastingGlucose: latestOf(em, policy, [ObservationKind.FASTING_GLUCOSE]),
+    latestHbA1c: latestOf(em, policy, [ObservationKind.HBA1C]),
   };
 }
 

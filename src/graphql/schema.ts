@@ -15,6 +15,8 @@ import {
 } from './resolvers/organization.resolver.js';
 import { PatientResolver } from './resolvers/patient.resolver.js';
 import { ReferralResolver } from './resolvers/referral.resolver.js';
+import { auditTouches } from './guards.js';
+import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
 
 export const RESOLVERS = [
   PatientResolver,
@@ -31,13 +33,16 @@ export const RESOLVERS = [
   PractitionerResolver,
   PractitionerRoleResolver,
   CoverageResolver,
+  AccessResolver,
+  ConsentResolver,
+  PatientIdentifierResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema is built once per process: type-graphql's metadata is global. */
 export function getSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false });
+  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, globalMiddlewares: [auditTouches] });
   return built;
 }
 

@@ -520,7 +520,7 @@ export type ExtraReferralsPageQueryVariables = Exact<{
 }>;
 
 
-export type ExtraReferralsPageQuery = { referrals: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, direction: ReferralDirection, status: ReferralStatus, requestedAt: string, fromOrganization: { id: string }, toOrganization: { id: string }, patient: { id: string } } }> } };
+export type ExtraReferralsPageQuery = { referrals: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, direction: ReferralDirection, status: ReferralStatus, requestedAt: string, fromOrganization: { id: string }, toOrganization: { id: string }, patient: { id: string } | null } }> } };
 
 export type ExtraPatientReferralsQueryVariables = Exact<{
   id: string;
@@ -633,14 +633,14 @@ export type AddConditionMutationVariables = Exact<{
 
 export type AddConditionMutation = { addCondition: { id: string, kind: ConditionKind, code: string, system: string, display: string | null, clinicalStatus: ClinicalStatus, verificationStatus: VerificationStatus } };
 
-export type ReferralPartsFragment = { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } };
+export type ReferralPartsFragment = { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null };
 
 export type ReferralQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ReferralQuery = { referral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type ReferralQuery = { referral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export type ReferralsQueryVariables = Exact<{
   filter?: ReferralFilterInput | null | undefined;
@@ -656,7 +656,7 @@ export type CreateReferralMutationVariables = Exact<{
 }>;
 
 
-export type CreateReferralMutation = { createReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type CreateReferralMutation = { createReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export type AcceptReferralMutationVariables = Exact<{
   id: string;
@@ -664,7 +664,7 @@ export type AcceptReferralMutationVariables = Exact<{
 }>;
 
 
-export type AcceptReferralMutation = { acceptReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type AcceptReferralMutation = { acceptReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export type RejectReferralMutationVariables = Exact<{
   id: string;
@@ -672,7 +672,7 @@ export type RejectReferralMutationVariables = Exact<{
 }>;
 
 
-export type RejectReferralMutation = { rejectReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type RejectReferralMutation = { rejectReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export type CompleteReferralMutationVariables = Exact<{
   id: string;
@@ -680,7 +680,7 @@ export type CompleteReferralMutationVariables = Exact<{
 }>;
 
 
-export type CompleteReferralMutation = { completeReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type CompleteReferralMutation = { completeReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export type CancelReferralMutationVariables = Exact<{
   id: string;
@@ -688,7 +688,7 @@ export type CancelReferralMutationVariables = Exact<{
 }>;
 
 
-export type CancelReferralMutation = { cancelReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } } };
+export type CancelReferralMutation = { cancelReferral: { id: string, version: number, direction: ReferralDirection, status: ReferralStatus, reason: ReferralReason, urgency: ReferralUrgency, statusReason: string | null, outcomeSummary: string | null, clinicalSummary: string | null, requestedAt: string, acceptedAt: string | null, rejectedAt: string | null, completedAt: string | null, cancelledAt: string | null, fromOrganization: { id: string, level: OrganizationLevel }, toOrganization: { id: string, level: OrganizationLevel }, patient: { id: string, name: string } | null } };
 
 export const CarePlanPartsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CarePlanParts"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CarePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"addresses"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"goals"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measure"}},{"kind":"Field","name":{"kind":"Name","value":"targetBelow"}},{"kind":"Field","name":{"kind":"Name","value":"diastolicBelow"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"nonMedical"}},{"kind":"Field","name":{"kind":"Name","value":"medicationName"}},{"kind":"Field","name":{"kind":"Name","value":"dosage"}}]}}]}}]} as unknown as DocumentNode<CarePlanPartsFragment, unknown>;
 export const ExtraPatientRecordFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ExtraPatientRecord"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Patient"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"birthDate"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"address"}},{"kind":"Field","name":{"kind":"Name","value":"contractSignedOn"}},{"kind":"Field","name":{"kind":"Name","value":"contractExpiresOn"}},{"kind":"Field","name":{"kind":"Name","value":"managementTier"}},{"kind":"Field","name":{"kind":"Name","value":"managementColour"}},{"kind":"Field","name":{"kind":"Name","value":"managementOverrideReason"}},{"kind":"Field","name":{"kind":"Name","value":"managingOrganization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"grid"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"familyDoctorTeam"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"identifiers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"system"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]} as unknown as DocumentNode<ExtraPatientRecordFragment, unknown>;

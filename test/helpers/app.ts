@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Orm, type EntityManager } from '../../src/db/orm.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { asInternal } from '../../src/access/index.js';
 
 export interface TestApp {
   app: App;
@@ -15,7 +16,11 @@ export interface TestApp {
   http: ReturnType<typeof supertest>;
   /** SQL statements run since the last reset. */
   queries: string[];
-  gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V): Promise<ExecutionResult<R>>;
+  /** Runs an operation as `as` (a bearer token; default: a platform administrator). */
+  gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as?: string): Promise<ExecutionResult<R>>;
+  /** A development token for a person with these roles at the organisation with this code. */
+  tokenFor(claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }): Promise<string>;
+  adminToken: string;
   close(): Promise<void>;
 }
 
@@ -34,15 +39,24 @@ export async function startTestApp(): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test' });
   const app = await createApp({ config, orm });
   const http = supertest(app.express);
+  const tokenFor = (claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }) =>
+    app.security.tokens.sign({ ncd_kind: 'user', roles: claims.roles, org: claims.org, practitioner: claims.practitioner }, claims.sub ?? `test-${claims.roles.join('-')}`, 3600);
+  const adminToken = await tokenFor({ roles: ['PLATFORM_ADMIN'], sub: 'test-admin' });
   return {
     app,
     orm,
     db,
-    em: () => orm.em.fork() as EntityManager,
+    em: () => asInternal(orm.em.fork() as EntityManager),
     http,
     queries,
-    async gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V) {
-      const res = await http.post('/graphql').set('content-type', 'application/json').send({ query: print(doc), variables });
+    tokenFor,
+    adminToken,
+    async gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as: string = adminToken) {
+      const res = await http
+        .post('/graphql')
+        .set('content-type', 'application/json')
+        .set('authorization', `Bearer ${as}`)
+        .send({ query: print(doc), variables });
       if (res.status >= 500) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body as ExecutionResult<R>;
     },

@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import { ConditionKind, ObservationKind } from '../../../fhir-mappings/codes.js';
 import { badInput, conflict, isUuid, notFound } from '../errors.js';
 import { Organization } from '../organization/organization.entity.js';
@@ -71,7 +72,10 @@ function checkActivity(activity: ActivityInput, field: string): void {
 }
 
 export class CarePlanService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+  ) {}
 
   async get(id: string): Promise<CarePlan> {
     const plan = isUuid(id) ? await this.em.findOne(CarePlan, { id }) : null;
@@ -80,6 +84,7 @@ export class CarePlanService {
   }
 
   async create(input: CarePlanInput): Promise<CarePlan> {
+    this.policy.assertCan('CarePlan', 'c');
     if (!input.title?.trim()) throw badInput('a care plan needs a title', 'title');
     if (input.periodEnd && input.periodEnd < input.periodStart) throw badInput('periodEnd is before periodStart', 'periodEnd');
     input.goals?.forEach((g, i) => checkGoal(g, `goals.${i}`));
@@ -109,6 +114,7 @@ export class CarePlanService {
   }
 
   async update(id: string, expectedVersion: number, input: CarePlanUpdate): Promise<CarePlan> {
+    this.policy.assertCan('CarePlan', 'u');
     return this.em.transactional(async (em) => {
       const plan = isUuid(id) ? await em.findOne(CarePlan, { id }) : null;
       if (!plan) throw notFound('CarePlan', id);
@@ -134,6 +140,7 @@ export class CarePlanService {
   }
 
   async addActivity(carePlanId: string, expectedVersion: number, input: ActivityInput): Promise<CarePlanActivity> {
+    this.policy.assertCan('CarePlan', 'u');
     checkActivity(input, 'activity');
     return this.em.transactional(async (em) => {
       const plan = await this.openPlan(em, carePlanId, expectedVersion);
@@ -151,6 +158,7 @@ export class CarePlanService {
   }
 
   async updateActivity(activityId: string, expectedVersion: number, input: Partial<ActivityInput>): Promise<CarePlanActivity> {
+    this.policy.assertCan('CarePlan', 'u');
     return this.em.transactional(async (em) => {
       const activity = isUuid(activityId) ? await em.findOne(CarePlanActivity, { id: activityId }, { populate: ['carePlan'] }) : null;
       if (!activity) throw notFound('CarePlanActivity', activityId);

@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import { classifyCondition, isIcd10System, isKnownConditionSystem, isWellFormedConditionCode, CONDITION_DISPLAY } from '../../../fhir-mappings/codes.js';
 import { badInput } from '../errors.js';
 import { Organization } from '../organization/organization.entity.js';
@@ -18,9 +19,13 @@ export interface AddConditionInput {
 }
 
 export class ConditionService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+  ) {}
 
   async add(input: AddConditionInput): Promise<Condition> {
+    this.policy.assertCan('Condition', 'c');
     return this.em.transactional(async (em) => {
       const patient = await mustFind(em, Patient, input.patientId, 'patientId');
       const system = input.system.trim();

@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import { ControlStatus } from '../../care-rules/control.js';
 import { addDays, nextFollowUp } from '../../care-rules/follow-up-interval.js';
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
@@ -33,6 +34,7 @@ export interface RecordedFollowUp {
 export class FollowUpService {
   constructor(
     private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
     private readonly rules: CareRules = DEFAULT_CARE_RULES,
   ) {}
 
@@ -41,6 +43,7 @@ export class FollowUpService {
    * this visit's outcome and the previous visit's control status, unless the clinician sets one.
    */
   async record(input: RecordFollowUpInput): Promise<RecordedFollowUp> {
+    this.policy.assertCan('Encounter', 'c');
     const today = new Date().toISOString().slice(0, 10);
     if (!input.plannedDate && !input.doneDate) throw badInput('give a plannedDate, a doneDate, or both', 'doneDate');
     if (input.doneDate && input.doneDate > today) throw badInput('doneDate is in the future', 'doneDate');

@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import {
   acceptedUnits,
   CANONICAL_UNIT,
@@ -126,6 +127,7 @@ export function normaliseReading(input: RecordObservationInput, rules: CareRules
 export class ObservationService {
   constructor(
     private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
     private readonly rules: CareRules = DEFAULT_CARE_RULES,
   ) {}
 
@@ -141,7 +143,7 @@ export class ObservationService {
     }
     if (filter.from && filter.to && filter.from > filter.to) throw badInput('from is after to', 'from');
     const build = () => {
-      const qb = this.em.createQueryBuilder(Observation, 'o');
+      const qb = this.policy.restrict(this.em.createQueryBuilder(Observation, 'o'), 'Observation', 'o');
       if (filter.patientId) qb.andWhere({ patient: filter.patientId });
       if (filter.organizationId) {
         qb.andWhere(
@@ -179,6 +181,7 @@ export class ObservationService {
   /** All-or-nothing: one bad reading refuses the batch. A reading re-sent with the same source id is not duplicated. */
   async recordBatch(inputs: RecordObservationInput[], field = 'inputs'): Promise<Observation[]> {
     if (inputs.length === 0) return [];
+    this.policy.assertCan('Observation', 'c');
     if (inputs.length > MAX_OBSERVATION_BATCH) throw badInput(`at most ${MAX_OBSERVATION_BATCH} readings per batch`, field);
     const prefix = (i: number) => (field === 'input' ? field : `${field}.${i}`);
     const readings = inputs.map((input, i) => normaliseReading(input, this.rules, prefix(i)));

@@ -89,12 +89,19 @@ export class Patient extends BaseEntity {
 
   @ManyToOne(() => Practitioner, { nullable: true })
   managementOverriddenBy?: Practitioner;
+
+  /** The organisation whose staff or system registered the patient here (a hospital sees the patients it sent). */
+  @ManyToOne(() => Organization, { nullable: true, index: true })
+  registeredBy?: Organization;
 }
 
-/** An identifier of a patient in one system; unique per system across the county. */
+/**
+ * An identifier of a patient in one system; unique per system across the county. Sensitive kinds (the
+ * resident ID) keep only a mask in `value`, the keyed hash in `lookup` and the encrypted value in `cipher`.
+ */
 @ObjectType()
 @Entity()
-@Unique({ properties: ['system', 'value'] })
+@Unique({ properties: ['system', 'lookup'] })
 export class PatientIdentifier extends BaseEntity {
   @ManyToOne(() => Patient, { index: true, deleteRule: 'cascade' })
   patient!: Patient;
@@ -103,9 +110,15 @@ export class PatientIdentifier extends BaseEntity {
   @Property()
   system!: string;
 
-  @Field()
+  /** Shown value: the identifier, or its mask for a sensitive kind (GraphQL reveals it by role). */
   @Property()
   value!: string;
+
+  @Property({ columnType: 'text' })
+  lookup!: string;
+
+  @Property({ columnType: 'text', nullable: true })
+  cipher?: string;
 
   @Field(() => IdentifierKind)
   @Enum(() => IdentifierKind)

@@ -8,6 +8,8 @@ import { Grid, Organization } from '../organization/organization.entity.js';
 import { Gender } from './gender.js';
 import { IdentifierKind, ManagementColour, ManagementTier, Patient, PatientIdentifier } from './patient.entity.js';
 import { parseResidentId } from './resident-id.js';
+import type { IdentifierProtector } from '../../access/identifier-protection.js';
+import type { AccessPolicy } from '../../access/policy.js';
 
 export interface IdentifierInput {
   system: string;
@@ -63,7 +65,16 @@ export class PatientService {
   constructor(
     private readonly em: EntityManager,
     private readonly systems: IdentifierSystems,
+    private readonly protector: IdentifierProtector,
+    private readonly policy: AccessPolicy,
   ) {}
+
+  /** The stored lookup key of an identifier as typed: resident IDs upper-cased and hashed. */
+  private lookupKey(system: string, value: string): string {
+    const kind = identifierKind(system, this.systems);
+    const normalised = kind === IdentifierKind.RESIDENT_ID ? value.trim().toUpperCase() : value.trim();
+    return this.protector.lookup(system, kind, normalised);
+  }
 
   async get(id: string): Promise<Patient> {
     const patient = isUuid(id) ? await this.em.findOne(Patient, { id }) : null;
@@ -72,15 +83,17 @@ export class PatientService {
   }
 
   async findByIdentifier(system: string, value: string): Promise<Patient | null> {
-    const normalised = system === this.systems.residentId ? value.trim().toUpperCase() : value.trim();
-    const identifier = await this.em.findOne(PatientIdentifier, { system, value: normalised }, { populate: ['patient'] });
-    return identifier?.patient ?? null;
+    const identifier = await this.em.findOne(PatientIdentifier, { system, lookup: this.lookupKey(system, value) });
+    return identifier ? this.em.findOne(Patient, { id: identifier.patient.id }) : null;
   }
 
   async register(input: PatientFields & { name: string; gender: Gender; managingOrganizationId: string }): Promise<Patient> {
+    this.policy.assertCan('Patient', 'c');
     return this.em.transactional(async (em) => {
       const patient = new Patient();
       patient.version = 1;
+      const registeredBy = this.policy.caller.organizationId;
+      if (registeredBy) patient.registeredBy = em.getReference(Organization, registeredBy);
       await this.apply(em, patient, input);
       em.persist(patient);
       await this.replaceIdentifiers(em, patient, input.identifiers ?? []);
@@ -90,6 +103,7 @@ export class PatientService {
   }
 
   async update(id: string, expectedVersion: number, input: PatientFields): Promise<Patient> {
+    this.policy.assertCan('Patient', 'u');
     return this.em.transactional(async (em) => {
       const patient = isUuid(id) ? await em.findOne(Patient, { id }) : null;
       if (!patient) throw notFound('Patient', id);
@@ -123,6 +137,7 @@ export class PatientService {
     if (input.address !== undefined) patient.address = input.address ?? undefined;
     if (input.managingOrganizationId !== undefined) {
       patient.managingOrganization = await mustFind(em, Organization, input.managingOrganizationId, 'managingOrganizationId');
+      this.policy.assertManages(patient.managingOrganization.path);
     }
     if (input.gridId !== undefined) patient.grid = input.gridId ? await mustFind(em, Grid, input.gridId, 'gridId') : undefined;
     if (input.familyDoctorTeamId !== undefined) {
@@ -150,7 +165,7 @@ export class PatientService {
   private async checkBirthDateAgainstResidentIds(em: EntityManager, patient: Patient): Promise<void> {
     const onFile = await em.find(PatientIdentifier, { patient: patient.id, kind: IdentifierKind.RESIDENT_ID });
     for (const identifier of onFile) {
-      const parts = parseResidentId(identifier.value);
+      const parts = identifier.cipher ? parseResidentId(this.protector.reveal(identifier.system, identifier.cipher)) : undefined;
       if (parts && parts.birthDate !== patient.birthDate) {
         throw badInput(`birthDate ${patient.birthDate} differs from the resident ID birth date ${parts.birthDate}`, 'birthDate');
       }
@@ -166,20 +181,22 @@ export class PatientService {
       if (seen.has(system)) throw badInput(`two identifiers with system ${system}`, `identifiers.${i}`);
       seen.add(system);
       const kind = identifierKind(system, this.systems);
-      return { system, value: this.checkIdentifier(kind, value, patient, i), kind };
+      const checked = this.checkIdentifier(kind, value, patient, i);
+      return { system, kind, ...this.protector.protect(system, kind, checked) };
     });
-    for (const { system, value } of validated) {
-      const holder = await em.findOne(PatientIdentifier, { system, value });
-      if (holder && holder.patient.id !== patient.id) throw conflict(`identifier ${system}|${value} belongs to another patient`);
+    for (const { system, lookup } of validated) {
+      // Uniqueness is county-wide, beyond what the caller may see: a duplicate is a conflict either way.
+      const holder = await em.findOne(PatientIdentifier, { system, lookup }, { filters: false });
+      if (holder && holder.patient.id !== patient.id) throw conflict(`that ${system} identifier belongs to another patient`);
     }
     const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
-    for (const old of existing) if (!validated.some((v) => v.system === old.system && v.value === old.value)) em.remove(old);
+    for (const old of existing) if (!validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);
     for (const v of validated) {
-      if (existing.some((old) => old.system === v.system && old.value === v.value)) continue;
+      if (existing.some((old) => old.system === v.system && old.lookup === v.lookup)) continue;
       const identifier = em.create(PatientIdentifier, { ...v, patient, version: 1 } as never);
       em.persist(identifier);
     }
-    // Remove before insert, so that replacing a value keeps the (system, value) constraint satisfied.
+    // Remove before insert, so that replacing a value keeps the (system, lookup) constraint satisfied.
     await em.flush();
   }
 
@@ -207,8 +224,10 @@ export class PatientService {
     for (const key of ['organizationId', 'careTeamId', 'gridId'] as const) {
       if (filter[key] && !isUuid(filter[key]!)) throw badInput(`${key} is not an id`, key);
     }
+    if (filter.conditionKind) this.policy.assertCan('Condition', 's');
     const build = () => {
       const qb = this.em.createQueryBuilder(Patient, 'p');
+      this.policy.restrict(qb, 'Patient', 'p');
       if (filter.organizationId) {
         qb.andWhere(
           `p.managing_organization_id in (select o.id from organization o where o.path like (select s.path from organization s where s.id = ?) || '%')`,
@@ -228,10 +247,10 @@ export class PatientService {
       const search = filter.search?.trim();
       if (search) {
         // Resident IDs are stored upper case (a trailing check character X); people type it either way.
-        qb.andWhere(`(p.name like ? or exists (select 1 from patient_identifier i where i.patient_id = p.id and i.value in (?, ?)))`, [
+        qb.andWhere(`(p.name like ? or exists (select 1 from patient_identifier i where i.patient_id = p.id and i.lookup in (?, ?)))`, [
           `${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
           search,
-          search.toUpperCase(),
+          this.lookupKey(this.systems.residentId, search),
         ]);
       }
       return qb;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/orm.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import { badInput, conflict, isUuid, notFound } from '../errors.js';
 import { LEVEL_RANK, Organization, OrganizationLevel } from '../organization/organization.entity.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
@@ -30,7 +31,10 @@ export interface ReferralFilter {
 }
 
 export class ReferralService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+  ) {}
 
   async get(id: string): Promise<Referral> {
     const referral = isUuid(id) ? await this.em.findOne(Referral, { id }) : null;
@@ -39,10 +43,13 @@ export class ReferralService {
   }
 
   async create(input: CreateReferralInput): Promise<Referral> {
+    this.policy.assertCan('ServiceRequest', 'c');
     return this.em.transactional(async (em) => {
       const patient = await mustFind(em, Patient, input.patientId, 'patientId');
       const from = await mustFind(em, Organization, input.fromOrganizationId, 'fromOrganizationId');
       const to = await mustFind(em, Organization, input.toOrganizationId, 'toOrganizationId');
+      // Referrals are sent by the caller's own organisation (or one below it), never on another's behalf.
+      this.policy.assertManages(from.path);
       if (from.id === to.id) throw badInput('a referral goes to another organisation', 'toOrganizationId');
       if (from.level === OrganizationLevel.EXTERNAL || to.level === OrganizationLevel.EXTERNAL) {
         throw badInput('referrals run between county, township and village organisations', 'toOrganizationId');
@@ -91,9 +98,12 @@ export class ReferralService {
     action: ReferralAction,
     options: { expectedVersion?: number | null; reason?: string | null; outcomeSummary?: string | null; toPractitionerId?: string | null },
   ): Promise<Referral> {
+    this.policy.assertCan('ServiceRequest', 'u');
     return this.em.transactional(async (em) => {
-      const referral = isUuid(id) ? await em.findOne(Referral, { id }) : null;
+      const referral = isUuid(id) ? await em.findOne(Referral, { id }, { populate: ['fromOrganization', 'toOrganization'] }) : null;
       if (!referral) throw notFound('Referral', id);
+      // The receiver accepts, rejects and completes; the sender cancels.
+      this.policy.assertManages(action === 'cancel' ? referral.fromOrganization.path : referral.toOrganization.path);
       if (options.expectedVersion != null && referral.version !== options.expectedVersion) {
         throw conflict(`Referral ${id} is at version ${referral.version}, not ${options.expectedVersion}`);
       }

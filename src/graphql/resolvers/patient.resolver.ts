@@ -4,6 +4,7 @@ import { CarePlan, CarePlanStatus } from '../../domain/care-plan/care-plan.entit
 import { CareTeam } from '../../domain/care-team/care-team.entity.js';
 import { ClinicalStatus, Condition } from '../../domain/condition/condition.entity.js';
 import { Coverage } from '../../domain/coverage/coverage.entity.js';
+import { Consent } from '../../domain/consent/consent.entity.js';
 import { FollowUp } from '../../domain/follow-up/follow-up.entity.js';
 import { Observation, ObservationKind } from '../../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../../domain/organization/organization.entity.js';
@@ -234,6 +235,11 @@ export class PatientResolver {
   @FieldResolver(() => [FollowUp], { description: 'Newest first.' })
   followUps(@Root() p: Patient, @Ctx() ctx: Context) {
     return ctx.loaders.followUpsByPatient.load(p.id);
+  }
+
+  @FieldResolver(() => [Consent], { description: 'Consent decisions, newest first.' })
+  consents(@Root() p: Patient, @Ctx() ctx: Context) {
+    return ctx.loaders.consentsByPatient.load(p.id);
   }
 
   @FieldResolver(() => [Coverage])

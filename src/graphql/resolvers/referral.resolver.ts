@@ -5,6 +5,7 @@ import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../../domain/referral/referral.entity.js';
 import type { CreateReferralInput as CreateReferral, ReferralFilter } from '../../domain/referral/referral.service.js';
 import { Connection } from '../connection.js';
+import { notFound } from '../../domain/errors.js';
 import type { Context } from '../context.js';
 
 export const ReferralConnection = Connection(Referral, 'Referral');
@@ -114,9 +115,14 @@ export class ReferralResolver {
     return ctx.services.referrals.transition(id, 'cancel', { expectedVersion: version, reason });
   }
 
-  @FieldResolver(() => Patient)
-  patient(@Root() r: Referral, @Ctx() ctx: Context) {
-    return ctx.loaders.patient.load(r.patient.id);
+  @FieldResolver(() => Patient, {
+    nullable: true,
+    description: "A referral sent to or from your organisation can name a patient you may not see: then NOT_FOUND.",
+  })
+  async patient(@Root() r: Referral, @Ctx() ctx: Context) {
+    const patient = await ctx.loaders.patient.load(r.patient.id);
+    if (!patient) throw notFound('Patient', r.patient.id);
+    return patient;
   }
 
   @FieldResolver(() => Organization)

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import type { EntityManager, Orm } from '../db/orm.js';
+import { AuditAction, AuditOutcome } from './audit-event.entity.js';
+import type { Caller } from './caller.js';
+import { isUuid } from '../domain/errors.js';
+
+export interface AuditRow {
+  action: AuditAction;
+  what: string;
+  patientIds: string[];
+  outcome: AuditOutcome;
+}
+
+/**
+ * Collects, during one request, every patient whose data was read or written, and writes one audit record
+ * for the request when it ends — one INSERT per request, however many patients a search returned.
+ */
+export class RequestAudit {
+  readonly touched = new Set<string>();
+
+  constructor(
+    private readonly recorder: AuditRecorder,
+    readonly caller: Caller,
+    readonly requestId: string,
+    readonly sourceIp: string | undefined,
+  ) {}
+
+  touch(patientId: string | undefined | null): void {
+    // Ids from client input may be anything; only real ids name a patient.
+    if (patientId && isUuid(patientId)) this.touched.add(patientId);
+  }
+
+  async record(action: AuditAction, what: string, outcome: AuditOutcome): Promise<void> {
+    await this.recorder.write(this, [{ action, what, outcome, patientIds: [...this.touched] }]);
+  }
+}
+
+export class AuditRecorder {
+  constructor(
+    private readonly orm: Orm,
+    private readonly log: Logger,
+  ) {}
+
+  forRequest(caller: Caller, requestId: string, sourceIp: string | undefined): RequestAudit {
+    return new RequestAudit(this, caller, requestId, sourceIp);
+  }
+
+  /** Writes audit rows in one statement. A failure to audit is an error the request must not hide. */
+  async write(request: RequestAudit, rows: AuditRow[], em: EntityManager = this.orm.em.fork() as EntityManager): Promise<void> {
+    if (rows.length === 0) return;
+    const c = request.caller;
+    const values: unknown[] = [];
+    const tuples = rows.map((row) => {
+      values.push(
+        uuidv7(),
+        c.kind === 'system' ? 'system' : 'user',
+        c.subject,
+        c.practitionerId ?? null,
+        c.organizationId ?? null,
+        c.onBehalfOf ?? null,
+        row.action,
+        row.what.slice(0, 2000),
+        `{${row.patientIds.join(',')}}`,
+        row.outcome,
+        request.requestId,
+        request.sourceIp ?? null,
+      );
+      return '(?, ?, ?, ?, ?, ?, ?, ?, ?::uuid[], ?, ?, ?)';
+    });
+    try {
+      await em.getConnection().execute(
+        `insert into audit_event (id, actor_type, actor, practitioner_id, organization_id, on_behalf_of, action, what, patient_ids, outcome, request_id, source_ip)
+         values ${tuples.join(', ')}`,
+        values,
+      );
+    } catch (err) {
+      this.log.error({ err, requestId: request.requestId }, 'audit write failed');
+      throw err;
+    }
+  }
+}

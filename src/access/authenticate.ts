@@ -1,0 +1,67 @@
+import type { EntityManager } from '../db/orm.js';
+import type { Config } from '../config.js';
+import { Organization } from '../domain/organization/organization.entity.js';
+import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
+import { type Caller, ClientKind, Role } from './caller.js';
+import { scopesForRoles } from './scopes.js';
+import { SystemClient } from './system-client.entity.js';
+import { AuthenticationError, type TokenService } from './tokens.js';
+
+const ROLES = new Set<string>(Object.values(Role));
+
+/**
+ * Turns a verified bearer token into the Caller: people are mapped by their claims to a practitioner,
+ * an organisation and roles; systems to their registered client and the scopes they were granted.
+ */
+export class Authenticator {
+  constructor(
+    private readonly config: Config,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async authenticate(authorization: string | undefined, em: EntityManager): Promise<Caller> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match) throw new AuthenticationError('missing bearer token');
+    const { source, payload } = await this.tokens.verify(match[1]!);
+    const unfiltered = { filters: false } as const;
+
+    if (source === 'service' && payload.ncd_kind === 'system') {
+      const client = await em.findOne(SystemClient, { clientId: payload.sub!, active: true }, { ...unfiltered, populate: ['organization'] });
+      if (!client) throw new AuthenticationError('client is not registered or was deactivated');
+      const granted = String(payload.scope ?? '').split(' ').filter((s) => client.scopes.includes(s));
+      return {
+        kind: 'system',
+        subject: client.clientId,
+        clientId: client.clientId,
+        clientKind: client.kind,
+        roles: [],
+        scopes: granted,
+        organizationId: client.organization.id,
+        organizationPath: client.kind === ClientKind.HOSPITAL ? client.organization.path : undefined,
+        onBehalfOf: typeof payload.on_behalf_of === 'string' ? payload.on_behalf_of : undefined,
+      };
+    }
+
+    // A person: from the OIDC provider in production, or a development token signed by this service.
+    if (source === 'service' && !this.config.auth.devTokens) throw new AuthenticationError('development tokens are not accepted here');
+    const claims = source === 'oidc' ? this.config.auth.oidc!.claims : { roles: 'roles', organization: 'org', practitioner: 'practitioner' };
+    const rawRoles = payload[claims.roles];
+    const roles = (Array.isArray(rawRoles) ? rawRoles : String(rawRoles ?? '').split(/[ ,]+/)).map(String).filter((r) => ROLES.has(r)) as Role[];
+    if (roles.length === 0) throw new AuthenticationError('token carries no role this service knows');
+    const orgCode = payload[claims.organization];
+    const organization = orgCode ? await em.findOne(Organization, { code: String(orgCode) }, unfiltered) : null;
+    if (!organization && !roles.includes(Role.PLATFORM_ADMIN)) throw new AuthenticationError('token names no known organisation');
+    const practitionerCode = payload[claims.practitioner];
+    const practitioner = practitionerCode ? await em.findOne(Practitioner, { code: String(practitionerCode) }, unfiltered) : null;
+    if (practitionerCode && !practitioner) throw new AuthenticationError('token names no known practitioner');
+    return {
+      kind: 'user',
+      subject: payload.sub!,
+      roles,
+      scopes: scopesForRoles(roles),
+      organizationId: organization?.id,
+      organizationPath: organization?.path,
+      practitionerId: practitioner?.id,
+    };
+  }
+}
