@@ -4,16 +4,20 @@
 set -euo pipefail
 PORT=${PORT:-4399}
 LOG=$(mktemp)
+export KEYS_DIR=$(mktemp -d)
 EMBEDDED_IN_MEMORY=1 SEED_PATIENTS=${SEED_PATIENTS:-300} PORT=$PORT node dist/src/main.js >"$LOG" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -rf "$LOG" "$KEYS_DIR"' EXIT
 for _ in $(seq 1 120); do
   if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; then break; fi
   if ! kill -0 $PID 2>/dev/null; then echo "service exited:"; cat "$LOG"; exit 1; fi
   sleep 1
 done
 QUERY='{"query":"{ patients(first: 5, filter: {conditionKind: HYPERTENSION}) { totalCount edges { node { name conditions { kind } latestBloodPressure { systolic diastolic effectiveAt } } } } }"}'
-BODY=$(curl -sf -H 'content-type: application/json' -d "$QUERY" "http://127.0.0.1:$PORT/graphql")
+# Without a token the API answers 401; with a development token (the same keys) it answers.
+test "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "$QUERY" "http://127.0.0.1:$PORT/graphql")" = 401
+TOKEN=$(node dist/src/cli/token.js --role PLATFORM_ADMIN)
+BODY=$(curl -sf -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d "$QUERY" "http://127.0.0.1:$PORT/graphql")
 echo "$BODY" | head -c 600; echo
 node -e '
 const body = JSON.parse(process.argv[1]);

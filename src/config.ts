@@ -109,7 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     auth: {
       publicUrl,
-      issuer: env.AUTH_ISSUER ?? publicUrl,
+      // Stable across ports and processes, so a token minted by `npm run token` works on any local instance.
+      issuer: env.AUTH_ISSUER ?? env.PUBLIC_URL ?? 'urn:ncd-gateway:local',
       audience: env.AUTH_AUDIENCE ?? 'ncd-gateway',
       oidc,
       signingKeyJwk: env.SIGNING_KEY_JWK,

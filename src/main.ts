@@ -21,8 +21,13 @@ async function main() {
   }
 
   const app = await createApp({ config, orm, logger: log, security });
-  const server = app.express.listen(config.port, () => {
+  const server = app.express.listen(config.port, async () => {
     log.info(`NCD Gateway listening: GraphQL at http://localhost:${config.port}/graphql`);
+    if (config.env === 'development' && config.auth.devTokens) {
+      // So that the Sandbox can be tried at once; `npm run token` mints tokens for other roles.
+      const token = await security.tokens.sign({ ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }, 'developer', 12 * 3600);
+      log.info(`Development token (platform administrator, 12 h) — Sandbox header "Authorization: Bearer ${token}"`);
+    }
   });
   const shutdown = async () => {
     server.close();
