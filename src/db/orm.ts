@@ -34,6 +34,7 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     // Request-scoped forks are created explicitly; using the global EM by mistake should fail loudly.
     allowGlobalContext: false,

@@ -8,12 +8,12 @@ import type { Context } from './context.js';
 
 /**
  * Query limits, checked while validating — before any resolver or SQL runs: depth, cost, aliases,
- * directives and tokens (graphql-armor). The nested worklist query the front ends use is depth 6, cost ≈ 300.
+ * directives and tokens (graphql-armor). The nested worklist query the front ends use (README) is depth 6, cost ≈ 5,700.
  */
 export function graphqlArmor() {
   const armor = new ApolloArmor({
     maxDepth: { n: 10 },
-    costLimit: { maxCost: 3000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+    costLimit: { maxCost: 20000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
     maxTokens: { n: 3000 },
