@@ -18,6 +18,7 @@ import { AuditRecorder } from './access/audit.js';
 import { type Context, createContext } from './graphql/context.js';
 import { formatError } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
+import { createFhirRouter } from './fhir/router.js';
 import { auditPlugin, graphqlArmor } from './graphql/guards.js';
 
 export interface App {
@@ -37,7 +38,10 @@ export interface AppOptions {
 
 type AuthedRequest = Request & { caller?: Caller; requestId?: string };
 
-/** Assembles HTTP: `/graphql`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
+/** What an `x-request-id` from a client may look like (audit_event.request_id is varchar(255)). */
+const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,200}$/;
+
+/** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
 export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logger, security: given }: AppOptions): Promise<App> {
   const log = logger ?? pino({ level: config.logLevel });
   const production = config.env === 'production';
@@ -72,7 +76,9 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
   );
   app.use(cors({ origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: false }));
   app.use((req: AuthedRequest, _res, next) => {
-    req.requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    // A caller's request id is kept when it is a plain token the audit record can hold; anything else is replaced.
+    const given = req.headers['x-request-id'];
+    req.requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     next();
   });
 
@@ -115,6 +121,11 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
       res.status(429).json({ errors: [{ message: 'Too many requests', extensions: { code: 'RATE_LIMITED' } }] });
     },
   });
+
+  app.use(
+    '/fhir',
+    createFhirRouter({ config, orm, security, audit, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }),
+  );
 
   app.use(
     '/graphql',

@@ -21,7 +21,7 @@ export interface Config {
   identifierKey?: string;
   /** Where development keys are kept; undefined keeps them in memory only. */
   keysDir?: string;
-  http: { corsOrigins: string[]; bodyLimit: string; rateLimitPerMinute: number };
+  http: { corsOrigins: string[]; bodyLimit: string; fhirBodyLimit: string; rateLimitPerMinute: number };
 }
 
 export interface OidcConfig {
@@ -122,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: {
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       bodyLimit: env.BODY_LIMIT ?? '1mb',
+      // Hospitals post whole patient records as one transaction Bundle: a few MB each.
+      fhirBodyLimit: env.FHIR_BODY_LIMIT ?? '50mb',
       rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
     },
   };

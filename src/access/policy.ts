@@ -35,7 +35,7 @@ function treatmentAllowed(column: string, today: string): Predicate {
   return {
     sql: `coalesce((select cs.decision from consent cs where cs.patient_id = ${column} and cs.purpose = 'TREATMENT'
             and cs.period_start <= ? and (cs.period_end is null or cs.period_end >= ?)
-            order by cs.period_start desc, cs.created_at desc limit 1), 'PERMIT') = 'PERMIT'`,
+            order by cs.created_at desc, cs.id desc limit 1), 'PERMIT') = 'PERMIT'`,
     params: [today, today],
   };
 }
@@ -60,6 +60,12 @@ export class AccessPolicy {
     private readonly today: () => string = () => new Date().toISOString().slice(0, 10),
   ) {}
 
+  /** Resident IDs in full: those who verify identity face to face, and hospitals matching records. */
+  get revealsResidentIds(): boolean {
+    const c = this.caller;
+    return c.kind === 'internal' || c.clientKind === ClientKind.HOSPITAL || (c.kind === 'user' && hasRole(c, Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.PUBLIC_HEALTH));
+  }
+
   get seesEverything(): boolean {
     return this.caller.kind === 'internal' || (this.caller.kind === 'user' && hasRole(this.caller, Role.PLATFORM_ADMIN));
   }
@@ -70,13 +76,14 @@ export class AccessPolicy {
     const c = this.caller;
     const today = this.today();
     if (c.clientKind === ClientKind.INSURER) {
-      // Only members it covers today, and never those who withdrew consent to share with insurers.
+      // Only members it covers today, and never those who withdrew consent to share with insurers. Of the decisions
+      // in force, the one recorded last is the patient's word: a withdrawal wins even when back-dated.
       return {
         sql: `${column} in (select cv.patient_id from coverage cv where cv.insurer_id = ? and cv.status = 'ACTIVE'
                 and cv.period_start <= ? and (cv.period_end is null or cv.period_end >= ?))
               and coalesce((select cs.decision from consent cs where cs.patient_id = ${column} and cs.purpose = 'INSURER_SHARING'
                 and cs.period_start <= ? and (cs.period_end is null or cs.period_end >= ?)
-                order by cs.period_start desc, cs.created_at desc limit 1), 'PERMIT') = 'PERMIT'`,
+                order by cs.created_at desc, cs.id desc limit 1), 'PERMIT') = 'PERMIT'`,
         params: [c.organizationId, today, today, today, today],
       };
     }

@@ -10,6 +10,7 @@ import { Practitioner, PractitionerRole } from '../domain/practitioner/practitio
 import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
+import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { SystemClient, UsedAssertion } from '../access/system-client.entity.js';
 
 export const ENTITIES = [
@@ -33,4 +34,6 @@ export const ENTITIES = [
   SystemClient,
   UsedAssertion,
   AuditEvent,
+  FhirResource,
+  FhirResourceHistory,
 ];

@@ -27,12 +27,23 @@ export function graphqlArmor() {
  * Notes every patient whose data a resolver touches: the patient objects themselves and every record that
  * belongs to a patient, whichever query or nested field reached them.
  */
-export const auditTouches: MiddlewareFn<Context> = async ({ root, args, context }, next) => {
+export const auditTouches: MiddlewareFn<Context> = async ({ root, args, context, info }, next) => {
   if (root instanceof Patient) context.audit.touch(root.id);
   else if (root && typeof root === 'object' && 'patient' in root) context.audit.touch((root as { patient?: { id?: string } }).patient?.id);
   const input = (args as { input?: { patientId?: unknown } }).input;
   if (input && typeof input.patientId === 'string') context.audit.touch(input.patientId);
+  // A patient asked for by id is named in the record whether or not it was found: a refused look is audited too.
+  const asked = PATIENT_ID_ARGUMENT[`${info.parentType.name}.${info.fieldName}`]?.(args as Record<string, unknown>);
+  if (typeof asked === 'string') context.audit.touch(asked);
   return next();
+};
+
+/** Root fields with an argument that names a patient by id. */
+const PATIENT_ID_ARGUMENT: Record<string, (args: Record<string, unknown>) => unknown> = {
+  'Query.patient': (a) => a.id,
+  'Query.observations': (a) => a.patientId,
+  'Query.referrals': (a) => (a.filter as { patientId?: unknown } | undefined)?.patientId,
+  'Mutation.updatePatient': (a) => a.id,
 };
 
 const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'carePlan', 'careTeam']);

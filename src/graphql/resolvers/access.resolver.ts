@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { AuditAction, AuditEvent } from '../../access/audit-event.entity.js';
-import { ClientKind, hasRole, Role } from '../../access/caller.js';
+import { Role } from '../../access/caller.js';
 import { isSensitive } from '../../access/identifier-protection.js';
 import { Consent, ConsentDecision, ConsentPurpose } from '../../domain/consent/consent.entity.js';
 import type { RecordConsentInput as RecordConsent } from '../../domain/consent/consent.service.js';
@@ -13,17 +13,12 @@ import { Connection } from '../connection.js';
 import type { Context } from '../context.js';
 import { LocalDate } from '../scalars.js';
 
-/** Who may read a resident ID in full: those who verify identity face to face, and hospitals matching records. */
-const FULL_RESIDENT_ID_ROLES = [Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.PUBLIC_HEALTH];
-
 @Resolver(() => PatientIdentifier)
 export class PatientIdentifierResolver {
   @FieldResolver(() => String, { description: 'Resident ID numbers are masked (330326********1234) unless your role needs them in full.' })
   value(@Root() identifier: PatientIdentifier, @Ctx() ctx: Context): string {
     if (!isSensitive(identifier.kind) || !identifier.cipher) return identifier.value;
-    const caller = ctx.policy.caller;
-    const full = ctx.policy.seesEverything && caller.kind === 'internal' ? true : hasRole(caller, ...FULL_RESIDENT_ID_ROLES) || caller.clientKind === ClientKind.HOSPITAL;
-    return full ? ctx.security.protector.reveal(identifier.system, identifier.cipher) : identifier.value;
+    return ctx.policy.revealsResidentIds ? ctx.security.protector.reveal(identifier.system, identifier.cipher) : identifier.value;
   }
 }
 

@@ -1,0 +1,93 @@
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { Config } from '../config.js';
+import { mappings } from '../../fhir-mappings/index.js';
+
+const COMMON_SEARCH = [
+  { name: '_id', type: 'token' },
+  { name: '_lastUpdated', type: 'date' },
+] as const;
+
+const SEARCH: Record<string, Array<{ name: string; type: 'token' | 'date' | 'string' | 'reference' }>> = {
+  Patient: [
+    { name: 'identifier', type: 'token' },
+    { name: 'name', type: 'string' },
+    { name: 'family', type: 'string' },
+    { name: 'given', type: 'string' },
+    { name: 'birthdate', type: 'date' },
+    { name: 'gender', type: 'token' },
+  ],
+  Observation: [
+    { name: 'patient', type: 'reference' },
+    { name: 'subject', type: 'reference' },
+    { name: 'code', type: 'token' },
+    { name: 'category', type: 'token' },
+    { name: 'date', type: 'date' },
+    { name: 'status', type: 'token' },
+  ],
+  Condition: [
+    { name: 'patient', type: 'reference' },
+    { name: 'code', type: 'token' },
+    { name: 'clinical-status', type: 'token' },
+  ],
+};
+const BY_PATIENT = [
+  { name: 'patient', type: 'reference' },
+  { name: 'subject', type: 'reference' },
+  { name: 'status', type: 'token' },
+  { name: 'date', type: 'date' },
+  { name: 'identifier', type: 'token' },
+] as const;
+
+/** Resource types stored as they come (no domain model), readable and searchable by patient, type and time. */
+export const STORED_ONLY_TYPES = [
+  'Procedure', 'MedicationRequest', 'MedicationAdministration', 'Immunization', 'DiagnosticReport', 'Claim', 'ExplanationOfBenefit',
+  'ImagingStudy', 'AllergyIntolerance', 'DocumentReference', 'Device', 'SupplyDelivery', 'Provenance', 'Medication', 'Media',
+];
+
+/** What the server really does: the interactions and search parameters implemented, nothing more. */
+export function capabilityStatement(config: Config): CapabilityStatement {
+  const types = [...new Set([...Object.keys(mappings), ...STORED_ONLY_TYPES])].sort();
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-23',
+    kind: 'instance',
+    name: 'NCDGateway',
+    title: 'NCD Gateway FHIR R4 endpoint',
+    software: { name: 'NCD Gateway', version: '0.1.0' },
+    implementation: { description: 'County chronic-disease collaborative care', url: `${config.auth.publicUrl}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: config.http.corsOrigins.length > 0,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [{ url: 'token', valueUri: `${config.auth.publicUrl}/auth/token` }],
+            },
+          ],
+        },
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        resource: types.map((type) => ({
+          type,
+          versioning: 'versioned',
+          readHistory: true,
+          updateCreate: false,
+          conditionalCreate: true,
+          conditionalUpdate: true,
+          conditionalDelete: 'single',
+          interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'update' }, { code: 'delete' }, { code: 'create' }, { code: 'search-type' }, { code: 'history-instance' }],
+          searchInclude: ['*:patient', '*:subject'],
+          searchParam: [...COMMON_SEARCH, ...(SEARCH[type] ?? BY_PATIENT)].map((p) => ({ name: p.name, type: p.type })),
+          ...(type === 'Patient'
+            ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
+            : {}),
+        })),
+      },
+    ],
+  } as CapabilityStatement;
+}

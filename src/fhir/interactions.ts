@@ -1,0 +1,340 @@
+import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { v7 as uuidv7 } from 'uuid';
+import type { IdentifierSystems } from '../config.js';
+import type { EntityManager } from '../db/orm.js';
+import type { IdentifierProtector } from '../access/identifier-protection.js';
+import type { AccessPolicy } from '../access/policy.js';
+import type { RequestAudit } from '../access/audit.js';
+import { errorsOf, FhirMappingError, validateFhir } from '../../fhir-mappings/index.js';
+import { FhirError, fhirError, toFhirError } from './outcome.js';
+import { visitReferences } from './indexing.js';
+import { DomainProjection } from './projection.js';
+import { search } from './search.js';
+import { FhirStore } from './store.js';
+
+export const MAX_BUNDLE_ENTRIES = 10_000;
+
+export interface FhirContext {
+  em: EntityManager;
+  policy: AccessPolicy;
+  protector: IdentifierProtector;
+  systems: IdentifierSystems;
+  audit?: RequestAudit;
+  baseUrl: string;
+}
+
+interface Outcome {
+  status: string;
+  resource?: Resource;
+  location?: string;
+  etag?: string;
+  lastModified?: string;
+  outcome?: OperationOutcome;
+}
+
+const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
+
+/** Validates against the R4 structure definitions; issues carry FHIRPath expressions (prefixed inside a Bundle). */
+export function assertValid(resource: unknown, prefix = ''): asserts resource is Resource {
+  if (!resource || typeof resource !== 'object' || !RESOURCE_TYPE.test(String((resource as Resource).resourceType))) {
+    throw fhirError(400, 'structure', 'not a FHIR resource (no resourceType)', prefix ? [prefix] : undefined);
+  }
+  let issues: OperationOutcomeIssue[];
+  try {
+    issues = errorsOf(validateFhir(resource as Resource));
+  } catch (err) {
+    throw fhirError(400, 'not-supported', (err as Error).message, prefix ? [prefix] : undefined);
+  }
+  if (issues.length) {
+    throw new FhirError(
+      400,
+      issues.map((i) => ({ ...i, expression: i.expression?.map((e) => (prefix ? `${prefix}.${e}` : e)) ?? (prefix ? [prefix] : undefined) })),
+    );
+  }
+}
+
+/**
+ * The FHIR interactions, over the store and the domain projection: create, update, delete (conditional
+ * forms too), and Bundles (transaction all-or-nothing, batch entry by entry).
+ */
+export class FhirInteractions {
+  readonly store: FhirStore;
+  private readonly projection: DomainProjection;
+
+  constructor(private readonly ctx: FhirContext) {
+    this.store = new FhirStore(ctx.em, ctx.policy, ctx.protector, ctx.systems);
+    this.projection = new DomainProjection(ctx.em, ctx.policy, ctx.protector, ctx.systems);
+  }
+
+  /** Runs a single interaction in a database transaction of its own (Bundles make their own). */
+  ctxTransaction<T>(work: (fhir: FhirInteractions) => Promise<T>): Promise<T> {
+    return this.ctx.em.transactional((em) => work(new FhirInteractions({ ...this.ctx, em })));
+  }
+
+  get em(): EntityManager {
+    return this.ctx.em;
+  }
+
+  touch(patientId: string | null | undefined) {
+    this.ctx.audit?.touch(patientId);
+  }
+
+  /** Finds by a search string (`identifier=sys|val&…`), for ifNoneExist, conditional update and conditional references. */
+  async match(resourceType: string, query: string): Promise<string[]> {
+    const params = new URLSearchParams(query);
+    params.set('_count', '2');
+    const { bundle } = await search(this.ctx.em, this.store, { resourceType, params, baseUrl: this.ctx.baseUrl });
+    return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
+  }
+
+  async create(resource: Resource, ifNoneExist?: string, senderKeys: string[] = []): Promise<Outcome> {
+    if (ifNoneExist) {
+      const found = await this.match(resource.resourceType, ifNoneExist);
+      if (found.length > 1) throw fhirError(412, 'duplicate', `If-None-Exist "${ifNoneExist}" matches ${found.length} ${resource.resourceType} resources`);
+      if (found.length === 1) return this.existing(resource.resourceType, found[0]!, '200');
+    }
+    return this.put(resource, await this.alreadySent(resource, senderKeys), undefined, senderKeys);
+  }
+
+  /**
+   * Idempotency: a resource sent before is found by the sender's own name for it (fullUrl, Type/id), else by
+   * an identifier that names exactly one stored resource (identifiers shared by many, like a claim group, do not).
+   */
+  private async alreadySent(resource: Resource, senderKeys: string[]): Promise<string | undefined> {
+    for (const keys of [senderKeys, identifierKeys(resource)]) {
+      const known = await this.store.findBySourceKeys(resource.resourceType, keys);
+      if (known.length === 1) return known[0]!.id;
+    }
+    return undefined;
+  }
+
+  async update(resource: Resource, id: string, ifMatch?: number): Promise<Outcome> {
+    if (resource.id && resource.id !== id) throw fhirError(400, 'invalid', `resource id ${resource.id} differs from the URL's ${id}`, ['id']);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw fhirError(400, 'invalid', 'ids on this server are UUIDs; create with POST', ['id']);
+    return this.put(resource, id, ifMatch);
+  }
+
+  async conditionalUpdate(resource: Resource, query: string): Promise<Outcome> {
+    const found = await this.match(resource.resourceType, query);
+    if (found.length > 1) throw fhirError(412, 'multiple-matches', `"${query}" matches ${found.length} ${resource.resourceType} resources`);
+    return this.put(resource, found[0]);
+  }
+
+  private async put(resource: Resource, id: string | undefined, ifMatch?: number, senderKeys: string[] = []): Promise<Outcome> {
+    const result = await this.store.write(resource, { id, ifMatch, senderKeys });
+    try {
+      if (result.changed) await this.projection.project(result.resource);
+    } catch (err) {
+      if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
+      throw err;
+    }
+    this.touch((await this.store.row(result.resource.resourceType, result.resource.id!))?.patient_id);
+    return this.outcomeOf(result.resource, result.created ? '201' : '200');
+  }
+
+  async delete(resourceType: string, id: string): Promise<Outcome> {
+    const { patientId } = await this.store.delete(resourceType, id);
+    this.touch(patientId);
+    return { status: '204' };
+  }
+
+  private async existing(resourceType: string, id: string, status: string): Promise<Outcome> {
+    const resource = await this.store.read(resourceType, id);
+    return this.outcomeOf(resource, status);
+  }
+
+  private outcomeOf(resource: Resource, status: string): Outcome {
+    return {
+      status,
+      resource,
+      location: `${this.ctx.baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`,
+      etag: `W/"${resource.meta?.versionId}"`,
+      lastModified: resource.meta?.lastUpdated,
+    };
+  }
+
+  /** `transaction`: all or nothing, in one database transaction. `batch`: each entry on its own. */
+  async bundle(bundle: unknown): Promise<Bundle> {
+    const b = bundle as Bundle;
+    if (!b || b.resourceType !== 'Bundle') throw fhirError(400, 'invalid', 'POST /fhir takes a Bundle');
+    if (b.type !== 'transaction' && b.type !== 'batch') {
+      throw fhirError(400, 'not-supported', `a ${b.type ?? 'typeless'} Bundle cannot be processed: POST a transaction or batch (documents and collections are stored with POST /fhir/Bundle)`, ['Bundle.type']);
+    }
+    const entries = b.entry ?? [];
+    if (entries.length > MAX_BUNDLE_ENTRIES) throw fhirError(413, 'too-costly', `a Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, ['Bundle.entry']);
+    if (b.type === 'batch') return this.batch(entries);
+    entries.forEach((e, i) => this.checkEntry(e, i));
+    return this.ctx.em.transactional(async (em) => {
+      const inner = new FhirInteractions({ ...this.ctx, em });
+      return inner.transaction(entries);
+    });
+  }
+
+  private checkEntry(entry: BundleEntry, i: number): void {
+    const method = entry.request?.method;
+    if (!method || !entry.request?.url) throw fhirError(400, 'required', 'each entry needs request.method and request.url', [`Bundle.entry[${i}].request`]);
+    if ((method === 'POST' || method === 'PUT') && !entry.resource) throw fhirError(400, 'required', `a ${method} entry needs a resource`, [`Bundle.entry[${i}].resource`]);
+    if (entry.resource) assertValid(entry.resource, `Bundle.entry[${i}].resource`);
+  }
+
+  /** FHIR's order: DELETE, POST, PUT/PATCH, GET; references to fullUrls are rewritten to the ids given. */
+  private async transaction(entries: BundleEntry[]): Promise<Bundle> {
+    const order = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 } as Record<string, number>;
+    const indexed = entries.map((entry, i) => ({ entry, i })).sort((a, b) => order[a.entry.request!.method!]! - order[b.entry.request!.method!]! || a.i - b.i);
+    const ids = new Map<string, string>(); // fullUrl → Type/id
+    const responses: Outcome[] = new Array(entries.length);
+
+    // Ids first, so that entries may refer to each other in any order.
+    for (const { entry, i } of indexed) {
+      const method = entry.request!.method!;
+      if (method !== 'POST' || !entry.resource) continue;
+      const resource = entry.resource;
+      let target: string | undefined;
+      if (entry.request!.ifNoneExist) {
+        const found = await this.match(resource.resourceType, entry.request!.ifNoneExist);
+        if (found.length > 1) throw fhirError(412, 'duplicate', `ifNoneExist matches ${found.length} resources`, [`Bundle.entry[${i}].request.ifNoneExist`]);
+        target = found[0];
+      }
+      target ??= await this.alreadySent(resource, senderKeysOf(entry));
+      const id = target ?? uuidv7();
+      if (entry.fullUrl) ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
+      (entry as BundleEntry & { assignedId?: string; existed?: boolean }).assignedId = id;
+      (entry as BundleEntry & { existed?: boolean }).existed = !!target;
+    }
+    for (const { entry } of indexed) if (entry.resource) await this.rewriteReferences(entry, ids, entries.indexOf(entry));
+
+    for (const { entry, i } of indexed) {
+      try {
+        responses[i] = await this.entry(entry);
+      } catch (err) {
+        const fe = toFhirError(err);
+        if (!fe) throw err;
+        throw new FhirError(fe.status, fe.issues.map((issue) => ({ ...issue, diagnostics: `entry ${i}: ${issue.diagnostics ?? ''}`, expression: issue.expression ?? [`Bundle.entry[${i}]`] })));
+      }
+    }
+    return { resourceType: 'Bundle', type: 'transaction-response', entry: responses.map((r) => this.responseEntry(r)) };
+  }
+
+  private async batch(entries: BundleEntry[]): Promise<Bundle> {
+    const responses: Outcome[] = [];
+    for (const [i, entry] of entries.entries()) {
+      try {
+        this.checkEntry(entry, i);
+        const result = await this.ctx.em.transactional(async (em) => {
+          const inner = new FhirInteractions({ ...this.ctx, em });
+          await inner.rewriteReferences(entry, new Map(), i);
+          return inner.entry(entry);
+        });
+        responses.push(result);
+      } catch (err) {
+        const fe = toFhirError(err);
+        if (!fe) throw err;
+        responses.push({ status: String(fe.status), outcome: fe.outcome });
+      }
+    }
+    return { resourceType: 'Bundle', type: 'batch-response', entry: responses.map((r) => this.responseEntry(r)) };
+  }
+
+  private responseEntry(r: Outcome): BundleEntry {
+    return {
+      ...(r.resource ? { fullUrl: `${this.ctx.baseUrl}/${r.resource.resourceType}/${r.resource.id}`, resource: r.resource } : {}),
+      response: {
+        status: r.status,
+        ...(r.location ? { location: r.location } : {}),
+        ...(r.etag ? { etag: r.etag } : {}),
+        ...(r.lastModified ? { lastModified: r.lastModified } : {}),
+        ...(r.outcome ? { outcome: r.outcome } : {}),
+      },
+    };
+  }
+
+  private async entry(entry: BundleEntry): Promise<Outcome> {
+    const { method, url } = entry.request!;
+    const [path, query] = url!.split('?') as [string, string | undefined];
+    const [type, id] = path.replace(/^\//, '').split('/') as [string, string | undefined];
+    const e = entry as BundleEntry & { assignedId?: string; existed?: boolean };
+    switch (method) {
+      case 'POST': {
+        if (e.assignedId) {
+          const out = await this.put(entry.resource!, e.assignedId, undefined, senderKeysOf(entry));
+          return e.existed ? { ...out, status: out.status === '201' ? '201' : '200' } : { ...out, status: '201' };
+        }
+        return this.create(entry.resource!, entry.request!.ifNoneExist, senderKeysOf(entry));
+      }
+      case 'PUT':
+        if (id) return this.update(entry.resource!, id, parseEtag(entry.request!.ifMatch));
+        if (query) return this.conditionalUpdate(entry.resource!, query);
+        throw fhirError(400, 'invalid', `PUT ${url}: give an id or a search`);
+      case 'DELETE':
+        if (id) return this.delete(type, id);
+        if (query) {
+          const found = await this.match(type, query);
+          if (found.length > 1) throw fhirError(412, 'multiple-matches', `DELETE ${url} matches ${found.length} resources`);
+          return found[0] ? this.delete(type, found[0]) : { status: '204' };
+        }
+        throw fhirError(400, 'invalid', `DELETE ${url}: give an id or a search`);
+      case 'GET': {
+        if (id) return this.outcomeOf(await this.store.read(type, id), '200');
+        const { bundle } = await search(this.ctx.em, this.store, { resourceType: type, params: new URLSearchParams(query ?? ''), baseUrl: this.ctx.baseUrl });
+        return { status: '200', resource: bundle };
+      }
+      default:
+        throw fhirError(400, 'not-supported', `method ${method} is not supported in a Bundle`);
+    }
+  }
+
+  /**
+   * References to entries of this Bundle (urn:uuid: or other fullUrls) become the ids those entries get;
+   * conditional references (`Practitioner?identifier=…`) must match exactly one resource; references by the
+   * sender's own ids (`Patient/<their id>`, as in bulk NDJSON) are mapped through the keys stored with them.
+   */
+  async rewriteReferences(entry: BundleEntry, ids: Map<string, string>, i: number): Promise<void> {
+    const pending: Array<{ ref: string; set: (v: string) => void }> = [];
+    visitReferences(entry.resource, (ref, set) => pending.push({ ref, set }));
+    for (const { ref, set } of pending) {
+      if (ref.startsWith('#')) continue;
+      const local = ids.get(ref);
+      if (local) {
+        set(local);
+        continue;
+      }
+      if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) {
+        throw fhirError(400, 'not-found', `reference ${ref} names no entry of this Bundle`, [`Bundle.entry[${i}].resource`]);
+      }
+      const conditional = /^([A-Z][A-Za-z]+)\?(.+)$/.exec(ref);
+      if (conditional) {
+        const found = await this.match(conditional[1]!, conditional[2]!);
+        if (found.length !== 1) {
+          throw fhirError(412, found.length ? 'multiple-matches' : 'not-found', `conditional reference ${ref} matches ${found.length} resources (exactly one needed)`, [`Bundle.entry[${i}].resource`]);
+        }
+        set(`${conditional[1]}/${found[0]}`);
+        continue;
+      }
+      const literal = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(ref);
+      if (literal) {
+        const known = await this.store.findBySourceKeys(literal[1]!, [ref]);
+        if (known.length === 1) set(`${literal[1]}/${known[0]!.id}`);
+      }
+    }
+  }
+}
+
+function identifierKeys(resource: Resource): string[] {
+  const ids = (resource as { identifier?: Array<{ system?: string; value?: string }> }).identifier;
+  return Array.isArray(ids) ? ids.filter((i) => i.system && i.value).map((i) => `${i.system}|${i.value}`) : [];
+}
+
+/** The sender's own names for a resource: its fullUrl and `Type/id`, remembered so a re-send finds it. */
+function senderKeysOf(entry: BundleEntry): string[] {
+  const keys: string[] = [];
+  if (entry.fullUrl) keys.push(entry.fullUrl);
+  if (entry.resource?.id) keys.push(`${entry.resource.resourceType}/${entry.resource.id}`);
+  return keys;
+}
+
+export function parseEtag(etag: string | undefined): number | undefined {
+  if (!etag) return undefined;
+  const m = /^(W\/)?"?(\d+)"?$/.exec(etag.trim());
+  if (!m) throw fhirError(400, 'invalid', `If-Match "${etag}" is not a version ETag`);
+  return Number(m[2]);
+}

@@ -1,0 +1,195 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { IdentifierSystems } from '../config.js';
+import type { EntityManager } from '../db/orm.js';
+import type { IdentifierProtector } from '../access/identifier-protection.js';
+import type { AccessPolicy } from '../access/policy.js';
+import { mappings, type ConditionShape, type ObservationShape, type OrganizationShape, type PatientShape, type PractitionerShape } from '../../fhir-mappings/index.js';
+import { ObservationKind } from '../../fhir-mappings/codes.js';
+import { Condition } from '../domain/condition/condition.entity.js';
+import { Observation } from '../domain/observation/observation.entity.js';
+import { normaliseReading } from '../domain/observation/observation.service.js';
+import { Organization, OrganizationLevel, OrganizationType } from '../domain/organization/organization.entity.js';
+import { identifierKind, normaliseName } from '../domain/patient/patient.service.js';
+import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
+import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
+import { parseResidentId } from '../domain/patient/resident-id.js';
+import { DomainError } from '../domain/errors.js';
+import { fhirError } from './outcome.js';
+
+const idOf = (ref: string | undefined, type: string): string | undefined => {
+  const m = new RegExp(`^${type}/([^/]+)$`).exec(ref ?? '');
+  return m?.[1];
+};
+
+const fullDate = (d: string | undefined) => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : undefined);
+
+/**
+ * Projects FHIR resources of the types the domain models into the domain tables, under the resource's own
+ * id, so that what hospitals send is seen by GraphQL, the worklists and the indicators. The FHIR store keeps
+ * the resource itself; this keeps the domain's view of it in step. Types not listed here live in the store only.
+ */
+export class DomainProjection {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+    private readonly protector: IdentifierProtector,
+    private readonly systems: IdentifierSystems,
+  ) {}
+
+  static readonly PROJECTED = new Set(['Patient', 'Condition', 'Observation', 'Organization', 'Practitioner']);
+
+  async project(resource: Resource): Promise<void> {
+    switch (resource.resourceType) {
+      case 'Patient':
+        return this.patient(resource.id!, mappings.Patient.fromFhir(resource).domain);
+      case 'Condition':
+        return this.condition(resource.id!, mappings.Condition.fromFhir(resource).domain);
+      case 'Observation':
+        return this.observation(resource.id!, mappings.Observation.fromFhir(resource).domain);
+      case 'Organization':
+        return this.organization(resource.id!, mappings.Organization.fromFhir(resource).domain);
+      case 'Practitioner':
+        return this.practitioner(resource.id!, mappings.Practitioner.fromFhir(resource).domain);
+      default:
+        return;
+    }
+  }
+
+  private async upsert<T extends object>(entity: new () => T, id: string, data: Record<string, unknown>): Promise<T> {
+    const em = this.em;
+    const existing = await em.findOne(entity, { id } as never, { filters: false });
+    if (existing) {
+      em.assign(existing, data as never);
+      return existing;
+    }
+    return em.create(entity, { id, version: 1, ...data } as never) as T;
+  }
+
+  /** Where a patient is managed: as sent if we know the organisation, else by whoever sent it, else the county lead. */
+  private async managingOrganization(ref: string | undefined): Promise<Organization> {
+    const em = this.em;
+    const sentId = idOf(ref, 'Organization');
+    const sent = sentId ? await em.findOne(Organization, { id: sentId }) : null;
+    if (sent && sent.level !== OrganizationLevel.EXTERNAL) return sent;
+    const callerOrg = this.policy.caller.organizationId;
+    if (callerOrg) return em.findOneOrFail(Organization, { id: callerOrg });
+    const lead = await em.findOne(Organization, { parent: null, level: OrganizationLevel.COUNTY }, { orderBy: { code: 'asc' } });
+    if (lead) return lead;
+    return this.upsert(Organization, '00000000-0000-7000-8000-000000000001', {
+      name: '未分配 Unassigned',
+      code: 'UNASSIGNED',
+      level: OrganizationLevel.COUNTY,
+      type: OrganizationType.OTHER,
+      path: '/00000000-0000-7000-8000-000000000001/',
+    });
+  }
+
+  private async patient(id: string, shape: PatientShape): Promise<void> {
+    const em = this.em;
+    const existing = await em.findOne(Patient, { id }, { filters: false });
+    const managing = existing?.managingOrganization ?? (await this.managingOrganization(shape.managingOrganizationRef));
+    const patient = await this.upsert(Patient, id, {
+      name: normaliseName(shape.name ?? '') || '(未登记姓名)',
+      gender: shape.gender,
+      birthDate: fullDate(shape.birthDate),
+      phone: shape.phone,
+      address: shape.address,
+      managingOrganization: managing,
+      ...(existing ? {} : { registeredBy: this.policy.caller.organizationId ?? managing.id }),
+    });
+    const current = existing ? await em.find(PatientIdentifier, { patient: id }, { filters: false }) : [];
+    const seen = new Set<string>();
+    for (const [i, ident] of shape.identifiers.entries()) {
+      if (seen.has(ident.system)) continue; // the domain keeps one identifier per system; the store keeps them all
+      seen.add(ident.system);
+      const kind = identifierKind(ident.system, this.systems);
+      const value = kind === 'RESIDENT_ID' ? ident.value.trim().toUpperCase() : ident.value.trim();
+      if (kind === 'RESIDENT_ID' && !parseResidentId(value)) {
+        throw fhirError(422, 'business-rule', 'resident ID fails the GB 11643 check', [`Patient.identifier[${i}].value`]);
+      }
+      const protectedId = this.protector.protect(ident.system, kind, value);
+      const holder = await em.findOne(PatientIdentifier, { system: ident.system, lookup: protectedId.lookup }, { filters: false });
+      if (holder && holder.patient.id !== id) throw fhirError(409, 'conflict', `identifier ${ident.system} belongs to another patient`, [`Patient.identifier[${i}]`]);
+      if (holder) continue;
+      for (const old of current.filter((c) => c.system === ident.system)) em.remove(old);
+      em.create(PatientIdentifier, { patient, system: ident.system, kind, ...protectedId, version: 1 } as never);
+    }
+    await em.flush();
+  }
+
+  private async condition(id: string, shape: ConditionShape): Promise<void> {
+    const patientId = idOf(shape.patientRef, 'Patient');
+    if (!patientId || !shape.code || !shape.system) return; // text-only or patient-less conditions stay in the store
+    const confirmedById = idOf(shape.confirmedByRef, 'Organization');
+    await this.upsert(Condition, id, {
+      patient: this.em.getReference(Patient, patientId),
+      code: shape.code,
+      system: shape.system,
+      display: shape.display,
+      kind: shape.kind,
+      onsetDate: fullDate(shape.onsetDate),
+      clinicalStatus: shape.clinicalStatus,
+      verificationStatus: shape.verificationStatus,
+      confirmedBy: confirmedById && (await this.em.findOne(Organization, { id: confirmedById })) ? this.em.getReference(Organization, confirmedById) : undefined,
+      confirmedAt: shape.confirmedAt,
+    });
+    await this.em.flush();
+  }
+
+  private async observation(id: string, shape: ObservationShape): Promise<void> {
+    const patientId = idOf(shape.patientRef, 'Patient');
+    if (!patientId || !shape.effectiveAt || shape.kind === ObservationKind.OTHER) return;
+    if (shape.status === 'entered-in-error' || shape.status === 'cancelled') return;
+    if (shape.kind === ObservationKind.BLOOD_PRESSURE ? shape.systolic == null || shape.diastolic == null : shape.value == null) return;
+    try {
+      // The same plausibility rules as readings recorded through GraphQL.
+      normaliseReading({ patientId, kind: shape.kind, value: shape.value, unit: shape.unit, systolic: shape.systolic, diastolic: shape.diastolic, effectiveAt: shape.effectiveAt });
+    } catch (err) {
+      if (err instanceof DomainError) throw fhirError(422, 'business-rule', err.message, ['Observation.value']);
+      throw err;
+    }
+    const performerId = idOf(shape.performerRef, 'Practitioner');
+    await this.upsert(Observation, id, {
+      patient: this.em.getReference(Patient, patientId),
+      code: shape.code,
+      system: shape.system,
+      kind: shape.kind,
+      value: shape.value,
+      unit: shape.unit,
+      systolic: shape.systolic,
+      diastolic: shape.diastolic,
+      receivedValue: shape.receivedValue,
+      receivedUnit: shape.receivedUnit,
+      effectiveAt: shape.effectiveAt,
+      source: shape.source,
+      deviceId: shape.deviceId,
+      performer: performerId && (await this.em.findOne(Practitioner, { id: performerId })) ? this.em.getReference(Practitioner, performerId) : undefined,
+    });
+    await this.em.flush();
+  }
+
+  private async organization(id: string, shape: OrganizationShape): Promise<void> {
+    const parentId = idOf(shape.parentRef, 'Organization');
+    const parent = parentId ? await this.em.findOne(Organization, { id: parentId }) : null;
+    const code = shape.code ?? id;
+    const taken = await this.em.findOne(Organization, { code, id: { $ne: id } });
+    await this.upsert(Organization, id, {
+      name: shape.name ?? code,
+      code: taken ? id : code,
+      level: shape.level ?? OrganizationLevel.EXTERNAL,
+      type: shape.type ?? OrganizationType.OTHER,
+      parent: parent ?? undefined,
+      path: `${parent?.path ?? '/'}${id}/`,
+      address: shape.address,
+      phone: shape.phone,
+    });
+    await this.em.flush();
+  }
+
+  private async practitioner(id: string, shape: PractitionerShape): Promise<void> {
+    const code = shape.code ?? id;
+    const taken = await this.em.findOne(Practitioner, { code, id: { $ne: id } });
+    await this.upsert(Practitioner, id, { name: shape.name ?? code, gender: shape.gender, code: taken ? id : code, phone: shape.phone });
+    await this.em.flush();
+  }
+}

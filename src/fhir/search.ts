@@ -1,0 +1,194 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { EntityManager } from '../db/orm.js';
+import { fhirError } from './outcome.js';
+import { type FhirStore, type StoredRow, toPgArray } from './store.js';
+
+export const MAX_COUNT = 1000;
+const DEFAULT_COUNT = 50;
+
+interface Clause {
+  sql: string;
+  params: unknown[];
+}
+
+/** `ge2026-01-01` → a comparison; a bare date means the whole day (or month, or year) it names. */
+function dateClause(column: string, raw: string, name: string): Clause {
+  const m = /^(eq|ne|gt|lt|ge|le|sa|eb)?(\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$/.exec(raw);
+  if (!m) throw fhirError(400, 'invalid', `${name}: "${raw}" is not a date with an optional prefix (ge, le, gt, lt, eq, ne)`);
+  const prefix = m[1] ?? 'eq';
+  const value = m[2]!;
+  const start = new Date(value.length === 4 ? `${value}-01-01T00:00:00Z` : value.length === 7 ? `${value}-01T00:00:00Z` : value.length === 10 ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(start.getTime())) throw fhirError(400, 'invalid', `${name}: "${raw}" is not a date`);
+  const end = new Date(start);
+  if (value.length === 4) end.setUTCFullYear(end.getUTCFullYear() + 1);
+  else if (value.length === 7) end.setUTCMonth(end.getUTCMonth() + 1);
+  else if (value.length === 10) end.setUTCDate(end.getUTCDate() + 1);
+  else end.setTime(end.getTime() + 1);
+  switch (prefix) {
+    case 'eq':
+      return { sql: `(${column} >= ? and ${column} < ?)`, params: [start, end] };
+    case 'ne':
+      return { sql: `(${column} < ? or ${column} >= ?)`, params: [start, end] };
+    case 'gt':
+    case 'sa':
+      return { sql: `${column} >= ?`, params: [end] };
+    case 'ge':
+      return { sql: `${column} >= ?`, params: [start] };
+    case 'lt':
+    case 'eb':
+      return { sql: `${column} < ?`, params: [start] };
+    default:
+      return { sql: `${column} < ?`, params: [end] };
+  }
+}
+
+function tokenClause(column: string, raw: string): Clause {
+  // system|code, |code (no system), or code (any system): all are stored as written below.
+  const values = raw.split(',').map((v) => (v.startsWith('|') ? v.slice(1) : v));
+  return { sql: `${column} && ?::text[]`, params: [toPgArray(values)] };
+}
+
+function referenceClause(raw: string, type = 'Patient'): Clause {
+  const ids = raw.split(',').map((v) => v.replace(new RegExp(`^.*${type}/`), ''));
+  return { sql: 'r.patient_id = any(?::uuid[])', params: [`{${ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',') || '00000000-0000-0000-0000-000000000000'}}`] };
+}
+
+const SORTS: Record<string, string> = { _lastUpdated: 'r.last_updated', date: 'r.date_at', birthdate: 'r.date_at', _id: 'r.id' };
+
+/** Parameters every search understands; the rest are per type. */
+const RESULT_PARAMS = new Set(['_count', '_sort', '_summary', '_include', '_offset', '_format', '_total', '_elements']);
+
+export interface SearchRequest {
+  resourceType: string;
+  params: URLSearchParams;
+  baseUrl: string;
+}
+
+export interface SearchResult {
+  bundle: Bundle;
+  patientIds: string[];
+}
+
+/**
+ * FHIR search over the store, for the parameters a hospital needs; an unknown parameter is an error
+ * (not silently ignored, which would return more than the caller asked for).
+ */
+export async function search(em: EntityManager, store: FhirStore, req: SearchRequest): Promise<SearchResult> {
+  const { resourceType, params } = req;
+  store.assertCan(resourceType, 's');
+  const clauses: Clause[] = [{ sql: 'r.resource_type = ? and not r.deleted', params: [resourceType] }];
+  const vis = store.visibility();
+  if (vis) clauses.push(vis);
+  for (const [name, raw] of params) {
+    if (RESULT_PARAMS.has(name)) continue;
+    const [base, modifier] = name.split(':') as [string, string | undefined];
+    switch (base) {
+      case '_id':
+        clauses.push({ sql: 'r.id = any(?::uuid[])', params: [`{${raw.split(',').filter((v) => /^[0-9a-f-]{36}$/i.test(v)).join(',') || '00000000-0000-0000-0000-000000000000'}}`] });
+        break;
+      case '_lastUpdated':
+        clauses.push(dateClause('r.last_updated', raw, name));
+        break;
+      case 'identifier':
+        // system|value matches exactly; a bare value matches it in any system.
+        clauses.push(
+          raw.includes('|')
+            ? { sql: 'r.source_keys && ?::text[]', params: [toPgArray(raw.split(','))] }
+            : { sql: 'exists (select 1 from unnest(r.source_keys) k where k like ?)', params: [`%|${raw}`] },
+        );
+        break;
+      case 'patient':
+      case 'subject':
+        clauses.push(referenceClause(raw));
+        break;
+      case 'code':
+      case 'category':
+      case 'type':
+      case 'class':
+        clauses.push(tokenClause('r.codes', raw));
+        break;
+      case 'status':
+      case 'clinical-status':
+      case 'intent':
+        clauses.push({ sql: 'r.status = any(?::text[])', params: [toPgArray(raw.split(','))] });
+        break;
+      case 'date':
+      case 'birthdate':
+      case 'onset-date':
+      case 'authored':
+        clauses.push(dateClause('r.date_at', raw, name));
+        break;
+      case 'gender':
+        clauses.push({ sql: 'r.gender = ?', params: [raw] });
+        break;
+      case 'name':
+      case 'family':
+      case 'given':
+        clauses.push(modifier === 'exact' ? { sql: `(' ' || r.names || ' ') like ?`, params: [`% ${raw.toLowerCase()} %`] } : { sql: 'r.names like ?', params: [`%${raw.toLowerCase()}%`] });
+        break;
+      default:
+        throw fhirError(400, 'not-supported', `search parameter "${name}" is not supported for ${resourceType}`, [name]);
+    }
+  }
+  const where = clauses.map((c) => `(${c.sql})`).join(' and ');
+  const values = clauses.flatMap((c) => c.params);
+  const count = Math.min(Number(params.get('_count') ?? DEFAULT_COUNT), MAX_COUNT);
+  if (!Number.isInteger(count) || count < 0) throw fhirError(400, 'invalid', '_count must be a non-negative integer', ['_count']);
+  const offset = Number(params.get('_offset') ?? 0);
+  if (!Number.isInteger(offset) || offset < 0) throw fhirError(400, 'invalid', '_offset must be a non-negative integer', ['_offset']);
+  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
+  if (params.get('_summary') === 'count') return { bundle: { resourceType: 'Bundle', type: 'searchset', total }, patientIds: [] };
+
+  const order = (params.get('_sort') ?? '_lastUpdated')
+    .split(',')
+    .map((s) => {
+      const desc = s.startsWith('-');
+      const column = SORTS[desc ? s.slice(1) : s];
+      if (!column) throw fhirError(400, 'not-supported', `_sort by "${s}" is not supported`, ['_sort']);
+      return `${column} ${desc ? 'desc' : 'asc'} nulls last`;
+    })
+    .concat('r.id asc')
+    .join(', ');
+  const rows = (await em.execute(`select * from fhir_resource r where ${where} order by ${order} limit ? offset ?`, [...values, count, offset])) as StoredRow[];
+  const resources = rows.map((r) => store.output(r));
+  const patientIds = new Set(rows.map((r) => r.patient_id).filter((p): p is string => !!p));
+
+  const included: Resource[] = [];
+  for (const include of params.getAll('_include')) {
+    const [, path, target = 'Patient'] = include.split(':');
+    if (!['patient', 'subject'].includes(path ?? '') || target !== 'Patient') {
+      throw fhirError(400, 'not-supported', `_include=${include} is not supported (use :patient or :subject)`, ['_include']);
+    }
+    const ids = [...patientIds];
+    if (ids.length === 0) continue;
+    const found = (await em.execute(
+      `select * from fhir_resource r where r.resource_type = 'Patient' and not r.deleted and r.id = any(?::uuid[])${vis ? ` and ${vis.sql}` : ''}`,
+      [`{${ids.join(',')}}`, ...(vis?.params ?? [])],
+    )) as StoredRow[];
+    included.push(...found.map((r) => store.output(r)));
+  }
+
+  const self = new URLSearchParams(params);
+  const link = (off: number) => {
+    const p = new URLSearchParams(self);
+    p.set('_offset', String(off));
+    p.set('_count', String(count));
+    return `${req.baseUrl}/${resourceType}?${p.toString()}`;
+  };
+  const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
+  if (offset + count < total) links.push({ relation: 'next', url: link(offset + count) });
+  if (offset > 0) links.push({ relation: 'previous', url: link(Math.max(0, offset - count)) });
+  return {
+    bundle: {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total,
+      link: links,
+      entry: [
+        ...resources.map((resource) => ({ fullUrl: `${req.baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } })),
+        ...included.map((resource) => ({ fullUrl: `${req.baseUrl}/Patient/${resource.id}`, resource, search: { mode: 'include' as const } })),
+      ],
+    },
+    patientIds: [...patientIds],
+  };
+}

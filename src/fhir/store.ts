@@ -1,0 +1,251 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { v7 as uuidv7 } from 'uuid';
+import type { IdentifierSystems } from '../config.js';
+import type { EntityManager } from '../db/orm.js';
+import type { IdentifierProtector } from '../access/identifier-protection.js';
+import type { AccessPolicy, Predicate } from '../access/policy.js';
+import { callerAllows } from '../access/scopes.js';
+import { deepEqual } from '../../fhir-mappings/index.js';
+import { IdentifierKind } from '../domain/patient/patient.entity.js';
+import { isUuid } from '../domain/errors.js';
+import { fhirError } from './outcome.js';
+import { indexResource } from './indexing.js';
+
+export interface StoredRow {
+  id: string;
+  resource_type: string;
+  version_id: number;
+  last_updated: Date | string;
+  deleted: boolean;
+  patient_id: string | null;
+  content: Resource | string;
+}
+
+export interface WriteResult {
+  resource: Resource;
+  created: boolean;
+  /** False when an update carried nothing new: no version was made. */
+  changed: boolean;
+}
+
+const ENCRYPTED = 'enc:';
+
+/**
+ * The FHIR store: current versions in `fhir_resource`, every version in `fhir_resource_history`. Reads are
+ * limited by the access policy (a resource in a patient's compartment is visible when the patient is);
+ * writes check the caller's scopes. Resident IDs inside stored JSON are encrypted like the identifier
+ * table's, and revealed on the way out only to roles that may see them.
+ */
+export class FhirStore {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+    private readonly protector: IdentifierProtector,
+    private readonly systems: IdentifierSystems,
+  ) {}
+
+  /** The predicate that limits store rows (alias r) to what the caller may see. */
+  visibility(alias = 'r'): Predicate | undefined {
+    const patients = this.policy.patientVisible(`${alias}.patient_id`);
+    return patients && { sql: `(${alias}.patient_id is null or ${patients.sql})`, params: patients.params };
+  }
+
+  assertCan(resourceType: string, interaction: 'c' | 'r' | 'u' | 'd' | 's'): void {
+    if (!callerAllows(this.policy.caller, resourceType, interaction)) {
+      throw fhirError(403, 'forbidden', `not allowed to ${interaction === 'r' || interaction === 's' ? 'read' : 'write'} ${resourceType}`);
+    }
+  }
+
+  async read(resourceType: string, id: string): Promise<Resource> {
+    this.assertCan(resourceType, 'r');
+    const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
+    if (!row) throw fhirError(404, 'not-found', `${resourceType}/${id} not found`);
+    if (row.deleted) throw fhirError(410, 'deleted', `${resourceType}/${id} was deleted`);
+    return this.output(row);
+  }
+
+  async vread(resourceType: string, id: string, versionId: number): Promise<Resource> {
+    await this.read(resourceType, id).catch((err) => {
+      if (err.status !== 410) throw err;
+    });
+    const rows = (await this.em.execute(
+      `select * from fhir_resource_history where id = ? and resource_type = ? and version_id = ?`,
+      [id, resourceType, versionId],
+    )) as Array<StoredRow>;
+    const row = rows[0];
+    if (!row) throw fhirError(404, 'not-found', `${resourceType}/${id}/_history/${versionId} not found`);
+    if (row.deleted) throw fhirError(410, 'deleted', `${resourceType}/${id} version ${versionId} is a deletion`);
+    return this.output(row);
+  }
+
+  async history(resourceType: string, id: string): Promise<Bundle> {
+    await this.read(resourceType, id).catch((err) => {
+      if (err.status !== 410) throw err;
+    });
+    const rows = (await this.em.execute(
+      `select * from fhir_resource_history where id = ? and resource_type = ? order by version_id desc`,
+      [id, resourceType],
+    )) as StoredRow[];
+    return {
+      resourceType: 'Bundle',
+      type: 'history',
+      total: rows.length,
+      entry: rows.map((r) => ({
+        fullUrl: `${resourceType}/${id}`,
+        ...(r.deleted ? {} : { resource: this.output(r) }),
+        request: { method: r.version_id === 1 ? 'POST' : r.deleted ? 'DELETE' : 'PUT', url: r.version_id === 1 ? resourceType : `${resourceType}/${id}` },
+        response: { status: r.deleted ? '204' : r.version_id === 1 ? '201' : '200', lastModified: new Date(r.last_updated).toISOString() },
+      })),
+    } as Bundle;
+  }
+
+  /** A visible current row, or undefined. */
+  async row(resourceType: string, id: string): Promise<StoredRow | undefined> {
+    const vis = this.visibility();
+    const rows = (await this.em.execute(
+      `select * from fhir_resource r where r.id = ? and r.resource_type = ?${vis ? ` and ${vis.sql}` : ''}`,
+      [id, resourceType, ...(vis?.params ?? [])],
+    )) as StoredRow[];
+    return rows[0];
+  }
+
+  /** Rows of a type holding any of these keys (identifiers as `system|value`, or the sender's own ids). */
+  async findBySourceKeys(resourceType: string, keys: string[]): Promise<StoredRow[]> {
+    if (keys.length === 0) return [];
+    return (await this.em.execute(
+      `select * from fhir_resource r where r.resource_type = ? and not r.deleted and r.source_keys && ?::text[]`,
+      [resourceType, toPgArray(keys)],
+    )) as StoredRow[];
+  }
+
+  /**
+   * Creates, or (with `id`) updates, one resource. An update that changes nothing makes no new version —
+   * which is what makes re-sent Bundles harmless.
+   */
+  async write(resource: Resource, options: { id?: string; ifMatch?: number; senderKeys?: string[] } = {}): Promise<WriteResult> {
+    const resourceType = resource.resourceType;
+    const existing = options.id ? await this.rawRow(options.id) : undefined;
+    if (existing && existing.resource_type !== resourceType) throw fhirError(400, 'invalid', `${options.id} is a ${existing.resource_type}`);
+    this.assertCan(resourceType, existing ? 'u' : 'c');
+    if (existing && !(await this.row(resourceType, existing.id))) throw fhirError(404, 'not-found', `${resourceType}/${options.id} not found`);
+    if (options.ifMatch !== undefined && existing && existing.version_id !== options.ifMatch) {
+      throw fhirError(412, 'conflict', `${resourceType}/${existing.id} is at version ${existing.version_id}, not ${options.ifMatch}`);
+    }
+    const id = existing?.id ?? options.id ?? uuidv7();
+    const { meta: _meta, id: _id, ...body } = resource as Resource & { meta?: Record<string, unknown> };
+    const meta = { ...((resource as { meta?: Record<string, unknown> }).meta ?? {}) };
+    delete meta.versionId;
+    delete meta.lastUpdated;
+    const stored = this.protect({ ...body, resourceType, id, ...(Object.keys(meta).length ? { meta } : {}) } as Resource);
+    const index = indexResource(stored);
+    if (index.patientId && resourceType !== 'Patient' && !(await this.row('Patient', index.patientId))) {
+      // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise.
+      throw fhirError(422, 'not-found', `Patient/${index.patientId} not found`, [`${resourceType}.subject`]);
+    }
+    const senderKeys = [...new Set([...(options.senderKeys ?? []), ...(existing ? parseArray(existing) : [])])];
+    if (existing && !existing.deleted) {
+      const before = typeof existing.content === 'string' ? JSON.parse(existing.content) : existing.content;
+      const { meta: oldMeta, ...oldBody } = before as { meta?: Record<string, unknown> };
+      const { meta: newMeta, ...newBody } = stored as { meta?: Record<string, unknown> };
+      const sameMeta = deepEqual(stripVersion(oldMeta), stripVersion(newMeta));
+      if (sameMeta && deepEqual(oldBody, newBody)) {
+        if (senderKeys.length) await this.addSenderKeys(id, senderKeys);
+        return { resource: this.output(existing), created: false, changed: false };
+      }
+    }
+    const versionId = existing ? existing.version_id + 1 : 1;
+    const lastUpdated = new Date();
+    const content = { ...stored, meta: { ...(stored.meta ?? {}), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
+    const keys = [...new Set([...index.sourceKeys, ...senderKeys])];
+    const values = [id, resourceType, versionId, lastUpdated, index.patientId ?? null, JSON.stringify(content), toPgArray(keys), toPgArray(index.codes), index.dateAt ?? null, index.status ?? null, index.names ?? null, index.gender ?? null];
+    if (existing) {
+      await this.em.execute(
+        `update fhir_resource set resource_type = ?, version_id = ?, last_updated = ?, deleted = false, patient_id = ?, content = ?::jsonb,
+           source_keys = ?::text[], codes = ?::text[], date_at = ?, status = ?, names = ?, gender = ? where id = ?`,
+        [...values.slice(1), id],
+      );
+    } else {
+      await this.em.execute(
+        `insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender)
+         values (?, ?, ?, ?, ?, ?::jsonb, ?::text[], ?::text[], ?, ?, ?, ?)`,
+        values,
+      );
+    }
+    await this.em.execute(
+      `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content) values (?, ?, ?, ?, false, ?::jsonb)`,
+      [id, versionId, resourceType, lastUpdated, JSON.stringify(content)],
+    );
+    return { resource: this.reveal(content), created: !existing, changed: true };
+  }
+
+  async delete(resourceType: string, id: string): Promise<{ deleted: boolean; patientId?: string }> {
+    this.assertCan(resourceType, 'd');
+    const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
+    if (!row || row.deleted) return { deleted: false };
+    const versionId = row.version_id + 1;
+    const now = new Date();
+    await this.em.execute(`update fhir_resource set deleted = true, version_id = ?, last_updated = ? where id = ?`, [versionId, now, id]);
+    await this.em.execute(
+      `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content) values (?, ?, ?, ?, true, null)`,
+      [id, versionId, resourceType, now],
+    );
+    return { deleted: true, patientId: row.patient_id ?? undefined };
+  }
+
+  private async rawRow(id: string): Promise<(StoredRow & { source_keys: string[] | string }) | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows = (await this.em.execute(`select * from fhir_resource where id = ?`, [id])) as Array<StoredRow & { source_keys: string[] | string }>;
+    return rows[0];
+  }
+
+  private async addSenderKeys(id: string, keys: string[]): Promise<void> {
+    await this.em.execute(`update fhir_resource set source_keys = (select array_agg(distinct k) from unnest(source_keys || ?::text[]) k) where id = ?`, [toPgArray(keys), id]);
+  }
+
+  /** The stored JSON as the caller may see it: meta as stored, resident IDs revealed or masked. */
+  output(row: StoredRow): Resource {
+    const content = typeof row.content === 'string' ? (JSON.parse(row.content) as Resource) : structuredClone(row.content);
+    return this.reveal(content);
+  }
+
+  private protect(resource: Resource): Resource {
+    for (const identifier of identifiersOf(resource)) {
+      if (identifier.system === this.systems.residentId && identifier.value && !identifier.value.startsWith(ENCRYPTED)) {
+        identifier.value = ENCRYPTED + this.protector.protect(identifier.system, IdentifierKind.RESIDENT_ID, identifier.value).cipher;
+      }
+    }
+    return resource;
+  }
+
+  private reveal(resource: Resource): Resource {
+    const full = this.policy.revealsResidentIds;
+    for (const identifier of identifiersOf(resource)) {
+      if (identifier.system && identifier.value?.startsWith(ENCRYPTED)) {
+        const plain = this.protector.reveal(identifier.system, identifier.value.slice(ENCRYPTED.length));
+        identifier.value = full ? plain : `${plain.slice(0, 6)}${'*'.repeat(Math.max(0, plain.length - 10))}${plain.slice(-4)}`;
+      }
+    }
+    return resource;
+  }
+}
+
+function identifiersOf(resource: Resource): Array<{ system?: string; value?: string }> {
+  const r = resource as unknown as { identifier?: unknown };
+  return Array.isArray(r.identifier) ? (r.identifier as Array<{ system?: string; value?: string }>) : [];
+}
+
+function stripVersion(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { versionId: _v, lastUpdated: _l, ...rest } = meta ?? {};
+  return rest;
+}
+
+function parseArray(row: { source_keys: string[] | string }): string[] {
+  if (Array.isArray(row.source_keys)) return row.source_keys;
+  const raw = row.source_keys.replace(/^\{|\}$/g, '');
+  return raw ? raw.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
+}
+
+/** A Postgres array literal; elements quoted so commas and braces inside identifiers stay intact. */
+export function toPgArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
