@@ -9,8 +9,7 @@
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { createScratchDatabase, postgresReachable } from '../src/db/scratch-database.js';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type EntityManager } from '../src/db/orm.js';
@@ -52,40 +51,10 @@ interface Mode {
   create(): Promise<{ databaseUrl?: string; embeddedDataDir: string; drop(): Promise<void> }>;
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 const embedded: Mode = { label: 'embedded (PGlite, in memory)', create: async () => ({ embeddedDataDir: 'memory://', drop: async () => {} }) };
 const postgres: Mode = {
   label: 'PostgreSQL',
-  async create() {
-    const name = `ncd_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return {
-      databaseUrl: url.toString(),
-      embeddedDataDir: 'memory://',
-      drop: async () => {
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      },
-    };
-  },
+  create: async () => ({ ...(await createScratchDatabase(serverUrl, 'ncd_bench')), embeddedDataDir: 'memory://' }),
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -179,7 +148,7 @@ async function queryLatencies(orm: Orm): Promise<string> {
 
 async function main() {
   const modes = [embedded];
-  if (await postgresReachable()) modes.push(postgres);
+  if (await postgresReachable(serverUrl)) modes.push(postgres);
   else console.log(`(PostgreSQL not reachable at ${serverUrl}: embedded only)`);
   const rows: string[] = [];
   const security = await createSecurity(loadConfig({ NODE_ENV: 'test' }));

@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { randomUUID } from 'node:crypto';
+import { createScratchDatabase } from '../../src/db/scratch-database.js';
 
 /**
  * Where the suite's data lives. With TEST_DATABASE_URL (a real Postgres server) each test file gets a
@@ -15,22 +14,6 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) return { embeddedDataDir: 'memory://', label: 'embedded', drop: async () => {} };
-  const name = `ncd_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    databaseUrl: url.toString(),
-    embeddedDataDir: 'memory://',
-    label: 'postgres',
-    drop: async () => {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  const scratch = await createScratchDatabase(serverUrl, 'ncd_test');
+  return { ...scratch, embeddedDataDir: 'memory://', label: 'postgres' };
 }
