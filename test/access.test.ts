@@ -298,6 +298,20 @@ describe('insurer', () => {
     const stored = await t.em().findOneOrFail(Patient, { id: a1 });
     expect({ version: stored.version, phone: stored.phone ?? null }).toEqual({ version: 1, phone: null });
   });
+
+  test('seeing a patient is not managing them: moving one needs the organisation they leave as well as the one they join', async () => {
+    // The A1 village doctor sees a2Grid through her care team's grid, but A2 manages that patient.
+    const id = c.patients.a2Grid.id;
+    const before = await t.em().findOneOrFail(Patient, { id });
+    expectRefused(await as('villageDoctor', UpdatePatientDocument, { id, version: before.version, input: { managingOrganizationId: c.orgs.A1.id } }), 'FORBIDDEN');
+    const after = await t.em().findOneOrFail(Patient, { id });
+    expect({ org: after.managingOrganization.id, version: after.version }).toEqual({ org: c.orgs.A2.id, version: before.version });
+    // The township GP manages both villages and may move the patient between them (and back, for the other tests).
+    const moved = await as('generalPractitioner', UpdatePatientDocument, { id, version: before.version, input: { managingOrganizationId: c.orgs.A1.id } });
+    expect(moved.errors).toBeUndefined();
+    const back = await as('generalPractitioner', UpdatePatientDocument, { id, version: moved.data!.updatePatient.version, input: { managingOrganizationId: c.orgs.A2.id } });
+    expect(back.errors).toBeUndefined();
+  });
 });
 
 describe('consent to share with insurers', () => {

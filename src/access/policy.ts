@@ -2,6 +2,7 @@ import { raw } from '@mikro-orm/core';
 import { DomainError } from '../domain/errors.js';
 import { type Caller, ClientKind, hasRole, Role } from './caller.js';
 import { callerAllows, type Interaction } from './scopes.js';
+import { countyToday } from '../care-rules/calendar.js';
 
 /** A SQL condition with `?` parameters, as MikroORM's raw fragments and query builder take them. */
 export interface Predicate {
@@ -30,7 +31,10 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
 
 const CLINICAL_ROLES = [Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.NURSE, Role.SPECIALIST, Role.PUBLIC_HEALTH];
 
-/** Treatment consent denied and in force: such a patient is seen only by their managing organisation. */
+/**
+ * Treatment consent denied and in force: such a patient is seen only through the managing organisation's
+ * hierarchy (its staff and those above it), not through grids, care teams, referrals or hospital provenance.
+ */
 function treatmentAllowed(column: string, today: string): Predicate {
   return {
     sql: `coalesce((select cs.decision from consent cs where cs.patient_id = ${column} and cs.purpose = 'TREATMENT'
@@ -57,7 +61,7 @@ function and(parts: Predicate[]): Predicate {
 export class AccessPolicy {
   constructor(
     readonly caller: Caller,
-    private readonly today: () => string = () => new Date().toISOString().slice(0, 10),
+    private readonly today: () => string = () => countyToday(),
   ) {}
 
   /** Resident IDs in full: those who verify identity face to face, and hospitals matching records. */

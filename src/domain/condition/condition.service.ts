@@ -6,6 +6,7 @@ import { Organization } from '../organization/organization.entity.js';
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
 import { ClinicalStatus, Condition, VerificationStatus } from './condition.entity.js';
+import { countyToday } from '../../care-rules/calendar.js';
 
 export interface AddConditionInput {
   patientId: string;
@@ -62,4 +63,4 @@ export class ConditionService {
   }
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => countyToday();

@@ -9,6 +9,7 @@ import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { FollowUp, FollowUpType } from './follow-up.entity.js';
+import { countyToday } from '../../care-rules/calendar.js';
 
 export interface RecordFollowUpInput {
   patientId: string;
@@ -44,7 +45,7 @@ export class FollowUpService {
    */
   async record(input: RecordFollowUpInput): Promise<RecordedFollowUp> {
     this.policy.assertCan('Encounter', 'c');
-    const today = new Date().toISOString().slice(0, 10);
+    const today = countyToday();
     if (!input.plannedDate && !input.doneDate) throw badInput('give a plannedDate, a doneDate, or both', 'doneDate');
     if (input.doneDate && input.doneDate > today) throw badInput('doneDate is in the future', 'doneDate');
     if (!input.doneDate && (input.controlStatus || input.findings)) throw badInput('findings belong to a done visit (doneDate)', 'doneDate');

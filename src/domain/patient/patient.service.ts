@@ -10,6 +10,7 @@ import { IdentifierKind, ManagementColour, ManagementTier, Patient, PatientIdent
 import { parseResidentId } from './resident-id.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
+import { countyToday } from '../../care-rules/calendar.js';
 
 export interface IdentifierInput {
   system: string;
@@ -127,7 +128,7 @@ export class PatientService {
     }
     if (input.gender !== undefined) patient.gender = input.gender;
     if (input.birthDate !== undefined) {
-      if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) throw badInput('birthDate is in the future', 'birthDate');
+      if (input.birthDate && input.birthDate > countyToday()) throw badInput('birthDate is in the future', 'birthDate');
       patient.birthDate = input.birthDate ?? undefined;
     }
     if (input.phone !== undefined) {
@@ -136,6 +137,9 @@ export class PatientService {
     }
     if (input.address !== undefined) patient.address = input.address ?? undefined;
     if (input.managingOrganizationId !== undefined) {
+      const moving = patient.managingOrganization && patient.managingOrganization.id !== input.managingOrganizationId;
+      // Moving a patient is for those who manage the organisation they leave, not only the one they join.
+      if (moving) this.policy.assertManages((await em.findOneOrFail(Organization, { id: patient.managingOrganization.id })).path);
       patient.managingOrganization = await mustFind(em, Organization, input.managingOrganizationId, 'managingOrganizationId');
       this.policy.assertManages(patient.managingOrganization.path);
     }

@@ -16,6 +16,7 @@ import { Connection } from '../connection.js';
 import type { Context } from '../context.js';
 import { LocalDate } from '../scalars.js';
 import { ObservationConnection } from './observation.resolver.js';
+import { countyToday } from '../../care-rules/calendar.js';
 
 export const PatientConnection = Connection(Patient, 'Patient');
 
@@ -161,7 +162,7 @@ export class PatientResolver {
   @FieldResolver(() => Int, { nullable: true, description: 'Age in whole years today.' })
   age(@Root() p: Patient): number | null {
     if (!p.birthDate) return null;
-    const today = new Date().toISOString().slice(0, 10);
+    const today = countyToday();
     const years = Number(today.slice(0, 4)) - Number(p.birthDate.slice(0, 4));
     return today.slice(5) < p.birthDate.slice(5) ? years - 1 : years;
   }
