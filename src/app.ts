@@ -19,7 +19,7 @@ import { type Context, createContext } from './graphql/context.js';
 import { formatError } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
-import { auditPlugin, graphqlArmor } from './graphql/guards.js';
+import { auditPlugin, graphqlArmor, queryCostPlugin } from './graphql/guards.js';
 
 export interface App {
   express: Express;
@@ -54,6 +54,7 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     ...armor,
     plugins: [
       ...armor.plugins,
+      queryCostPlugin(),
       auditPlugin(),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })

@@ -1,6 +1,22 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE } from '../domain/pagination.js';
 import type { MiddlewareFn } from 'type-graphql';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { Patient } from '../domain/patient/patient.entity.js';
@@ -21,6 +37,65 @@ export function graphqlArmor() {
   });
   const protection = armor.protect();
   return { validationRules: protection.validationRules, plugins: protection.plugins as ApolloServerPlugin<Context>[], allowBatchedHttpRequests: false };
+}
+
+/** The most rows (estimated) one operation may ask for: ≈ 8× the nested `patients(first: 50)` worklist. */
+export const MAX_ESTIMATED_ROWS = 50_000;
+
+export function estimateRows(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const d of document.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    else if (d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName)) operation ??= d;
+  }
+  if (!operation) return 0;
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+  const walk = (type: GraphQLObjectType, set: SelectionSetNode): number => {
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.INLINE_FRAGMENT || sel.kind === Kind.FRAGMENT_SPREAD) {
+        const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
+        const on = frag?.typeCondition ? schema.getType(frag.typeCondition.name.value) : type;
+        if (frag && on && isObjectType(on)) total += walk(on, frag.selectionSet);
+        continue;
+      }
+      const field = type.getFields()[sel.name.value];
+      if (!field) continue;
+      const named = getNamedType(field.type);
+      const item = isObjectType(named) && sel.selectionSet ? 1 + walk(named, sel.selectionSet) : isInterfaceType(named) ? 1 : 0;
+      // A connection multiplies what each item asks for by its page size, a plain list by 10.
+      if (field.args.some((a) => a.name === 'first')) {
+        const first = getArgumentValues(field, sel, variables).first;
+        total += (typeof first === 'number' ? first : DEFAULT_PAGE_SIZE) * item;
+      } else if (isListType(getNullableType(field.type)) && field.name !== 'edges') total += 10 * item;
+      else total += item;
+    }
+    return total;
+  };
+  return root ? walk(root, operation.selectionSet) : 0;
+}
+
+/**
+ * Refuses operations that would produce too many rows, counted with their variables. graphql-armor's cost rule
+ * runs at validation, without variables, so a page size passed as `$first` would escape it; this runs once the
+ * variables are known, still before any resolver (and so before any SQL).
+ */
+export function queryCostPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema }) {
+          const rows = estimateRows(schema, document, request.operationName, request.variables ?? {});
+          if (rows > MAX_ESTIMATED_ROWS) {
+            throw new GraphQLError(`Query too large: about ${Math.round(rows)} rows asked for, at most ${MAX_ESTIMATED_ROWS}. Ask for smaller pages.`, {
+              extensions: { code: 'QUERY_TOO_COMPLEX', estimatedRows: Math.round(rows), maxRows: MAX_ESTIMATED_ROWS, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
 }
 
 /**
