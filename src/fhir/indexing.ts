@@ -3,7 +3,10 @@ import type { Resource } from '@medplum/fhirtypes';
 /** What the store extracts from a resource for search and matching: computed once on write. */
 export interface ResourceIndex {
   patientId?: string;
+  /** The element that names the patient (`Observation.subject`), for error messages. */
+  patientPath?: string;
   sourceKeys: string[];
+  /** `param:code` and `param:system|code` of every coded element a token parameter searches. */
   codes: string[];
   dateAt?: Date;
   status?: string;
@@ -15,17 +18,40 @@ type Json = Record<string, unknown>;
 
 /** References that put a resource in a patient's compartment, in the order FHIR's compartment definition lists them. */
 const PATIENT_REFERENCE_PATHS = ['subject', 'patient', 'beneficiary', 'for', 'individual'] as const;
-const CODE_PATHS = ['code', 'category', 'type', 'class', 'vaccineCode', 'medicationCodeableConcept', 'clinicalStatus', 'verificationStatus', 'intent'] as const;
+/**
+ * Coded elements, by the token search parameter that searches them. Codes are indexed as `param:code` and
+ * `param:system|code`, so that `code=laboratory` does not find an Observation whose category is laboratory.
+ */
+const CODE_PATHS = {
+  code: 'code',
+  category: 'category',
+  type: 'type',
+  class: 'class',
+  vaccineCode: 'vaccine-code',
+  medicationCodeableConcept: 'code',
+  clinicalStatus: 'clinical-status',
+  verificationStatus: 'verification-status',
+} as const;
 const DATE_PATHS = ['effectiveDateTime', 'effectiveInstant', 'onsetDateTime', 'recordedDate', 'authoredOn', 'occurrenceDateTime', 'performedDateTime', 'issued', 'created', 'date', 'birthDate'] as const;
 
+/** Per type, further references that put a resource in the compartment (R4 CompartmentDefinition: Provenance by target). */
+const EXTRA_PATIENT_REFERENCE_PATHS: Record<string, readonly string[]> = { Provenance: ['target'] };
+
 export function patientIdOf(resource: Resource): string | undefined {
-  if (resource.resourceType === 'Patient') return resource.id;
+  return patientReferenceOf(resource)?.id;
+}
+
+function patientReferenceOf(resource: Resource): { id: string; path: string } | undefined {
+  if (resource.resourceType === 'Patient') return resource.id ? { id: resource.id, path: 'Patient.id' } : undefined;
   const r = resource as unknown as Json;
-  for (const path of PATIENT_REFERENCE_PATHS) {
+  for (const path of [...PATIENT_REFERENCE_PATHS, ...(EXTRA_PATIENT_REFERENCE_PATHS[resource.resourceType] ?? [])]) {
     const value = r[path];
-    const ref = (Array.isArray(value) ? value[0] : value) as { reference?: string } | undefined;
-    const m = /^Patient\/([^/]+)$/.exec(ref?.reference ?? '');
-    if (m) return m[1];
+    // A list (Provenance.target) may name the patient anywhere in it; a single-patient element names it first.
+    const refs = (Array.isArray(value) ? (path === 'target' ? value : value.slice(0, 1)) : [value]) as Array<{ reference?: string } | undefined>;
+    for (const [i, ref] of refs.entries()) {
+      const m = /^Patient\/([^/]+)$/.exec(ref?.reference ?? '');
+      if (m) return { id: m[1]!, path: `${resource.resourceType}.${path}${Array.isArray(value) ? `[${i}]` : ''}` };
+    }
   }
   return undefined;
 }
@@ -58,11 +84,11 @@ export function indexResource(resource: Resource): ResourceIndex {
   const r = resource as unknown as Json;
   const identifiers = (Array.isArray(r.identifier) ? r.identifier : r.identifier ? [r.identifier] : []) as Array<{ system?: string; value?: string }>;
   const codes = new Set<string>();
-  for (const path of CODE_PATHS) {
+  for (const [path, param] of Object.entries(CODE_PATHS)) {
     for (const c of codingsOf(r[path])) {
       if (!c.code) continue;
-      codes.add(c.code);
-      if (c.system) codes.add(`${c.system}|${c.code}`);
+      codes.add(`${param}:${c.code}`);
+      if (c.system) codes.add(`${param}:${c.system}|${c.code}`);
     }
   }
   const names = Array.isArray(r.name)
@@ -75,8 +101,10 @@ export function indexResource(resource: Resource): ResourceIndex {
       ? r.name.toLowerCase()
       : undefined;
   const clinical = codingsOf(r.clinicalStatus)[0]?.code;
+  const patient = patientReferenceOf(resource);
   return {
-    patientId: patientIdOf(resource),
+    patientId: patient?.id,
+    patientPath: patient?.path,
     sourceKeys: identifiers.filter((i) => i.system && i.value).map((i) => `${i.system}|${i.value}`),
     codes: [...codes],
     dateAt: firstDate(r),

@@ -14,6 +14,9 @@ import { FhirStore } from './store.js';
 
 export const MAX_BUNDLE_ENTRIES = 10_000;
 
+/** Types written first in a transaction, in this order: what other resources refer to. */
+const WRITE_FIRST = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient'];
+
 export interface FhirContext {
   em: EntityManager;
   policy: AccessPolicy;
@@ -46,9 +49,12 @@ export function assertValid(resource: unknown, prefix = ''): asserts resource is
     throw fhirError(400, 'not-supported', (err as Error).message, prefix ? [prefix] : undefined);
   }
   if (issues.length) {
+    // `Observation.status` inside a Bundle is `Bundle.entry[2].resource.status`; an issue without a place names the resource.
+    const type = (resource as Resource).resourceType;
+    const place = (e: string) => (prefix ? (e === type || e.startsWith(`${type}.`) ? `${prefix}${e.slice(type.length)}` : `${prefix}.${e}`) : e);
     throw new FhirError(
       400,
-      issues.map((i) => ({ ...i, expression: i.expression?.map((e) => (prefix ? `${prefix}.${e}` : e)) ?? (prefix ? [prefix] : undefined) })),
+      issues.map((i) => ({ ...i, expression: i.expression?.length ? i.expression.map(place) : [prefix || type] })),
     );
   }
 }
@@ -83,6 +89,7 @@ export class FhirInteractions {
   async match(resourceType: string, query: string): Promise<string[]> {
     const params = new URLSearchParams(query);
     params.set('_count', '2');
+    params.set('_total', 'none');
     const { bundle } = await search(this.ctx.em, this.store, { resourceType, params, baseUrl: this.ctx.baseUrl });
     return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
   }
@@ -101,7 +108,7 @@ export class FhirInteractions {
    * an identifier that names exactly one stored resource (identifiers shared by many, like a claim group, do not).
    */
   private async alreadySent(resource: Resource, senderKeys: string[]): Promise<string | undefined> {
-    for (const keys of [senderKeys, identifierKeys(resource)]) {
+    for (const keys of [senderKeys, identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value))]) {
       const known = await this.store.findBySourceKeys(resource.resourceType, keys);
       if (known.length === 1) return known[0]!.id;
     }
@@ -111,6 +118,8 @@ export class FhirInteractions {
   async update(resource: Resource, id: string, ifMatch?: number): Promise<Outcome> {
     if (resource.id && resource.id !== id) throw fhirError(400, 'invalid', `resource id ${resource.id} differs from the URL's ${id}`, ['id']);
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw fhirError(400, 'invalid', 'ids on this server are UUIDs; create with POST', ['id']);
+    // No update-as-create (the CapabilityStatement says updateCreate: false): the id must name a resource.
+    if (!(await this.store.row(resource.resourceType, id))) throw fhirError(404, 'not-found', `${resource.resourceType}/${id} not found (create with POST)`);
     return this.put(resource, id, ifMatch);
   }
 
@@ -123,12 +132,12 @@ export class FhirInteractions {
   private async put(resource: Resource, id: string | undefined, ifMatch?: number, senderKeys: string[] = []): Promise<Outcome> {
     const result = await this.store.write(resource, { id, ifMatch, senderKeys });
     try {
-      if (result.changed) await this.projection.project(result.resource);
+      if (result.changed) await this.projection.project(result.plain);
     } catch (err) {
       if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
       throw err;
     }
-    this.touch((await this.store.row(result.resource.resourceType, result.resource.id!))?.patient_id);
+    this.touch(result.patientId);
     return this.outcomeOf(result.resource, result.created ? '201' : '200');
   }
 
@@ -177,10 +186,17 @@ export class FhirInteractions {
     if (entry.resource) assertValid(entry.resource, `Bundle.entry[${i}].resource`);
   }
 
-  /** FHIR's order: DELETE, POST, PUT/PATCH, GET; references to fullUrls are rewritten to the ids given. */
+  /**
+   * FHIR's order: DELETE, POST, PUT/PATCH, GET; references to fullUrls are rewritten to the ids given. Within a
+   * method, what others point to is written first (organisations, practitioners, then patients), so that a
+   * resource may come before the patient it is about, and the domain projection finds what it links to.
+   */
   private async transaction(entries: BundleEntry[]): Promise<Bundle> {
     const order = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 } as Record<string, number>;
-    const indexed = entries.map((entry, i) => ({ entry, i })).sort((a, b) => order[a.entry.request!.method!]! - order[b.entry.request!.method!]! || a.i - b.i);
+    const rank = (e: BundleEntry) => WRITE_FIRST.indexOf(e.resource?.resourceType ?? '') + 1 || WRITE_FIRST.length + 1;
+    const indexed = entries
+      .map((entry, i) => ({ entry, i }))
+      .sort((a, b) => order[a.entry.request!.method!]! - order[b.entry.request!.method!]! || rank(a.entry) - rank(b.entry) || a.i - b.i);
     const ids = new Map<string, string>(); // fullUrl → Type/id
     const responses: Outcome[] = new Array(entries.length);
 
@@ -201,7 +217,7 @@ export class FhirInteractions {
       (entry as BundleEntry & { assignedId?: string; existed?: boolean }).assignedId = id;
       (entry as BundleEntry & { existed?: boolean }).existed = !!target;
     }
-    for (const { entry } of indexed) if (entry.resource) await this.rewriteReferences(entry, ids, entries.indexOf(entry));
+    for (const { entry, i } of indexed) if (entry.resource) await this.rewriteReferences(entry, ids, i);
 
     for (const { entry, i } of indexed) {
       try {
@@ -308,20 +324,23 @@ export class FhirInteractions {
           throw fhirError(412, found.length ? 'multiple-matches' : 'not-found', `conditional reference ${ref} matches ${found.length} resources (exactly one needed)`, [`Bundle.entry[${i}].resource`]);
         }
         set(`${conditional[1]}/${found[0]}`);
+        ids.set(ref, `${conditional[1]}/${found[0]}`); // resolved once per Bundle: records name the same practitioner often
         continue;
       }
       const literal = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(ref);
       if (literal) {
         const known = await this.store.findBySourceKeys(literal[1]!, [ref]);
-        if (known.length === 1) set(`${literal[1]}/${known[0]!.id}`);
+        const resolved = known.length === 1 ? `${literal[1]}/${known[0]!.id}` : ref; // else kept as sent
+        set(resolved);
+        ids.set(ref, resolved); // once per Bundle: bulk lines name the same patient and encounters again and again
       }
     }
   }
 }
 
-function identifierKeys(resource: Resource): string[] {
+function identifierKeys(resource: Resource): Array<[string, string]> {
   const ids = (resource as { identifier?: Array<{ system?: string; value?: string }> }).identifier;
-  return Array.isArray(ids) ? ids.filter((i) => i.system && i.value).map((i) => `${i.system}|${i.value}`) : [];
+  return Array.isArray(ids) ? ids.filter((i) => i.system && i.value).map((i) => [i.system!, i.value!]) : [];
 }
 
 /** The sender's own names for a resource: its fullUrl and `Type/id`, remembered so a re-send finds it. */

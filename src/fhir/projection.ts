@@ -13,12 +13,13 @@ import { identifierKind, normaliseName } from '../domain/patient/patient.service
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { parseResidentId } from '../domain/patient/resident-id.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, isUuid } from '../domain/errors.js';
 import { fhirError } from './outcome.js';
 
+/** The server id a reference names; a reference this server did not resolve (`Organization/f001`) names none. */
 const idOf = (ref: string | undefined, type: string): string | undefined => {
   const m = new RegExp(`^${type}/([^/]+)$`).exec(ref ?? '');
-  return m?.[1];
+  return m?.[1] && isUuid(m[1]) ? m[1] : undefined;
 };
 
 const fullDate = (d: string | undefined) => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : undefined);

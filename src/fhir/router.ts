@@ -7,10 +7,13 @@ import { entityManagerFor, type Security } from '../access/index.js';
 import type { Caller } from '../access/caller.js';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import type { AuditRecorder, RequestAudit } from '../access/audit.js';
+import { isR4ResourceType } from '../../fhir-mappings/index.js';
 import { capabilityStatement } from './capability.js';
 import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { search } from './search.js';
+import { visitReferences } from './indexing.js';
+import type { StoredRow } from './store.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
@@ -31,12 +34,23 @@ function send(res: Response, status: number, body: unknown, headers: Record<stri
   res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
 }
 
-function sendResource(res: Response, status: number, resource: Resource, baseUrl: string) {
-  send(res, status, resource, {
-    ETag: resource.meta?.versionId ? `W/"${resource.meta.versionId}"` : undefined,
-    'Last-Modified': resource.meta?.lastUpdated ? new Date(resource.meta.lastUpdated).toUTCString() : undefined,
-    Location: status === 201 ? `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}` : undefined,
-  });
+/** What a handler answers; sent once the request's audit record is written. */
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string | undefined>;
+}
+
+function resourceReply(status: number, resource: Resource, baseUrl: string): Reply {
+  return {
+    status,
+    body: resource,
+    headers: {
+      ETag: resource.meta?.versionId ? `W/"${resource.meta.versionId}"` : undefined,
+      'Last-Modified': resource.meta?.lastUpdated ? new Date(resource.meta.lastUpdated).toUTCString() : undefined,
+      Location: status === 201 ? `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}` : undefined,
+    },
+  };
 }
 
 /**
@@ -67,22 +81,34 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     next();
   });
 
+  /**
+   * Runs a handler and writes the request's audit record before anything is sent, as GraphQL does: a failure
+   * to audit is an error the request must not hide (the caller gets a 500, not the data).
+   */
   const audited =
-    (action: AuditAction, handler: (req: FhirRequest, res: Response) => Promise<void>) => async (req: FhirRequest, res: Response, next: NextFunction) => {
-      let outcome = AuditOutcome.SUCCESS;
+    (action: AuditAction, handler: (req: FhirRequest) => Promise<Reply>) => async (req: FhirRequest, res: Response, next: NextFunction) => {
+      const what = `FHIR ${req.method} ${req.originalUrl}`.slice(0, 500);
+      let reply: Reply;
       try {
-        await handler(req, res);
+        reply = await handler(req);
       } catch (err) {
-        outcome = toFhirError(err)?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
-        next(err);
-      } finally {
-        await req.audit!.record(action, `FHIR ${req.method} ${req.originalUrl}`.slice(0, 500), outcome).catch((err) => deps.logger.error({ err }, 'audit failed'));
+        const outcome = toFhirError(err)?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
+        let auditError: unknown;
+        await req.audit!.record(action, what, outcome).catch((e: unknown) => (auditError = e));
+        return next(auditError ?? err);
       }
+      try {
+        await req.audit!.record(action, what, AuditOutcome.SUCCESS);
+      } catch (err) {
+        return next(err);
+      }
+      if (reply.body === undefined) res.status(reply.status).end();
+      else send(res, reply.status, reply.body, reply.headers);
     };
 
   const typeParam = (req: Request) => {
     const type = String(req.params.type);
-    if (!/^[A-Z][A-Za-z]+$/.test(type)) throw fhirError(404, 'not-supported', `unknown resource type ${type}`);
+    if (!/^[A-Z][A-Za-z]+$/.test(type) || !isR4ResourceType(type)) throw fhirError(404, 'not-supported', `unknown resource type ${type}`);
     return type;
   };
   const body = (req: Request, type?: string): Resource => {
@@ -93,15 +119,15 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
 
   router.post(
     '/',
-    audited(AuditAction.CREATE, async (req, res) => {
+    audited(AuditAction.CREATE, async (req) => {
       const result = await req.fhir!.bundle(req.body);
-      send(res, 200, result);
+      return { status: 200, body: result };
     }),
   );
 
   router.get(
     '/Patient/:id/\\$everything',
-    audited(AuditAction.READ, async (req, res) => {
+    audited(AuditAction.READ, async (req) => {
       const id = String(req.params.id);
       const patient = await req.fhir!.store.read('Patient', id);
       req.audit!.touch(patient.id);
@@ -110,117 +136,124 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const offset = Number(params.get('_offset') ?? 0);
       if (!Number.isInteger(count) || count < 1 || !Number.isInteger(offset) || offset < 0) throw fhirError(400, 'invalid', '_count and _offset must be positive integers');
       const since = params.get('_since');
+      const sinceDate = since ? new Date(since) : undefined;
+      if (sinceDate && Number.isNaN(sinceDate.getTime())) throw fhirError(400, 'invalid', '_since must be an instant', ['_since']);
       const types = params.get('_type')?.split(',').filter(Boolean);
-      const clauses = ['r.patient_id = ?', 'not r.deleted'];
-      const values: unknown[] = [id];
-      if (since) {
-        const d = new Date(since);
-        if (Number.isNaN(d.getTime())) throw fhirError(400, 'invalid', '_since must be an instant', ['_since']);
-        clauses.push('r.last_updated >= ?');
-        values.push(d);
-      }
-      if (types?.length) {
-        clauses.push('r.resource_type = any(?::text[])');
-        values.push(`{${types.join(',')}}`);
-      }
-      const vis = req.fhir!.store.visibility();
-      if (vis) {
-        clauses.push(vis.sql);
-        values.push(...vis.params);
-      }
-      const where = clauses.join(' and ');
+      const store = req.fhir!.store;
       const em = req.fhir!.em;
-      const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
-      const rows = (await em.execute(`select * from fhir_resource r where ${where} order by (r.resource_type = 'Patient') desc, r.resource_type, r.id limit ? offset ?`, [...values, count, offset])) as never[];
+      const vis = store.visibility();
+      // The patient's compartment, then (as the operation's definition asks) the resources it refers to that are
+      // in no patient's compartment: practitioners, organisations, locations, medications.
+      const compartment = (await em.execute(
+        `select * from fhir_resource r where r.patient_id = ? and not r.deleted${vis ? ` and ${vis.sql}` : ''} order by (r.resource_type = 'Patient') desc, r.resource_type, r.id`,
+        [id, ...(vis?.params ?? [])],
+      )) as StoredRow[];
+      const inCompartment = new Set(compartment.map((r) => r.id));
+      const refs = new Set<string>();
+      const resources = compartment.map((row) => store.output(row));
+      for (const resource of resources) {
+        visitReferences(resource, (ref) => {
+          const m = /^[A-Z][A-Za-z]+\/([0-9a-f-]{36})$/i.exec(ref);
+          if (m && !inCompartment.has(m[1]!.toLowerCase())) refs.add(m[1]!.toLowerCase());
+        });
+      }
+      const referenced = refs.size
+        ? ((await em.execute(`select * from fhir_resource r where r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted order by r.resource_type, r.id`, [
+            `{${[...refs].join(',')}}`,
+          ])) as StoredRow[])
+        : [];
+      const wanted = (row: StoredRow) => (!types?.length || types.includes(row.resource_type)) && (!sinceDate || new Date(row.last_updated) >= sinceDate);
+      const all = [
+        ...compartment.map((row, i) => ({ row, resource: resources[i]!, mode: 'match' as const })),
+        ...referenced.map((row) => ({ row, resource: store.output(row), mode: 'include' as const })),
+      ].filter((e) => wanted(e.row));
+      const total = all.length;
       const link = (o: number) => `${baseUrl}/Patient/${id}/$everything?${new URLSearchParams({ ...Object.fromEntries(params), _count: String(count), _offset: String(o) })}`;
       const bundle: Bundle = {
         resourceType: 'Bundle',
         type: 'searchset',
         total,
         link: [{ relation: 'self', url: link(offset) }, ...(offset + count < total ? [{ relation: 'next', url: link(offset + count) }] : [])],
-        entry: rows.map((row) => {
-          const resource = req.fhir!.store.output(row);
-          return { fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } };
-        }),
+        entry: all.slice(offset, offset + count).map(({ resource, mode }) => ({ fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode } })),
       };
-      send(res, 200, bundle);
+      return { status: 200, body: bundle };
     }),
   );
 
   router.get(
     '/:type',
-    audited(AuditAction.SEARCH, async (req, res) => {
+    audited(AuditAction.SEARCH, async (req) => {
       const { bundle, patientIds } = await search(req.fhir!.em, req.fhir!.store, {
         resourceType: typeParam(req),
         params: new URLSearchParams(req.url.split('?')[1] ?? ''),
         baseUrl,
       });
       patientIds.forEach((p) => req.audit!.touch(p));
-      send(res, 200, bundle);
+      return { status: 200, body: bundle };
     }),
   );
 
   router.post(
     '/:type',
-    audited(AuditAction.CREATE, async (req, res) => {
+    audited(AuditAction.CREATE, async (req) => {
       const type = typeParam(req);
       const ifNoneExist = req.headers['if-none-exist'] as string | undefined;
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.create(body(req, type), ifNoneExist));
-      sendResource(res, out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
     }),
   );
 
   router.get(
     '/:type/:id',
-    audited(AuditAction.READ, async (req, res) => {
+    audited(AuditAction.READ, async (req) => {
       const resource = await req.fhir!.store.read(typeParam(req), String(req.params.id));
       req.audit!.touch((await req.fhir!.store.row(resource.resourceType, resource.id!))?.patient_id);
-      sendResource(res, 200, resource, baseUrl);
+      return resourceReply(200, resource, baseUrl);
     }),
   );
 
   router.get(
     '/:type/:id/_history',
-    audited(AuditAction.READ, async (req, res) => {
-      send(res, 200, await req.fhir!.store.history(typeParam(req), String(req.params.id)));
+    audited(AuditAction.READ, async (req) => {
+      return { status: 200, body: await req.fhir!.store.history(typeParam(req), String(req.params.id)) };
     }),
   );
 
   router.get(
     '/:type/:id/_history/:vid',
-    audited(AuditAction.READ, async (req, res) => {
+    audited(AuditAction.READ, async (req) => {
       const vid = Number(req.params.vid);
       if (!Number.isInteger(vid) || vid < 1) throw fhirError(400, 'invalid', 'version ids are positive integers');
-      sendResource(res, 200, await req.fhir!.store.vread(typeParam(req), String(req.params.id), vid), baseUrl);
+      return resourceReply(200, await req.fhir!.store.vread(typeParam(req), String(req.params.id), vid), baseUrl);
     }),
   );
 
   router.put(
     '/:type/:id',
-    audited(AuditAction.UPDATE, async (req, res) => {
+    audited(AuditAction.UPDATE, async (req) => {
       const type = typeParam(req);
       const ifMatch = parseEtag(req.headers['if-match'] as string | undefined);
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.update(body(req, type), String(req.params.id), ifMatch));
-      sendResource(res, out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
     }),
   );
 
   router.put(
     '/:type',
-    audited(AuditAction.UPDATE, async (req, res) => {
+    audited(AuditAction.UPDATE, async (req) => {
       const type = typeParam(req);
       const query = req.url.split('?')[1];
       if (!query) throw fhirError(400, 'invalid', `PUT /${type} needs a search (conditional update) or an id`);
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.conditionalUpdate(body(req, type), query));
-      sendResource(res, out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
     }),
   );
 
   router.delete(
     '/:type/:id',
-    audited(AuditAction.DELETE, async (req, res) => {
+    audited(AuditAction.DELETE, async (req) => {
       await req.fhir!.ctxTransaction((fhir) => fhir.delete(typeParam(req), String(req.params.id)));
-      res.status(204).end();
+      return { status: 204 };
     }),
   );
 

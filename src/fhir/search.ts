@@ -42,10 +42,25 @@ function dateClause(column: string, raw: string, name: string): Clause {
   }
 }
 
-function tokenClause(column: string, raw: string): Clause {
-  // system|code, |code (no system), or code (any system): all are stored as written below.
-  const values = raw.split(',').map((v) => (v.startsWith('|') ? v.slice(1) : v));
+function tokenClause(column: string, param: string, raw: string): Clause {
+  // system|code, |code (no system), or code (any system), under the parameter's name (see indexing.ts).
+  const values = raw.split(',').map((v) => `${param}:${v.startsWith('|') ? v.slice(1) : v}`);
   return { sql: `${column} && ?::text[]`, params: [toPgArray(values)] };
+}
+
+/** LIKE pattern text matching `value` literally (likeText: lower-cased, for the lower-cased name columns). */
+const likeEscape = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+const likeText = (value: string) => likeEscape(value.toLowerCase());
+
+/** HumanName parts (`family`, or each of `given`) — starts-with by default, as FHIR string search is. */
+function namePartClause(part: 'family' | 'given', raw: string, modifier: string | undefined): Clause {
+  const names = `jsonb_array_elements(case when jsonb_typeof(r.content->'name') = 'array' then r.content->'name' else '[]'::jsonb end)`;
+  const value = part === 'family' ? `n->>'family'` : 'g';
+  const from = part === 'family' ? `${names} n` : `${names} n, jsonb_array_elements_text(case when jsonb_typeof(n->'given') = 'array' then n->'given' else '[]'::jsonb end) g`;
+  const alternatives = raw.split(',');
+  const match = modifier === 'exact' ? `${value} = ?` : `lower(${value}) like ?`;
+  const params = alternatives.map((v) => (modifier === 'exact' ? v : modifier === 'contains' ? `%${likeText(v)}%` : `${likeText(v)}%`));
+  return { sql: `exists (select 1 from ${from} where ${alternatives.map(() => match).join(' or ')})`, params };
 }
 
 function referenceClause(raw: string, type = 'Patient'): Clause {
@@ -91,10 +106,14 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
         break;
       case 'identifier':
         // system|value matches exactly; a bare value matches it in any system.
+        // Resident IDs are indexed by their keyed hash (store.identifierKey), so a bare value is also tried as one.
         clauses.push(
           raw.includes('|')
-            ? { sql: 'r.source_keys && ?::text[]', params: [toPgArray(raw.split(','))] }
-            : { sql: 'exists (select 1 from unnest(r.source_keys) k where k like ?)', params: [`%|${raw}`] },
+            ? { sql: 'r.source_keys && ?::text[]', params: [toPgArray(raw.split(',').map((v) => store.identifierKey(v.slice(0, v.indexOf('|')), v.slice(v.indexOf('|') + 1))))] }
+            : {
+                sql: `(exists (select 1 from unnest(r.source_keys) k where k like ?) or r.source_keys && ?::text[])`,
+                params: [`%|${likeEscape(raw)}`, toPgArray([store.identifierKey(store.residentIdSystem, raw)])],
+              },
         );
         break;
       case 'patient':
@@ -105,7 +124,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
       case 'category':
       case 'type':
       case 'class':
-        clauses.push(tokenClause('r.codes', raw));
+        clauses.push(tokenClause('r.codes', base, raw));
         break;
       case 'status':
       case 'clinical-status':
@@ -122,9 +141,11 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
         clauses.push({ sql: 'r.gender = ?', params: [raw] });
         break;
       case 'name':
+        clauses.push(modifier === 'exact' ? { sql: `(' ' || r.names || ' ') like ?`, params: [`% ${likeText(raw)} %`] } : { sql: 'r.names like ?', params: [`%${likeText(raw)}%`] });
+        break;
       case 'family':
       case 'given':
-        clauses.push(modifier === 'exact' ? { sql: `(' ' || r.names || ' ') like ?`, params: [`% ${raw.toLowerCase()} %`] } : { sql: 'r.names like ?', params: [`%${raw.toLowerCase()}%`] });
+        clauses.push(namePartClause(base, raw, modifier));
         break;
       default:
         throw fhirError(400, 'not-supported', `search parameter "${name}" is not supported for ${resourceType}`, [name]);
@@ -136,7 +157,9 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
   if (!Number.isInteger(count) || count < 0) throw fhirError(400, 'invalid', '_count must be a non-negative integer', ['_count']);
   const offset = Number(params.get('_offset') ?? 0);
   if (!Number.isInteger(offset) || offset < 0) throw fhirError(400, 'invalid', '_offset must be a non-negative integer', ['_offset']);
-  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
+  // `_total=none` (conditional matching asks for it): no count, one row more tells whether there is a next page.
+  const counted = params.get('_total') !== 'none' || params.get('_summary') === 'count';
+  const total = counted ? Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n) : undefined;
   if (params.get('_summary') === 'count') return { bundle: { resourceType: 'Bundle', type: 'searchset', total }, patientIds: [] };
 
   const order = (params.get('_sort') ?? '_lastUpdated')
@@ -149,7 +172,9 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     })
     .concat('r.id asc')
     .join(', ');
-  const rows = (await em.execute(`select * from fhir_resource r where ${where} order by ${order} limit ? offset ?`, [...values, count, offset])) as StoredRow[];
+  const fetched = (await em.execute(`select * from fhir_resource r where ${where} order by ${order} limit ? offset ?`, [...values, counted ? count : count + 1, offset])) as StoredRow[];
+  const hasNext = counted ? offset + count < total! : fetched.length > count;
+  const rows = fetched.slice(0, count);
   const resources = rows.map((r) => store.output(r));
   const patientIds = new Set(rows.map((r) => r.patient_id).filter((p): p is string => !!p));
 
@@ -176,13 +201,13 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     return `${req.baseUrl}/${resourceType}?${p.toString()}`;
   };
   const links: Bundle['link'] = [{ relation: 'self', url: link(offset) }];
-  if (offset + count < total) links.push({ relation: 'next', url: link(offset + count) });
+  if (hasNext) links.push({ relation: 'next', url: link(offset + count) });
   if (offset > 0) links.push({ relation: 'previous', url: link(Math.max(0, offset - count)) });
   return {
     bundle: {
       resourceType: 'Bundle',
       type: 'searchset',
-      total,
+      ...(total === undefined ? {} : { total }),
       link: links,
       entry: [
         ...resources.map((resource) => ({ fullUrl: `${req.baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } })),

@@ -22,7 +22,12 @@ export interface StoredRow {
 }
 
 export interface WriteResult {
+  /** As the caller may see it (resident IDs masked for most roles). */
   resource: Resource;
+  /** As stored, in clear: for the domain projection, never for output. */
+  plain: Resource;
+  /** The patient whose compartment it is in. */
+  patientId?: string;
   created: boolean;
   /** False when an update carried nothing new: no version was made. */
   changed: boolean;
@@ -101,6 +106,7 @@ export class FhirStore {
 
   /** A visible current row, or undefined. */
   async row(resourceType: string, id: string): Promise<StoredRow | undefined> {
+    if (!isUuid(id)) return undefined; // ids here are UUIDs; anything else (a sender's `Patient/example`) names nothing
     const vis = this.visibility();
     const rows = (await this.em.execute(
       `select * from fhir_resource r where r.id = ? and r.resource_type = ?${vis ? ` and ${vis.sql}` : ''}`,
@@ -132,27 +138,34 @@ export class FhirStore {
       throw fhirError(412, 'conflict', `${resourceType}/${existing.id} is at version ${existing.version_id}, not ${options.ifMatch}`);
     }
     const id = existing?.id ?? options.id ?? uuidv7();
-    const { meta: _meta, id: _id, ...body } = resource as Resource & { meta?: Record<string, unknown> };
+    // A copy: the caller's resource (a Bundle entry) is not changed by encrypting its identifiers.
+    const { meta: _meta, id: _id, ...body } = structuredClone(resource) as Resource & { meta?: Record<string, unknown> };
     const meta = { ...((resource as { meta?: Record<string, unknown> }).meta ?? {}) };
     delete meta.versionId;
     delete meta.lastUpdated;
-    const stored = this.protect({ ...body, resourceType, id, ...(Object.keys(meta).length ? { meta } : {}) } as Resource);
-    const index = indexResource(stored);
+    const plain = { ...body, resourceType, id, ...(Object.keys(meta).length ? { meta } : {}) } as Resource;
+    const index = indexResource(plain);
+    // Identifiers are matched as `system|value`, resident IDs by their keyed hash (the JSON holds them encrypted).
+    index.sourceKeys = identifiersOf(plain)
+      .filter((i) => i.system && i.value)
+      .map((i) => this.identifierKey(i.system!, i.value!));
     if (index.patientId && resourceType !== 'Patient' && !(await this.row('Patient', index.patientId))) {
       // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise.
-      throw fhirError(422, 'not-found', `Patient/${index.patientId} not found`, [`${resourceType}.subject`]);
+      throw fhirError(422, 'not-found', `Patient/${index.patientId} not found`, [index.patientPath ?? `${resourceType}.subject`]);
     }
     const senderKeys = [...new Set([...(options.senderKeys ?? []), ...(existing ? parseArray(existing) : [])])];
     if (existing && !existing.deleted) {
-      const before = typeof existing.content === 'string' ? JSON.parse(existing.content) : existing.content;
+      // Compared in clear: each encryption of the same number differs, a re-send must still be "nothing new".
+      const before = this.reveal(typeof existing.content === 'string' ? JSON.parse(existing.content) : structuredClone(existing.content), true);
       const { meta: oldMeta, ...oldBody } = before as { meta?: Record<string, unknown> };
-      const { meta: newMeta, ...newBody } = stored as { meta?: Record<string, unknown> };
+      const { meta: newMeta, ...newBody } = plain as { meta?: Record<string, unknown> };
       const sameMeta = deepEqual(stripVersion(oldMeta), stripVersion(newMeta));
       if (sameMeta && deepEqual(oldBody, newBody)) {
         if (senderKeys.length) await this.addSenderKeys(id, senderKeys);
-        return { resource: this.output(existing), created: false, changed: false };
+        return { resource: this.output(existing), plain: before, patientId: existing.patient_id ?? undefined, created: false, changed: false };
       }
     }
+    const stored = this.protect(structuredClone(plain));
     const versionId = existing ? existing.version_id + 1 : 1;
     const lastUpdated = new Date();
     const content = { ...stored, meta: { ...(stored.meta ?? {}), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
@@ -175,7 +188,13 @@ export class FhirStore {
       `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content) values (?, ?, ?, ?, false, ?::jsonb)`,
       [id, versionId, resourceType, lastUpdated, JSON.stringify(content)],
     );
-    return { resource: this.reveal(content), created: !existing, changed: true };
+    return {
+      resource: this.reveal(structuredClone(content)),
+      plain: { ...plain, meta: content.meta } as Resource,
+      patientId: index.patientId,
+      created: !existing,
+      changed: true,
+    };
   }
 
   async delete(resourceType: string, id: string): Promise<{ deleted: boolean; patientId?: string }> {
@@ -217,8 +236,18 @@ export class FhirStore {
     return resource;
   }
 
-  private reveal(resource: Resource): Resource {
-    const full = this.policy.revealsResidentIds;
+  get residentIdSystem(): string {
+    return this.systems.residentId;
+  }
+
+  /** `system|value` as the source keys index it: a resident ID by its keyed hash, never in clear. */
+  identifierKey(system: string, value: string): string {
+    if (system !== this.systems.residentId) return `${system}|${value}`;
+    const plain = value.startsWith(ENCRYPTED) ? this.protector.reveal(system, value.slice(ENCRYPTED.length)) : value;
+    return `${system}|${this.protector.lookup(system, IdentifierKind.RESIDENT_ID, plain.trim().toUpperCase())}`;
+  }
+
+  private reveal(resource: Resource, full = this.policy.revealsResidentIds): Resource {
     for (const identifier of identifiersOf(resource)) {
       if (identifier.system && identifier.value?.startsWith(ENCRYPTED)) {
         const plain = this.protector.reveal(identifier.system, identifier.value.slice(ENCRYPTED.length));
