@@ -1,0 +1,197 @@
+/**
+ * npm run --silent export -- --patient <id> [--type T,…] > patient.ndjson
+ * npm run --silent export -- --all [--type T,…] > everything.ndjson
+ *
+ * Writes FHIR resources as NDJSON (one resource a line) to stdout; progress goes to stderr.
+ *  - `--patient <id>`: what GET /fhir/Patient/<id>/$everything returns, every page of it: the patient, then
+ *    every current resource in the patient's compartment.
+ *  - `--all`: every current resource, read in pages by keyset pagination on id (never all in memory).
+ * `--type` limits either to the resource types listed. Resources go out through FhirStore.output, as the API
+ * serves them; the operator is the internal caller, who sees resident IDs in full. One audit record (EXPORT)
+ * names the patients exported.
+ */
+import 'reflect-metadata';
+import type { Resource } from '@medplum/fhirtypes';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { createSecurity, entityManagerFor, type Security } from '../access/index.js';
+import { INTERNAL_CALLER } from '../access/caller.js';
+import { AuditRecorder } from '../access/audit.js';
+import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
+import { type Config, loadConfig } from '../config.js';
+import { openDatabase, type Orm } from '../db/orm.js';
+import { FhirStore, type StoredRow } from '../fhir/store.js';
+import { toFhirError } from '../fhir/outcome.js';
+
+export const EXPORT_PAGE_SIZE = 1000;
+
+export interface ExportOptions {
+  /** One patient's compartment ($everything), or every current resource when absent. */
+  patientId?: string;
+  types?: string[];
+  pageSize?: number;
+  onProgress?: (written: number, total: number) => void;
+}
+
+export interface ExportSummary {
+  resources: number;
+  byType: Record<string, number>;
+  patients: number;
+}
+
+const TYPE = /^[A-Z][A-Za-z]+$/;
+
+/**
+ * Streams resources to `write` (awaited: back-pressure reaches the database reads). Pages are keyset pages:
+ * for a patient in $everything's order (the Patient first, then by type and id), for --all by id.
+ */
+export async function exportResources(orm: Orm, security: Security, config: Config, write: (resource: Resource) => Promise<void> | void, options: ExportOptions = {}): Promise<ExportSummary> {
+  const types = options.types?.filter(Boolean);
+  for (const t of types ?? []) if (!TYPE.test(t)) throw new Error(`--type: "${t}" is not a resource type`);
+  const pageSize = Math.max(1, options.pageSize ?? EXPORT_PAGE_SIZE);
+  const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
+  const store = new FhirStore(em, policy, security.protector, config.identifierSystems);
+  const audit = new AuditRecorder(orm, pino({ level: 'silent' })).forRequest(INTERNAL_CALLER, `export:${process.pid}`, undefined);
+  const summary: ExportSummary = { resources: 0, byType: {}, patients: 0 };
+
+  const clauses = ['not r.deleted'];
+  const values: unknown[] = [];
+  if (options.patientId) {
+    // As $everything: the patient must be there (404 / 410 otherwise), then its compartment.
+    try {
+      await store.read('Patient', options.patientId);
+    } catch (err) {
+      const fe = toFhirError(err);
+      throw fe ? new Error(`Patient/${options.patientId}: ${fe.message}`) : err;
+    }
+    clauses.push('r.patient_id = ?');
+    values.push(options.patientId);
+  }
+  if (types?.length) {
+    clauses.push('r.resource_type = any(?::text[])');
+    values.push(`{${types.join(',')}}`);
+  }
+  const vis = store.visibility();
+  if (vis) {
+    clauses.push(vis.sql);
+    values.push(...vis.params);
+  }
+  const where = clauses.join(' and ');
+  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
+  options.onProgress?.(0, total);
+
+  // Keyset: $everything's order for a patient ((resource_type = 'Patient') desc, resource_type, id), else id.
+  const patientFirst = (row: StoredRow) => (row.resource_type === 'Patient' ? 0 : 1);
+  let after: StoredRow | undefined;
+  const patients = new Set<string>();
+  let outcome = AuditOutcome.SUCCESS;
+  try {
+    for (;;) {
+      let keyset = '';
+      const keyValues: unknown[] = [];
+      if (after && options.patientId) {
+        keyset = ` and ((case when r.resource_type = 'Patient' then 0 else 1 end), r.resource_type, r.id) > (?, ?, ?::uuid)`;
+        keyValues.push(patientFirst(after), after.resource_type, after.id);
+      } else if (after) {
+        keyset = ' and r.id > ?::uuid';
+        keyValues.push(after.id);
+      }
+      const order = options.patientId ? `(case when r.resource_type = 'Patient' then 0 else 1 end), r.resource_type, r.id` : 'r.id';
+      const rows = (await em.execute(`select * from fhir_resource r where ${where}${keyset} order by ${order} limit ?`, [...values, ...keyValues, pageSize])) as StoredRow[];
+      for (const row of rows) {
+        const resource = store.output(row);
+        await write(resource);
+        summary.resources++;
+        summary.byType[resource.resourceType] = (summary.byType[resource.resourceType] ?? 0) + 1;
+        if (row.patient_id) patients.add(row.patient_id);
+        else if (row.resource_type === 'Patient') patients.add(row.id);
+      }
+      options.onProgress?.(summary.resources, Math.max(total, summary.resources));
+      if (rows.length < pageSize) break;
+      after = rows[rows.length - 1];
+      em.clear();
+    }
+  } catch (err) {
+    outcome = AuditOutcome.FAILURE;
+    throw err;
+  } finally {
+    patients.forEach((p) => audit.touch(p));
+    summary.patients = patients.size;
+    const what = options.patientId ? `FHIR export Patient/${options.patientId}/$everything` : `FHIR export of every resource`;
+    await audit.record(AuditAction.EXPORT, `${what}${types?.length ? ` (_type=${types.join(',')})` : ''} (CLI)`, outcome);
+  }
+  return summary;
+}
+
+/** Writes a line, waiting when the stream's buffer is full (a slow pipe must not make the export buffer everything). */
+export function lineWriter(out: Writable): (resource: Resource) => Promise<void> | void {
+  return (resource) => {
+    // resourceType, id and meta first, as FHIR JSON is usually read (the store's jsonb keeps keys in its own order).
+    const { resourceType, id, meta, ...rest } = resource;
+    if (!out.write(`${JSON.stringify({ resourceType, id, meta, ...rest })}\n`)) return once(out, 'drain').then(() => undefined);
+  };
+}
+
+const USAGE = 'usage: npm run --silent export -- (--patient <id> | --all) [--type Patient,Observation,…] > out.ndjson';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    strict: true,
+    options: {
+      patient: { type: 'string', short: 'p' },
+      all: { type: 'boolean', default: false },
+      type: { type: 'string', short: 't' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.error(USAGE);
+    return 0;
+  }
+  if (!values.patient === !values.all) {
+    console.error(`Give either --patient <id> or --all.\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfig();
+  const security = await createSecurity(config);
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  const t0 = Date.now();
+  let lastLogged = 0;
+  try {
+    const summary = await exportResources(orm, security, config, lineWriter(process.stdout), {
+      patientId: values.patient,
+      types: values.type?.split(',').map((t) => t.trim()),
+      onProgress: (written, total) => {
+        if (written === total || written - lastLogged >= 10_000) {
+          lastLogged = written;
+          process.stderr.write(`  ${written.toLocaleString('en')}/${total.toLocaleString('en')} resources\n`);
+        }
+      },
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    const byType = Object.entries(summary.byType)
+      .sort()
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
+    console.error(`Exported ${summary.resources.toLocaleString('en')} resources (${summary.patients} patients) in ${seconds.toFixed(1)} s${byType ? `: ${byType}` : ''}`);
+    return 0;
+  } finally {
+    await orm.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
+}
