@@ -1,6 +1,6 @@
 /**
  * npm run bench:fhir [-- --resources 100000] [--embedded-resources 10000] [--concurrency 2] [--http-bundles 16]
- *                       [--db both|postgres|embedded] [--sql-profile off] [--gin-fastupdate off]
+ *                       [--db both|postgres|embedded] [--sql-profile off]
  *
  * FHIR transaction-Bundle import throughput. The shared Synthea patient Bundles (synthea-qicore-2025-ny and
  * synthea-2019-smart-r4, ../shared/data/fhir or FHIR_DATA_DIR) are replicated with fresh identities — new
@@ -16,6 +16,7 @@
  *  - then a subset over HTTP (POST /fhir with a platform administrator's token) for the same figures;
  *  - where the time goes: validateFhir, indexing and the domain mapping timed alone on the same resources,
  *    and SQL statements counted per resource.
+ * BENCH_KEEP_DB=1 keeps the PostgreSQL database (its URL is printed), to look at plans afterwards.
  * For a CPU profile: node --cpu-prof dist/bench/fhir-import.js --db postgres --resources 5000 --http-bundles 0
  */
 import 'reflect-metadata';
@@ -60,8 +61,6 @@ const embeddedResources = num('embedded-resources', 10_000);
 const concurrency = Math.max(1, num('concurrency', 2));
 const httpBundles = num('http-bundles', 16);
 const dbChoice = args.get('db') ?? 'both';
-/** Experiment (bench database only): `--gin-fastupdate off` turns off the GIN pending list of fhir_resource's array indexes. */
-const ginFastupdate = args.get('gin-fastupdate');
 const sqlProfileOn = args.get('sql-profile') !== 'off';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const dataDir = path.resolve(process.env.FHIR_DATA_DIR ?? path.join(process.cwd(), '..', 'shared', 'data', 'fhir'));
@@ -169,6 +168,7 @@ async function freshPostgres(): Promise<Db> {
     label: 'PostgreSQL',
     databaseUrl: url.toString(),
     drop: async () => {
+      if (process.env.BENCH_KEEP_DB) return console.log(`  (kept: ${url.toString()})`);
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
@@ -324,12 +324,6 @@ function cpuProfile(templates: Template[]): string {
   ].join('\n');
 }
 
-async function tune(orm: Orm): Promise<void> {
-  if (ginFastupdate !== 'off') return;
-  const c = orm.em.fork().getConnection();
-  for (const index of ['fhir_resource_source_keys_idx', 'fhir_resource_codes_idx']) await c.execute(`alter index ${index} set (fastupdate = off)`);
-}
-
 async function loadDirectory(orm: Orm, security: Security, config: Config, n: number, label: string): Promise<void> {
   const t0 = performance.now();
   const files = fs
@@ -345,7 +339,6 @@ async function benchDatabase(db: Db, templates: Template[], resources: number, s
   const lines: string[] = [];
   const orm = await openDatabase({ databaseUrl: db.databaseUrl, embeddedDataDir: 'memory://', poolMax: n + 4 });
   try {
-    await tune(orm);
     await loadDirectory(orm, security, config, n, db.label);
     const copies = makeCopies(templates, resources, firstCopy);
     const perBundle = Math.ceil(copies.resources / copies.texts.length);
@@ -392,7 +385,6 @@ async function sqlProfile(db: Db, templates: Template[], security: Security, con
     },
   });
   try {
-    await tune(orm);
     await loadDirectory(orm, security, config, 1, `${db.label} (SQL profile)`);
     const copies = makeCopies(templates, templates.reduce((n, t) => n + t.resources, 0), 900_000);
     on = true;
@@ -424,8 +416,7 @@ async function main() {
   const templates = loadTemplates();
   const perRound = templates.reduce((n, t) => n + t.resources, 0);
   console.log(
-    `FHIR import bench: ${templates.length} Synthea transaction Bundles (${perRound.toLocaleString('en')} resources a round), concurrency ${concurrency}` +
-      (ginFastupdate === 'off' ? ' — EXPERIMENT: GIN fastupdate off on fhir_resource' : ''),
+    `FHIR import bench: ${templates.length} Synthea transaction Bundles (${perRound.toLocaleString('en')} resources a round), concurrency ${concurrency}`,
   );
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const security = await createSecurity(config);

@@ -9,8 +9,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 @Entity({ tableName: 'fhir_resource' })
 @Index({ properties: ['resourceType', 'lastUpdated'] })
 @Index({ properties: ['patientId', 'resourceType'] })
-@Index({ name: 'fhir_resource_source_keys_idx', expression: 'create index "fhir_resource_source_keys_idx" on "fhir_resource" using gin ("source_keys")' })
-@Index({ name: 'fhir_resource_codes_idx', expression: 'create index "fhir_resource_codes_idx" on "fhir_resource" using gin ("codes")' })
+@Index({ name: 'fhir_resource_source_keys_idx', expression: 'create index "fhir_resource_source_keys_idx" on "fhir_resource" using gin ("source_keys") with (fastupdate = off)' })
+@Index({ name: 'fhir_resource_codes_idx', expression: 'create index "fhir_resource_codes_idx" on "fhir_resource" using gin ("codes") with (fastupdate = off)' })
 export class FhirResource {
   @PrimaryKey({ type: 'uuid' })
   id!: string;

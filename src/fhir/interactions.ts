@@ -1,4 +1,5 @@
 import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
@@ -10,7 +11,7 @@ import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { visitReferences } from './indexing.js';
 import { DomainProjection } from './projection.js';
 import { search } from './search.js';
-import { FhirStore } from './store.js';
+import { FhirStore, type StoredSourceRow } from './store.js';
 
 export const MAX_BUNDLE_ENTRIES = 10_000;
 
@@ -24,6 +25,7 @@ export interface FhirContext {
   systems: IdentifierSystems;
   audit?: RequestAudit;
   baseUrl: string;
+  logger?: Logger;
 }
 
 interface Outcome {
@@ -65,7 +67,7 @@ export function assertValid(resource: unknown, prefix = ''): asserts resource is
  */
 export class FhirInteractions {
   readonly store: FhirStore;
-  private readonly projection: DomainProjection;
+  readonly projection: DomainProjection;
 
   constructor(private readonly ctx: FhirContext) {
     this.store = new FhirStore(ctx.em, ctx.policy, ctx.protector, ctx.systems);
@@ -85,8 +87,15 @@ export class FhirInteractions {
     this.ctx.audit?.touch(patientId);
   }
 
+  /** Writes what a transaction held back: the store's new rows and the domain projection's changes. */
+  async flush(): Promise<void> {
+    await this.store.flushInserts();
+    await this.ctx.em.flush();
+  }
+
   /** Finds by a search string (`identifier=sys|val&…`), for ifNoneExist, conditional update and conditional references. */
   async match(resourceType: string, query: string): Promise<string[]> {
+    await this.flush();
     const params = new URLSearchParams(query);
     params.set('_count', '2');
     params.set('_total', 'none');
@@ -103,16 +112,13 @@ export class FhirInteractions {
     return this.put(resource, await this.alreadySent(resource, senderKeys), undefined, senderKeys);
   }
 
-  /**
-   * Idempotency: a resource sent before is found by the sender's own name for it (fullUrl, Type/id), else by
-   * an identifier that names exactly one stored resource (identifiers shared by many, like a claim group, do not).
-   */
   private async alreadySent(resource: Resource, senderKeys: string[]): Promise<string | undefined> {
-    for (const keys of [senderKeys, identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value))]) {
-      const known = await this.store.findBySourceKeys(resource.resourceType, keys);
-      if (known.length === 1) return known[0]!.id;
-    }
-    return undefined;
+    const keys = this.lookupKeysOf(resource, senderKeys);
+    return sentBefore(resource.resourceType, keys, await this.store.findByAnySourceKey([...keys.sender, ...keys.identifiers]))?.id;
+  }
+
+  private lookupKeysOf(resource: Resource, senderKeys: string[]): LookupKeys {
+    return { sender: senderKeys, identifiers: identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value)) };
   }
 
   async update(resource: Resource, id: string, ifMatch?: number): Promise<Outcome> {
@@ -129,10 +135,10 @@ export class FhirInteractions {
     return this.put(resource, found[0]);
   }
 
-  private async put(resource: Resource, id: string | undefined, ifMatch?: number, senderKeys: string[] = []): Promise<Outcome> {
-    const result = await this.store.write(resource, { id, ifMatch, senderKeys });
+  private async put(resource: Resource, id: string | undefined, ifMatch?: number, senderKeys: string[] = [], existing?: StoredSourceRow | null): Promise<Outcome> {
+    const result = await this.store.write(resource, { id, ifMatch, senderKeys, existing });
     try {
-      if (result.changed) await this.projection.project(result.plain);
+      if (result.changed) await this.projection.project(result.plain, result.created);
     } catch (err) {
       if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
       throw err;
@@ -173,9 +179,18 @@ export class FhirInteractions {
     if (entries.length > MAX_BUNDLE_ENTRIES) throw fhirError(413, 'too-costly', `a Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, ['Bundle.entry']);
     if (b.type === 'batch') return this.batch(entries);
     entries.forEach((e, i) => this.checkEntry(e, i));
+    return this.atOnce(entries, 'transaction');
+  }
+
+  /** All entries in one database transaction, new rows written together at the end. */
+  private atOnce(entries: BundleEntry[], type: 'transaction' | 'batch'): Promise<Bundle> {
     return this.ctx.em.transactional(async (em) => {
       const inner = new FhirInteractions({ ...this.ctx, em });
-      return inner.transaction(entries);
+      inner.store.deferInserts = true;
+      inner.projection.deferFlush = true;
+      const response = await inner.transaction(entries, type);
+      await inner.flush();
+      return response;
     });
   }
 
@@ -191,7 +206,7 @@ export class FhirInteractions {
    * method, what others point to is written first (organisations, practitioners, then patients), so that a
    * resource may come before the patient it is about, and the domain projection finds what it links to.
    */
-  private async transaction(entries: BundleEntry[]): Promise<Bundle> {
+  private async transaction(entries: BundleEntry[], type: 'transaction' | 'batch'): Promise<Bundle> {
     const order = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 } as Record<string, number>;
     const rank = (e: BundleEntry) => WRITE_FIRST.indexOf(e.resource?.resourceType ?? '') + 1 || WRITE_FIRST.length + 1;
     const indexed = entries
@@ -200,22 +215,29 @@ export class FhirInteractions {
     const ids = new Map<string, string>(); // fullUrl → Type/id
     const responses: Outcome[] = new Array(entries.length);
 
-    // Ids first, so that entries may refer to each other in any order.
-    for (const { entry, i } of indexed) {
-      const method = entry.request!.method!;
-      if (method !== 'POST' || !entry.resource) continue;
-      const resource = entry.resource;
+    // Ids first, so that entries may refer to each other in any order. What was sent before is looked up
+    // for the whole Bundle at once.
+    const creates = indexed.filter(({ entry }) => entry.request!.method === 'POST' && entry.resource);
+    const keys = creates.map(({ entry }) => this.lookupKeysOf(entry.resource!, senderKeysOf(entry)));
+    const stored = await this.store.findByAnySourceKey(keys.flatMap((k) => [...k.sender, ...k.identifiers]));
+    for (const [n, { entry, i }] of creates.entries()) {
+      const resource = entry.resource!;
       let target: string | undefined;
       if (entry.request!.ifNoneExist) {
         const found = await this.match(resource.resourceType, entry.request!.ifNoneExist);
         if (found.length > 1) throw fhirError(412, 'duplicate', `ifNoneExist matches ${found.length} resources`, [`Bundle.entry[${i}].request.ifNoneExist`]);
         target = found[0];
       }
-      target ??= await this.alreadySent(resource, senderKeysOf(entry));
+      const sent = target ? undefined : sentBefore(resource.resourceType, keys[n]!, stored);
+      target ??= sent?.id;
       const id = target ?? uuidv7();
-      if (entry.fullUrl) ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
-      (entry as BundleEntry & { assignedId?: string; existed?: boolean }).assignedId = id;
-      (entry as BundleEntry & { existed?: boolean }).existed = !!target;
+      // Batch entries do not refer to each other (FHIR: such references are not resolved).
+      if (entry.fullUrl && type === 'transaction') ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
+      const e = entry as PlannedEntry;
+      e.assignedId = id;
+      e.existed = !!target;
+      // A row found by its keys is handed to the write; a fresh id needs no lookup at all.
+      e.existing = sent ?? (target ? undefined : null);
     }
     for (const { entry, i } of indexed) if (entry.resource) await this.rewriteReferences(entry, ids, i);
 
@@ -228,10 +250,25 @@ export class FhirInteractions {
         throw new FhirError(fe.status, fe.issues.map((issue) => ({ ...issue, diagnostics: `entry ${i}: ${issue.diagnostics ?? ''}`, expression: issue.expression ?? [`Bundle.entry[${i}]`] })));
       }
     }
-    return { resourceType: 'Bundle', type: 'transaction-response', entry: responses.map((r) => this.responseEntry(r)) };
+    return { resourceType: 'Bundle', type: `${type}-response`, entry: responses.map((r) => this.responseEntry(r)) };
   }
 
+  /**
+   * A batch is first tried as one unit, as fast as a transaction: when every entry succeeds the answer is the
+   * same as entry by entry. If any entry fails, that attempt is rolled back and the batch is done again entry
+   * by entry, each in its own database transaction, so that a failure — even a database error — is that
+   * entry's answer alone.
+   */
   private async batch(entries: BundleEntry[]): Promise<Bundle> {
+    try {
+      entries.forEach((e, i) => this.checkEntry(e, i));
+      return await this.atOnce(structuredClone(entries), 'batch');
+    } catch {
+      return this.entryByEntry(entries);
+    }
+  }
+
+  private async entryByEntry(entries: BundleEntry[]): Promise<Bundle> {
     const responses: Outcome[] = [];
     for (const [i, entry] of entries.entries()) {
       try {
@@ -243,12 +280,17 @@ export class FhirInteractions {
         });
         responses.push(result);
       } catch (err) {
-        const fe = toFhirError(err);
-        if (!fe) throw err;
+        const fe = toFhirError(err) ?? this.unexpected(err, i);
         responses.push({ status: String(fe.status), outcome: fe.outcome });
       }
     }
     return { resourceType: 'Bundle', type: 'batch-response', entry: responses.map((r) => this.responseEntry(r)) };
+  }
+
+  /** An error that is no refusal (a database failure, a bug): logged, and answered as a 500 for its entry only. */
+  private unexpected(err: unknown, i: number): FhirError {
+    this.ctx.logger?.error({ err, entry: i }, 'batch entry failed');
+    return fhirError(500, 'exception', `entry ${i} could not be processed; it was not stored`);
   }
 
   private responseEntry(r: Outcome): BundleEntry {
@@ -268,11 +310,11 @@ export class FhirInteractions {
     const { method, url } = entry.request!;
     const [path, query] = url!.split('?') as [string, string | undefined];
     const [type, id] = path.replace(/^\//, '').split('/') as [string, string | undefined];
-    const e = entry as BundleEntry & { assignedId?: string; existed?: boolean };
+    const e = entry as PlannedEntry;
     switch (method) {
       case 'POST': {
         if (e.assignedId) {
-          const out = await this.put(entry.resource!, e.assignedId, undefined, senderKeysOf(entry));
+          const out = await this.put(entry.resource!, e.assignedId, undefined, senderKeysOf(entry), e.existing);
           return e.existed ? { ...out, status: out.status === '201' ? '201' : '200' } : { ...out, status: '201' };
         }
         return this.create(entry.resource!, entry.request!.ifNoneExist, senderKeysOf(entry));
@@ -290,6 +332,7 @@ export class FhirInteractions {
         }
         throw fhirError(400, 'invalid', `DELETE ${url}: give an id or a search`);
       case 'GET': {
+        await this.flush();
         if (id) return this.outcomeOf(await this.store.read(type, id), '200');
         const { bundle } = await search(this.ctx.em, this.store, { resourceType: type, params: new URLSearchParams(query ?? ''), baseUrl: this.ctx.baseUrl });
         return { status: '200', resource: bundle };
@@ -336,6 +379,27 @@ export class FhirInteractions {
       }
     }
   }
+}
+
+type PlannedEntry = BundleEntry & { assignedId?: string; existed?: boolean; existing?: StoredSourceRow | null };
+
+interface LookupKeys {
+  /** The sender's own names for the resource. */
+  sender: string[];
+  /** Its identifiers as the store indexes them. */
+  identifiers: string[];
+}
+
+/**
+ * Idempotency: a resource sent before is found by the sender's own name for it (fullUrl, Type/id), else by
+ * an identifier that names exactly one stored resource (identifiers shared by many, like a claim group, do not).
+ */
+function sentBefore(resourceType: string, keys: LookupKeys, stored: StoredSourceRow[]): StoredSourceRow | undefined {
+  for (const wanted of [keys.sender, keys.identifiers]) {
+    const hits = stored.filter((row) => row.resource_type === resourceType && wanted.some((k) => (row.source_keys as string[]).includes(k)));
+    if (hits.length === 1) return hits[0];
+  }
+  return undefined;
 }
 
 function identifierKeys(resource: Resource): Array<[string, string]> {

@@ -22,6 +22,8 @@ const idOf = (ref: string | undefined, type: string): string | undefined => {
   return m?.[1] && isUuid(m[1]) ? m[1] : undefined;
 };
 
+const UNASSIGNED_ID = '00000000-0000-7000-8000-000000000001';
+
 const fullDate = (d: string | undefined) => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : undefined);
 
 /**
@@ -39,7 +41,17 @@ export class DomainProjection {
 
   static readonly PROJECTED = new Set(['Patient', 'Condition', 'Observation', 'Organization', 'Practitioner']);
 
-  async project(resource: Resource): Promise<void> {
+  /**
+   * Set while a transaction Bundle runs: its hundreds of readings are written in one flush at the end (batched
+   * inserts) rather than one by one. Patients, organisations and practitioners are still written at once —
+   * the access checks of the resources that follow look them up in SQL.
+   */
+  deferFlush = false;
+  /** Whether the resource being projected is new to the store: then it is new to the domain too, no lookup needed. */
+  private created = false;
+
+  async project(resource: Resource, created = false): Promise<void> {
+    this.created = created;
     switch (resource.resourceType) {
       case 'Patient':
         return this.patient(resource.id!, mappings.Patient.fromFhir(resource).domain);
@@ -58,7 +70,7 @@ export class DomainProjection {
 
   private async upsert<T extends object>(entity: new () => T, id: string, data: Record<string, unknown>): Promise<T> {
     const em = this.em;
-    const existing = await em.findOne(entity, { id } as never, { filters: false });
+    const existing = this.created ? null : await em.findOne(entity, { id } as never, { filters: false });
     if (existing) {
       em.assign(existing, data as never);
       return existing;
@@ -76,13 +88,13 @@ export class DomainProjection {
     if (callerOrg) return em.findOneOrFail(Organization, { id: callerOrg });
     const lead = await em.findOne(Organization, { parent: null, level: OrganizationLevel.COUNTY }, { orderBy: { code: 'asc' } });
     if (lead) return lead;
-    return this.upsert(Organization, '00000000-0000-7000-8000-000000000001', {
-      name: '未分配 Unassigned',
-      code: 'UNASSIGNED',
-      level: OrganizationLevel.COUNTY,
-      type: OrganizationType.OTHER,
-      path: '/00000000-0000-7000-8000-000000000001/',
-    });
+    // Two first imports at once both find no county: `on conflict` lets the second wait for the first's row.
+    await em.execute(
+      `insert into organization (id, created_at, updated_at, version, name, code, level, type, path)
+       values (?, now(), now(), 1, ?, ?, ?, ?, ?) on conflict do nothing`,
+      [UNASSIGNED_ID, '未分配 Unassigned', 'UNASSIGNED', OrganizationLevel.COUNTY, OrganizationType.OTHER, `/${UNASSIGNED_ID}/`],
+    );
+    return em.findOneOrFail(Organization, { id: UNASSIGNED_ID });
   }
 
   private async patient(id: string, shape: PatientShape): Promise<void> {
@@ -134,7 +146,7 @@ export class DomainProjection {
       confirmedBy: confirmedById && (await this.em.findOne(Organization, { id: confirmedById })) ? this.em.getReference(Organization, confirmedById) : undefined,
       confirmedAt: shape.confirmedAt,
     });
-    await this.em.flush();
+    if (!this.deferFlush) await this.em.flush();
   }
 
   private async observation(id: string, shape: ObservationShape): Promise<void> {
@@ -166,7 +178,7 @@ export class DomainProjection {
       deviceId: shape.deviceId,
       performer: performerId && (await this.em.findOne(Practitioner, { id: performerId })) ? this.em.getReference(Practitioner, performerId) : undefined,
     });
-    await this.em.flush();
+    if (!this.deferFlush) await this.em.flush();
   }
 
   private async organization(id: string, shape: OrganizationShape): Promise<void> {
