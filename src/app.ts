@@ -12,7 +12,7 @@ import { type CareRules, DEFAULT_CARE_RULES } from './care-rules/rules.js';
 import type { Orm } from './db/orm.js';
 import { asInternal, createSecurity, entityManagerFor, type Security } from './access/index.js';
 import type { Caller } from './access/caller.js';
-import { AuthenticationError } from './access/tokens.js';
+import { AuthenticationError, BEARER_CHALLENGE } from './access/tokens.js';
 import { createAuthRouter, smartConfiguration } from './access/smart/token-endpoint.js';
 import { AuditRecorder } from './access/audit.js';
 import { type Context, createContext } from './graphql/context.js';
@@ -99,17 +99,17 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
   });
   app.use('/auth', createAuthRouter({ config, orm, security, logger: log }));
 
-  /** Every API request names its caller with a bearer token; nothing below runs without one. */
-  const authenticate = async (req: AuthedRequest, res: Response, next: NextFunction) => {
+  /**
+   * Every API request names its caller with a bearer token; nothing below runs without one. A refused token
+   * goes on as an AuthenticationError, for each API's error handler to answer in that API's own form.
+   */
+  const authenticate = async (req: AuthedRequest, _res: Response, next: NextFunction) => {
     try {
       req.caller = await security.authenticator.authenticate(req.headers.authorization, asInternal(orm.em.fork() as never));
-      next();
     } catch (err) {
-      if (!(err instanceof AuthenticationError)) return next(err);
-      res.status(401).set('WWW-Authenticate', `Bearer realm="ncd-gateway", error="invalid_token"`).json({
-        errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }],
-      });
+      return next(err);
     }
+    next();
   };
   const limiter = rateLimit({
     windowMs: 60_000,
@@ -130,7 +130,7 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
 
   app.use(
     '/graphql',
-    (req, res, next) => {
+    (req: Request, res: Response, next: NextFunction) => {
       // GET serves the Sandbox page in development; queries themselves need a token.
       if (req.method === 'GET' && !production && !req.headers.authorization && String(req.headers.accept ?? '').includes('text/html')) {
         return next();
@@ -146,6 +146,11 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
         return createContext({ em, policy, config, rules, security, requestId: requestId!, audit: audit.forRequest(caller!, requestId!, req.ip) });
       },
     }),
+    // A refused token, answered in GraphQL's error shape (FHIR answers its own with an OperationOutcome).
+    (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+      if (!(err instanceof AuthenticationError)) return next(err);
+      res.status(401).set('WWW-Authenticate', BEARER_CHALLENGE).json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+    },
   );
   return { express: app, security, stop: () => apollo.stop() };
 }

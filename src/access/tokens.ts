@@ -2,6 +2,9 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, type JWTPayload, jwtV
 import type { Config } from '../config.js';
 import { type ServiceKeys, SERVICE_SIGNING_ALG } from './keys.js';
 
+/** The WWW-Authenticate challenge (RFC 6750) that goes with every 401 for a missing or refused bearer token. */
+export const BEARER_CHALLENGE = 'Bearer realm="ncd-gateway", error="invalid_token"';
+
 export class AuthenticationError extends Error {
   constructor(message: string) {
     super(message);

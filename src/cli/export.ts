@@ -4,7 +4,8 @@
  *
  * Writes FHIR resources as NDJSON (one resource a line) to stdout; progress goes to stderr.
  *  - `--patient <id>`: what GET /fhir/Patient/<id>/$everything returns, every page of it: the patient, then
- *    every current resource in the patient's compartment.
+ *    every current resource in the patient's compartment, then the resources they refer to that are in no
+ *    patient's compartment (organisations, practitioners, …).
  *  - `--all`: every current resource, read in pages by keyset pagination on id (never all in memory).
  * `--type` limits either to the resource types listed. Resources go out through FhirStore.output, as the API
  * serves them; the operator is the internal caller, who sees resident IDs in full. One audit record (EXPORT)
@@ -23,16 +24,18 @@ import { INTERNAL_CALLER } from '../access/caller.js';
 import { AuditRecorder } from '../access/audit.js';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { type Config, loadConfig } from '../config.js';
-import { openDatabase, type Orm } from '../db/orm.js';
+import { type EntityManager, openDatabase, type Orm } from '../db/orm.js';
 import { FhirStore, type StoredRow } from '../fhir/store.js';
+import { patientEverything } from '../fhir/everything.js';
 import { toFhirError } from '../fhir/outcome.js';
 
 export const EXPORT_PAGE_SIZE = 1000;
 
 export interface ExportOptions {
-  /** One patient's compartment ($everything), or every current resource when absent. */
+  /** One patient's $everything, or every current resource when absent. */
   patientId?: string;
   types?: string[];
+  /** Rows per keyset page of the whole-store export. */
   pageSize?: number;
   onProgress?: (written: number, total: number) => void;
 }
@@ -46,8 +49,8 @@ export interface ExportSummary {
 const TYPE = /^[A-Z][A-Za-z]+$/;
 
 /**
- * Streams resources to `write` (awaited: back-pressure reaches the database reads). Pages are keyset pages:
- * for a patient in $everything's order (the Patient first, then by type and id), for --all by id.
+ * Writes resources to `write`, awaited so that back-pressure reaches the database reads: a patient's
+ * $everything (one patient's record, read as the API reads it), or every current resource in keyset pages.
  */
 export async function exportResources(orm: Orm, security: Security, config: Config, write: (resource: Resource) => Promise<void> | void, options: ExportOptions = {}): Promise<ExportSummary> {
   const types = options.types?.filter(Boolean);
@@ -58,62 +61,33 @@ export async function exportResources(orm: Orm, security: Security, config: Conf
   const audit = new AuditRecorder(orm, pino({ level: 'silent' })).forRequest(INTERNAL_CALLER, `export:${process.pid}`, undefined);
   const summary: ExportSummary = { resources: 0, byType: {}, patients: 0 };
 
-  const clauses = ['not r.deleted'];
-  const values: unknown[] = [];
   if (options.patientId) {
-    // As $everything: the patient must be there (404 / 410 otherwise), then its compartment.
+    // As $everything: the patient must be there (404 / 410 otherwise).
     try {
       await store.read('Patient', options.patientId);
     } catch (err) {
       const fe = toFhirError(err);
       throw fe ? new Error(`Patient/${options.patientId}: ${fe.message}`) : err;
     }
-    clauses.push('r.patient_id = ?');
-    values.push(options.patientId);
   }
-  if (types?.length) {
-    clauses.push('r.resource_type = any(?::text[])');
-    values.push(`{${types.join(',')}}`);
-  }
-  const vis = store.visibility();
-  if (vis) {
-    clauses.push(vis.sql);
-    values.push(...vis.params);
-  }
-  const where = clauses.join(' and ');
-  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
-  options.onProgress?.(0, total);
 
-  // Keyset: $everything's order for a patient ((resource_type = 'Patient') desc, resource_type, id), else id.
-  const patientFirst = (row: StoredRow) => (row.resource_type === 'Patient' ? 0 : 1);
-  let after: StoredRow | undefined;
   const patients = new Set<string>();
+  const emit = async (row: StoredRow, resource: Resource) => {
+    await write(resource);
+    summary.resources++;
+    summary.byType[resource.resourceType] = (summary.byType[resource.resourceType] ?? 0) + 1;
+    if (row.patient_id) patients.add(row.patient_id);
+    else if (row.resource_type === 'Patient') patients.add(row.id);
+  };
   let outcome = AuditOutcome.SUCCESS;
   try {
-    for (;;) {
-      let keyset = '';
-      const keyValues: unknown[] = [];
-      if (after && options.patientId) {
-        keyset = ` and ((case when r.resource_type = 'Patient' then 0 else 1 end), r.resource_type, r.id) > (?, ?, ?::uuid)`;
-        keyValues.push(patientFirst(after), after.resource_type, after.id);
-      } else if (after) {
-        keyset = ' and r.id > ?::uuid';
-        keyValues.push(after.id);
-      }
-      const order = options.patientId ? `(case when r.resource_type = 'Patient' then 0 else 1 end), r.resource_type, r.id` : 'r.id';
-      const rows = (await em.execute(`select * from fhir_resource r where ${where}${keyset} order by ${order} limit ?`, [...values, ...keyValues, pageSize])) as StoredRow[];
-      for (const row of rows) {
-        const resource = store.output(row);
-        await write(resource);
-        summary.resources++;
-        summary.byType[resource.resourceType] = (summary.byType[resource.resourceType] ?? 0) + 1;
-        if (row.patient_id) patients.add(row.patient_id);
-        else if (row.resource_type === 'Patient') patients.add(row.id);
-      }
-      options.onProgress?.(summary.resources, Math.max(total, summary.resources));
-      if (rows.length < pageSize) break;
-      after = rows[rows.length - 1];
-      em.clear();
+    if (options.patientId) {
+      const entries = await patientEverything(em, store, options.patientId, { types });
+      options.onProgress?.(0, entries.length);
+      for (const { row, resource } of entries) await emit(row, resource);
+      options.onProgress?.(summary.resources, entries.length);
+    } else {
+      await exportAll(em, store, emit, types, pageSize, options.onProgress);
     }
   } catch (err) {
     outcome = AuditOutcome.FAILURE;
@@ -125,6 +99,43 @@ export async function exportResources(orm: Orm, security: Security, config: Conf
     await audit.record(AuditAction.EXPORT, `${what}${types?.length ? ` (_type=${types.join(',')})` : ''} (CLI)`, outcome);
   }
   return summary;
+}
+
+/** Every current resource (of `types`, if given), in keyset pages by id: never all of them in memory. */
+async function exportAll(
+  em: EntityManager,
+  store: FhirStore,
+  emit: (row: StoredRow, resource: Resource) => Promise<void>,
+  types: string[] | undefined,
+  pageSize: number,
+  onProgress: ExportOptions['onProgress'],
+): Promise<void> {
+  const clauses = ['not r.deleted'];
+  const values: unknown[] = [];
+  if (types?.length) {
+    clauses.push('r.resource_type = any(?::text[])');
+    values.push(`{${types.join(',')}}`);
+  }
+  const vis = store.visibility();
+  if (vis) {
+    clauses.push(vis.sql);
+    values.push(...vis.params);
+  }
+  const where = clauses.join(' and ');
+  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
+  onProgress?.(0, total);
+  let written = 0;
+  let after: string | undefined;
+  for (;;) {
+    const keyset = after ? ' and r.id > ?::uuid' : '';
+    const rows = (await em.execute(`select * from fhir_resource r where ${where}${keyset} order by r.id limit ?`, [...values, ...(after ? [after] : []), pageSize])) as StoredRow[];
+    for (const row of rows) await emit(row, store.output(row));
+    written += rows.length;
+    onProgress?.(written, Math.max(total, written));
+    if (rows.length < pageSize) break;
+    after = rows[rows.length - 1]!.id;
+    em.clear();
+  }
 }
 
 /** Writes a line, waiting when the stream's buffer is full (a slow pipe must not make the export buffer everything). */

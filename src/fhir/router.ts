@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { entityManagerFor, type Security } from '../access/index.js';
 import type { Caller } from '../access/caller.js';
+import { AuthenticationError, BEARER_CHALLENGE } from '../access/tokens.js';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import type { AuditRecorder, RequestAudit } from '../access/audit.js';
 import { isR4ResourceType } from '../../fhir-mappings/index.js';
@@ -12,8 +13,7 @@ import { capabilityStatement } from './capability.js';
 import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { search } from './search.js';
-import { visitReferences } from './indexing.js';
-import type { StoredRow } from './store.js';
+import { patientEverything } from './everything.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
@@ -25,6 +25,7 @@ export interface FhirRouterDeps {
   orm: Orm;
   security: Security;
   audit: AuditRecorder;
+  /** Sets `req.caller`, or passes an AuthenticationError on to be answered as an OperationOutcome. */
   authenticate: (req: Request, res: Response, next: NextFunction) => void;
   logger: Logger;
 }
@@ -77,7 +78,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   router.use((req: FhirRequest, _res, next) => {
     const { em, policy } = entityManagerFor(orm, req.caller!);
     req.audit = deps.audit.forRequest(req.caller!, req.requestId!, req.ip);
-    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl });
+    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger });
     next();
   });
 
@@ -139,34 +140,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const sinceDate = since ? new Date(since) : undefined;
       if (sinceDate && Number.isNaN(sinceDate.getTime())) throw fhirError(400, 'invalid', '_since must be an instant', ['_since']);
       const types = params.get('_type')?.split(',').filter(Boolean);
-      const store = req.fhir!.store;
-      const em = req.fhir!.em;
-      const vis = store.visibility();
-      // The patient's compartment, then (as the operation's definition asks) the resources it refers to that are
-      // in no patient's compartment: practitioners, organisations, locations, medications.
-      const compartment = (await em.execute(
-        `select * from fhir_resource r where r.patient_id = ? and not r.deleted${vis ? ` and ${vis.sql}` : ''} order by (r.resource_type = 'Patient') desc, r.resource_type, r.id`,
-        [id, ...(vis?.params ?? [])],
-      )) as StoredRow[];
-      const inCompartment = new Set(compartment.map((r) => r.id));
-      const refs = new Set<string>();
-      const resources = compartment.map((row) => store.output(row));
-      for (const resource of resources) {
-        visitReferences(resource, (ref) => {
-          const m = /^[A-Z][A-Za-z]+\/([0-9a-f-]{36})$/i.exec(ref);
-          if (m && !inCompartment.has(m[1]!.toLowerCase())) refs.add(m[1]!.toLowerCase());
-        });
-      }
-      const referenced = refs.size
-        ? ((await em.execute(`select * from fhir_resource r where r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted order by r.resource_type, r.id`, [
-            `{${[...refs].join(',')}}`,
-          ])) as StoredRow[])
-        : [];
-      const wanted = (row: StoredRow) => (!types?.length || types.includes(row.resource_type)) && (!sinceDate || new Date(row.last_updated) >= sinceDate);
-      const all = [
-        ...compartment.map((row, i) => ({ row, resource: resources[i]!, mode: 'match' as const })),
-        ...referenced.map((row) => ({ row, resource: store.output(row), mode: 'include' as const })),
-      ].filter((e) => wanted(e.row));
+      const all = await patientEverything(req.fhir!.em, req.fhir!.store, id, { types, since: sinceDate });
       const total = all.length;
       const link = (o: number) => `${baseUrl}/Patient/${id}/$everything?${new URLSearchParams({ ...Object.fromEntries(params), _count: String(count), _offset: String(o) })}`;
       const bundle: Bundle = {
@@ -257,8 +231,11 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     }),
   );
 
-  // Errors as OperationOutcomes: malformed JSON, wrong content type, oversized bodies, refusals.
+  // Errors as OperationOutcomes: missing or refused tokens, malformed JSON, wrong content type, oversized bodies, refusals.
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof AuthenticationError) {
+      return send(res, 401, fhirError(401, 'login', `authentication failed: ${err.message}`).outcome, { 'WWW-Authenticate': BEARER_CHALLENGE });
+    }
     const fe =
       toFhirError(err) ??
       ((err as { type?: string }).type === 'entity.parse.failed'

@@ -3,11 +3,15 @@
  * Then versioning: If-Match, delete (410), vread and history.
  */
 import type { Bundle, BundleEntry, Observation, OperationOutcome, Patient, Practitioner, Resource } from '@medplum/fhirtypes';
+import { type CryptoKey, generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
+import { SERVICE_SIGNING_ALG } from '../../src/access/keys.js';
+import { BEARER_CHALLENGE } from '../../src/access/tokens.js';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { MAX_BUNDLE_ENTRIES } from '../../src/fhir/interactions.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { buildCounty } from '../helpers/fixtures.js';
 import { counts, emitted, FHIR_JSON, get, invalidIn, issuesOf, send } from './support.js';
 
 let t: TestApp;
@@ -193,13 +197,6 @@ describe('refused, nothing stored', () => {
     }
   });
 
-  test('no token: 401, nothing stored', async () => {
-    const before = await counts(t);
-    const res = await t.http.post('/fhir/Patient').set('content-type', FHIR_JSON).send(JSON.stringify(patient('E-7')));
-    expect(res.status).toBe(401);
-    expect(await counts(t)).toEqual(before);
-  });
-
   test('a batch refuses only its bad entries', async () => {
     const before = await counts(t);
     const res = await send(t, 'post', '/fhir', {
@@ -214,6 +211,85 @@ describe('refused, nothing stored', () => {
     expect((entries[1]!.response!.outcome as OperationOutcome).issue[0]!.expression).toEqual(['Bundle.entry[1].resource.status']);
     expect((entries[2]!.response!.outcome as OperationOutcome).issue[0]!.expression).toEqual(['Observation.subject']);
     expect((await counts(t)).fhir_resource).toBe(before.fhir_resource + 1);
+  });
+});
+
+describe('authentication: refusals are OperationOutcomes too', () => {
+  const config = loadConfig({ NODE_ENV: 'test' });
+  /** A development token as the service signs them, with the claims, key and expiry given. */
+  const token = (key: CryptoKey, exp: number, claims: Record<string, unknown> = { ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: SERVICE_SIGNING_ALG, kid: t.app.security.keys.signing.kid, typ: 'at+jwt' })
+      .setIssuer(config.auth.issuer)
+      .setAudience(config.auth.audience)
+      .setSubject('someone')
+      .setIssuedAt(exp - 3600)
+      .setExpirationTime(exp)
+      .sign(key);
+  const now = () => Math.floor(Date.now() / 1000);
+
+  /** A 401 as FHIR: an OperationOutcome with code `login`, and the bearer challenge; nothing stored. Returns its diagnostics. */
+  async function unauthenticated(request: () => supertest.Test): Promise<string> {
+    let res: supertest.Response | undefined;
+    const outcome = await refused(async () => (res = await request()), 401);
+    expect(res!.headers['www-authenticate']).toBe(BEARER_CHALLENGE);
+    expect(outcome.issue).toHaveLength(1);
+    expect(outcome.issue[0]).toMatchObject({ severity: 'error', code: 'login' });
+    return outcome.issue[0]!.diagnostics!;
+  }
+
+  test('no token: 401 with an OperationOutcome for every kind of FHIR request, nothing stored', async () => {
+    const requests: Array<() => supertest.Test> = [
+      () => t.http.post('/fhir/Patient').set('content-type', FHIR_JSON).send(JSON.stringify(patient('E-7'))),
+      () => t.http.post('/fhir').set('content-type', FHIR_JSON).send(JSON.stringify(transaction([postEntry(patient('E-7'))]))),
+      () => t.http.put(`/fhir/Patient/${patientId}`).set('content-type', FHIR_JSON).send(JSON.stringify({ ...patient('E-7'), id: patientId })),
+      () => t.http.delete(`/fhir/Patient/${patientId}`),
+      () => t.http.get(`/fhir/Patient/${patientId}`).set('accept', FHIR_JSON),
+      () => t.http.get(`/fhir/Patient/${patientId}/$everything`),
+      () => t.http.get(`/fhir/Observation?patient=${patientId}`),
+      () => t.http.get(`/fhir/Patient/${patientId}/_history/1`),
+      // Refused before the body is looked at, whatever it is.
+      () => t.http.post('/fhir/Patient').set('content-type', 'text/plain').send('not FHIR'),
+    ];
+    for (const request of requests) expect(await unauthenticated(request)).toBe('authentication failed: missing bearer token');
+    expect((await get(t, `/fhir/Patient/${patientId}`)).status).toBe(200);
+  });
+
+  test('a token that is not accepted: 401 with an OperationOutcome saying why', async () => {
+    const signing = t.app.security.keys.signing.privateKey;
+    const { privateKey: otherKey } = await generateKeyPair(SERVICE_SIGNING_ALG);
+    const attempts: Array<[authorization: string, diagnostics: RegExp]> = [
+      ['Basic dXNlcjpwYXNz', /^authentication failed: missing bearer token$/],
+      ['Bearer not.a.jwt', /^authentication failed: malformed bearer token$/],
+      [`Bearer ${await token(signing, now() - 60)}`, /^authentication failed: invalid bearer token: .*"exp"/],
+      [`Bearer ${await token(otherKey, now() + 60)}`, /^authentication failed: invalid bearer token: /],
+      [`Bearer ${await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: 'NO-SUCH-ORG' })}`, /^authentication failed: token names no known organisation$/],
+    ];
+    for (const [authorization, diagnostics] of attempts) {
+      const said = await unauthenticated(() => t.http.get(`/fhir/Patient/${patientId}`).set('authorization', authorization));
+      expect({ authorization, said }).toEqual({ authorization, said: expect.stringMatching(diagnostics) });
+    }
+    // The control: the same request with a good token.
+    expect((await get(t, `/fhir/Patient/${patientId}`, await token(signing, now() + 60))).status).toBe(200);
+  });
+
+  test('a caller whose scopes do not allow the interaction: 403 forbidden', async () => {
+    const county = await buildCounty(t.em(), 'ERR');
+    const readOnly = await t.tokenFor({ roles: ['COMMUNITY_ADMIN'], org: county.county.code }); // user/*.rs: reads and searches only
+    const outcome = await refused(() => send(t, 'post', '/fhir/Patient', patient('E-10'), { token: readOnly }), 403);
+    expect(outcome.issue[0]).toMatchObject({ code: 'forbidden', diagnostics: 'not allowed to write Patient' });
+  });
+
+  test('the CapabilityStatement needs no token; GraphQL keeps its own 401', async () => {
+    const metadata = await t.http.get('/fhir/metadata');
+    expect(metadata.status).toBe(200);
+    expect(metadata.body.resourceType).toBe('CapabilityStatement');
+
+    const graphql = await t.http.post('/graphql').set('content-type', 'application/json').send({ query: '{ __typename }' });
+    expect(graphql.status).toBe(401);
+    expect(graphql.headers['content-type']).toMatch(/^application\/json/);
+    expect(graphql.headers['www-authenticate']).toBe(BEARER_CHALLENGE);
+    expect(graphql.body).toEqual({ errors: [{ message: 'missing bearer token', extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 });
 
