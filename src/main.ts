@@ -6,6 +6,7 @@ import { loadConfig } from './config.js';
 import { openDatabase, type EntityManager } from './db/orm.js';
 import { asInternal, createSecurity } from './access/index.js';
 import { hasPatients, seedCounty } from './seed/generate.js';
+import { backfillFhir } from './fhir/materialise.js';
 
 async function main() {
   const config = loadConfig();
@@ -18,6 +19,10 @@ async function main() {
     log.info({ patients: config.seedPatients }, 'empty database: seeding a demo county');
     const summary = await seedCounty(asInternal(orm.em.fork() as EntityManager), { patients: config.seedPatients, protector: security.protector });
     log.info(summary, 'demo county seeded');
+    // The seeder writes plain SQL, past the hook that writes records as FHIR: so that FHIR sees the county too.
+    const started = performance.now();
+    const written = await backfillFhir(asInternal(orm.em.fork() as EntityManager));
+    log.info({ resources: written, ms: Math.round(performance.now() - started) }, 'demo county written as FHIR');
   }
 
   const app = await createApp({ config, orm, logger: log, security });

@@ -1,10 +1,13 @@
 /**
- * npm run seed -- [--patients N] [--seed S] [--reset]
+ * npm run seed -- [--patients N] [--seed S] [--reset] [--skip-fhir]
  *
  * Generates a deterministic demo county into the configured database (DATABASE_URL → that Postgres,
  * otherwise the embedded one at EMBEDDED_DATA_DIR, or in memory with EMBEDDED_IN_MEMORY=1). Refuses to
  * seed a database that already has patients unless --reset, which first empties every table of care
- * data (TRUNCATE … CASCADE; the append-only audit trail is kept).
+ * data (TRUNCATE … CASCADE; the append-only audit trail is kept). Then writes every seeded record's FHIR
+ * resource, as the service does for what it records (src/fhir/materialise.ts), unless --skip-fhir: the
+ * seeder writes plain SQL, past the ORM hook that does it for the service. `--fhir-only` does just that
+ * step, for a database filled before it existed.
  */
 import 'reflect-metadata';
 import cliProgress from 'cli-progress';
@@ -12,10 +15,12 @@ import { parseArgs } from 'node:util';
 import { IdentifierProtector } from '../access/identifier-protection.js';
 import { loadKeys } from '../access/keys.js';
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/orm.js';
+import { asInternal } from '../access/index.js';
+import { type EntityManager, openDatabase } from '../db/orm.js';
+import { backfillFhir } from '../fhir/materialise.js';
 import { DEFAULT_SEED, clearCountyData, hasPatients, seedCounty } from '../seed/generate.js';
 
-const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--reset]';
+const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--reset] [--skip-fhir] | --fhir-only';
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -30,6 +35,8 @@ async function main(): Promise<number> {
       patients: { type: 'string', short: 'n' },
       seed: { type: 'string', short: 's' },
       reset: { type: 'boolean', default: false },
+      'skip-fhir': { type: 'boolean', default: false },
+      'fhir-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -47,7 +54,8 @@ async function main(): Promise<number> {
   const protector = new IdentifierProtector((await loadKeys(config)).identifier);
   const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
   try {
-    const em = orm.em.fork();
+    const em = orm.em.fork() as EntityManager;
+    if (values['fhir-only']) return await writeFhir(em);
     if (await hasPatients(em)) {
       if (!values.reset) {
         console.error(`The database (${where}) already has patients; not seeding. Pass --reset to replace the existing county.`);
@@ -90,10 +98,19 @@ async function main(): Promise<number> {
       `Done in ${seconds.toFixed(1)} s: ${Math.round(summary.patients / seconds).toLocaleString('en')} patients/s, ` +
         `${Math.round(summary.rows / seconds).toLocaleString('en')} rows/s.`,
     );
-    return 0;
+    return values['skip-fhir'] ? 0 : await writeFhir(em);
   } finally {
     await orm.close();
   }
+}
+
+async function writeFhir(em: EntityManager): Promise<number> {
+  const started = performance.now();
+  console.log('Writing the FHIR resources of the records …');
+  const written = await backfillFhir(asInternal(em.fork()), { onProgress: (type, n) => console.log(`  ${type}: ${n.toLocaleString('en')}`) });
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`FHIR: ${written.toLocaleString('en')} resources in ${seconds.toFixed(1)} s (${Math.round(written / seconds).toLocaleString('en')}/s).`);
+  return 0;
 }
 
 main().then(

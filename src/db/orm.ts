@@ -9,6 +9,7 @@ import path from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
 import { accessFilter } from '../access/policy.js';
+import { FhirMaterialiser } from '../fhir/materialise.js';
 
 export type EntityManager = SqlEntityManager;
 export type Orm = MikroORM;
@@ -41,6 +42,8 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
     // Every query on patient data passes the access policy (src/access/policy.ts).
     filters: { [accessFilter.name]: accessFilter as never },
     discovery: { warnWhenNoEntities: true },
+    // Records written through the domain (GraphQL, workflows) are written as FHIR too, in the same transaction.
+    subscribers: [new FhirMaterialiser()],
     debug: db.onQuery ? ['query'] : false,
     ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),
   };

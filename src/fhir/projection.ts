@@ -15,6 +15,7 @@ import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { parseResidentId } from '../domain/patient/resident-id.js';
 import { DomainError, isUuid } from '../domain/errors.js';
 import { fhirError } from './outcome.js';
+import { fromFhir } from './materialise.js';
 
 /** The server id a reference names; a reference this server did not resolve (`Organization/f001`) names none. */
 const idOf = (ref: string | undefined, type: string): string | undefined => {
@@ -73,9 +74,12 @@ export class DomainProjection {
     const existing = this.created ? null : await em.findOne(entity, { id } as never, { filters: false });
     if (existing) {
       em.assign(existing, data as never);
+      fromFhir.add(existing);
       return existing;
     }
-    return em.create(entity, { id, version: 1, ...data } as never) as T;
+    const created = em.create(entity, { id, version: 1, ...data } as never) as T;
+    fromFhir.add(created);
+    return created;
   }
 
   /** Where a patient is managed: as sent if we know the organisation, else by whoever sent it, else the county lead. */
@@ -125,7 +129,7 @@ export class DomainProjection {
       if (holder && holder.patient.id !== id) throw fhirError(409, 'conflict', `identifier ${ident.system} belongs to another patient`, [`Patient.identifier[${i}]`]);
       if (holder) continue;
       for (const old of current.filter((c) => c.system === ident.system)) em.remove(old);
-      em.create(PatientIdentifier, { patient, system: ident.system, kind, ...protectedId, version: 1 } as never);
+      fromFhir.add(em.create(PatientIdentifier, { patient, system: ident.system, kind, ...protectedId, version: 1 } as never));
     }
     await em.flush();
   }

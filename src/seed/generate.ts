@@ -12,6 +12,7 @@
  */
 import { type EntityManager as CoreEntityManager, ReferenceKind } from '@mikro-orm/core';
 import { DEFAULT_IDENTIFIER_SYSTEMS, type IdentifierSystems } from '../config.js';
+import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import type { EntityManager } from '../db/orm.js';
 import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
 import { addDays, nextFollowUp } from '../care-rules/follow-up-interval.js';
@@ -136,7 +137,8 @@ const SEEDED_ENTITIES = [
 export async function clearCountyData(anyEm: SeedEntityManager): Promise<void> {
   const em = sql(anyEm);
   const platform = em.getPlatform();
-  const tables = SEEDED_ENTITIES.map((e) => platform.quoteIdentifier(em.getMetadata().get<object>(e).tableName));
+  // The FHIR store goes too: its resources are of the records deleted here.
+  const tables = [...SEEDED_ENTITIES, FhirResource, FhirResourceHistory].map((e) => platform.quoteIdentifier(em.getMetadata().get<object>(e).tableName));
   await em.execute(`truncate table ${tables.join(', ')} cascade`, [], 'run');
 }
 

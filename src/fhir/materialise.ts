@@ -1,0 +1,426 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { ChangeSetType, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core';
+import type { EntityManager } from '../db/orm.js';
+import { deepEqual, EncounterKind, mappings, requestStatusOf } from '../../fhir-mappings/index.js';
+import { ObservationKind } from '../../fhir-mappings/codes.js';
+import { CarePlan, CarePlanActivity } from '../domain/care-plan/care-plan.entity.js';
+import { Condition } from '../domain/condition/condition.entity.js';
+import { Consent } from '../domain/consent/consent.entity.js';
+import { Coverage } from '../domain/coverage/coverage.entity.js';
+import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { Observation } from '../domain/observation/observation.entity.js';
+import { Organization } from '../domain/organization/organization.entity.js';
+import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
+import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
+import { Referral } from '../domain/referral/referral.entity.js';
+import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
+import { indexResource } from './indexing.js';
+
+/**
+ * Entities written by the FHIR projection: their FHIR resource is the one that was sent, already stored.
+ * Everything else the ORM writes (GraphQL mutations, the workflows) is materialised as FHIR here.
+ */
+export const fromFhir = new WeakSet<object>();
+
+const ENCRYPTED = 'enc:';
+const ref = (type: string, entity: { id: string } | undefined | null) => (entity ? `${type}/${entity.id}` : undefined);
+const instant = (d: Date | string | undefined) => (d ? new Date(d) : undefined);
+
+interface IdentifierRow {
+  system: string;
+  value: string;
+  lookup: string;
+  cipher?: string | null;
+}
+
+/** What one record becomes: its FHIR type and the mapping's input. */
+type Materialised = { type: keyof typeof mappings; shape: unknown; keys?: string[] };
+
+/**
+ * Domain → FHIR on write. Every flush that creates or changes a record of a type FHIR exchanges writes the
+ * record's FHIR resource into the store (current row and a history version) in the same database
+ * transaction, under the record's own id — so what a village doctor records in the app is in `$everything`,
+ * in search and in exports, like what hospitals send. A record that came in over FHIR keeps its original:
+ * the domain's change is merged into it (fhir-mappings/merge.ts), nothing the sender sent is lost. A change
+ * that leaves the FHIR resource as it was makes no version.
+ */
+export class FhirMaterialiser implements EventSubscriber {
+  async onFlush({ em, uow }: FlushEventArgs): Promise<void> {
+    const records = new Map<string, object>();
+    const patientsOfIdentifiers = new Set<string>();
+    const plansOfActivities = new Set<string>();
+    for (const cs of uow.getChangeSets()) {
+      if (cs.type !== ChangeSetType.CREATE && cs.type !== ChangeSetType.UPDATE) continue;
+      const entity = cs.entity as { id: string; patient?: { id: string }; carePlan?: CarePlan };
+      if (fromFhir.has(entity)) continue;
+      if (entity instanceof PatientIdentifier) patientsOfIdentifiers.add(entity.patient.id);
+      else if (entity instanceof CarePlanActivity) plansOfActivities.add(entity.carePlan.id);
+      else if (SHAPERS.has(entity.constructor as never)) records.set(entity.id, entity);
+    }
+    // An identifier added to a patient, an activity to a plan, changes the patient's or the plan's resource.
+    for (const [type, ids] of [[Patient, patientsOfIdentifiers], [CarePlan, plansOfActivities]] as const) {
+      for (const id of ids) {
+        const owner = uow.getById<object>(type, id);
+        if (owner && !fromFhir.has(owner)) records.set(id, owner);
+      }
+    }
+    for (const entity of await materialise(em as EntityManager, records, uow.getChangeSets().map((cs) => cs.entity as object))) uow.computeChangeSet(entity);
+  }
+}
+
+/**
+ * Writes (as pending ORM changes: the caller flushes) the FHIR resources of these records — current row and
+ * a history version — and returns the entities it created or changed. `flushed` are entities of the flush
+ * under way, whose rows are not in the database yet (a new patient's identifiers, a new plan's activities).
+ */
+export async function materialise(em: EntityManager, records: Map<string, object>, flushed: object[]): Promise<object[]> {
+    const touched: object[] = [];
+    if (records.size === 0) return touched;
+    const ids = [...records.keys()];
+    const connection = em.getConnection();
+    const ctx = em.getTransactionContext();
+    const uow = em.getUnitOfWork();
+    const stored = new Map(
+      ((await connection.execute(`select * from fhir_resource where id in (${ids.map(() => '?').join(',')})`, ids, 'all', ctx)) as Array<Record<string, unknown>>).map((r) => [r.id as string, r]),
+    );
+    const query = (sql: string, params: unknown[]) => connection.execute(sql, params, 'all', ctx) as Promise<Array<Record<string, unknown>>>;
+    const ownedBy = (type: new () => object) => [...records.values()].filter((r) => r instanceof type).map((r) => (r as { id: string }).id);
+    const parts = new Map([
+      ...(await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null }))),
+      ...(await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) }))),
+    ]);
+
+    for (const [id, entity] of records) {
+      const shaper = SHAPERS.get(entity.constructor as never)!;
+      const out = shaper(entity as never, (parts.get(id) ?? []) as never);
+      if (!out) continue;
+      const row = stored.get(id);
+      const original = row ? (parse(row.content) as Resource) : undefined;
+      if (row && original?.resourceType !== out.type) continue; // a different resource under this id: not ours to change
+      const mapping = mappings[out.type] as unknown as { toFhir(shape: unknown, options: { id: string; original?: Resource }): Resource };
+      const resource = mapping.toFhir(withoutNulls(out.shape), { id, original });
+      const { meta: oldMeta, ...oldBody } = (original ?? {}) as { meta?: Record<string, unknown> };
+      const { meta: newMeta, ...newBody } = resource as { meta?: Record<string, unknown> };
+      if (original && deepEqual(oldBody, newBody) && deepEqual(stripVersion(oldMeta), stripVersion(newMeta))) continue;
+
+      const versionId = row ? Number(row.version_id) + 1 : 1;
+      const lastUpdated = new Date();
+      const content = { ...resource, meta: { ...stripVersion(newMeta), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
+      const index = indexResource(content);
+      const columns = {
+        resourceType: out.type,
+        versionId,
+        lastUpdated,
+        deleted: false,
+        patientId: index.patientId,
+        content: content as unknown as Record<string, unknown>,
+        // Sender keys of an imported original stay; identifiers are indexed as the store indexes them.
+        sourceKeys: [...new Set([...(row ? parseArray(row.source_keys) : []), ...(out.keys ?? index.sourceKeys)])],
+        codes: index.codes,
+        dateAt: index.dateAt,
+        status: index.status,
+        names: index.names,
+        gender: index.gender,
+      };
+      let current = row ? uow.getById<FhirResource>(FhirResource, id) : undefined;
+      if (row && !current) current = em.merge(FhirResource, { ...toEntityData(row), id }, { refresh: true }) as FhirResource;
+      if (current) Object.assign(current, columns);
+      else current = em.create(FhirResource, { id, ...columns });
+      touched.push(current, em.create(FhirResourceHistory, { id, versionId, resourceType: out.type, lastUpdated, deleted: false, content: columns.content }));
+    }
+    return touched;
+}
+
+/**
+ * The rows that are part of a record's resource (a patient's identifiers, a plan's activities), as stored,
+ * with those this flush adds or changes in their place; keyed by the owning record's id.
+ */
+async function partsOf<E extends { id: string }>(
+  query: (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>,
+  flushed: object[],
+  table: string,
+  ownerColumn: string,
+  owners: string[],
+  type: new () => E,
+  toRow: (entity: E) => Record<string, unknown> & { owner: string },
+): Promise<Map<string, Array<Record<string, unknown>>>> {
+  const byOwner = new Map<string, Map<string, Record<string, unknown>>>();
+  if (owners.length === 0) return new Map();
+  const put = (owner: string, id: string, row: Record<string, unknown>) => {
+    if (!byOwner.has(owner)) byOwner.set(owner, new Map());
+    byOwner.get(owner)!.set(id, row);
+  };
+  const stored = await query(`select * from ${table} where ${ownerColumn} in (${owners.map(() => '?').join(',')}) order by created_at, id`, owners);
+  for (const row of stored) put(row[ownerColumn] as string, row.id as string, camelCase(row));
+  for (const e of flushed) {
+    if (!(e instanceof type)) continue;
+    const row = toRow(e);
+    if (owners.includes(row.owner)) put(row.owner, e.id, row);
+  }
+  return new Map([...byOwner].map(([owner, rows]) => [owner, [...rows.values()]]));
+}
+
+const camelCase = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v ?? undefined]));
+
+const activityOf = (a: Pick<CarePlanActivity, 'category' | 'status' | 'description' | 'frequency' | 'medicationCode' | 'medicationName' | 'dosage'>) => ({
+  category: a.category,
+  status: a.status,
+  description: a.description,
+  frequency: a.frequency,
+  medicationCode: a.medicationCode,
+  medicationName: a.medicationName,
+  dosage: a.dosage,
+});
+
+type Shaper<T> = (entity: T, parts: never[]) => Materialised | undefined;
+
+/** The domain record → the mapping's shape, per entity: one place for what each record says in FHIR. */
+const SHAPERS = new Map<new (...args: never[]) => object, Shaper<never>>([
+  [
+    Patient,
+    ((p: Patient, identifiers: IdentifierRow[]) => ({
+      type: 'Patient',
+      shape: {
+        name: p.name,
+        gender: p.gender,
+        birthDate: p.birthDate,
+        phone: p.phone,
+        address: p.address,
+        // Sensitive numbers stay encrypted in the stored JSON, as the store keeps them; revealed per caller on the way out.
+        identifiers: identifiers.map((i) => ({ system: i.system, value: i.cipher ? ENCRYPTED + i.cipher : i.value })),
+        managingOrganizationRef: ref('Organization', p.managingOrganization),
+        gridRef: ref('Location', p.grid),
+        managementTier: p.managementTier,
+        managementColour: p.managementColour,
+        managementOverrideReason: p.managementOverrideReason,
+        managementOverriddenByRef: ref('Practitioner', p.managementOverriddenBy),
+        familyDoctorTeamRef: ref('CareTeam', p.familyDoctorTeam),
+        contractSignedOn: p.contractSignedOn,
+        contractExpiresOn: p.contractExpiresOn,
+      },
+      keys: identifiers.map((i) => `${i.system}|${i.lookup}`),
+    })) as Shaper<Patient>,
+  ],
+  [
+    Condition,
+    ((c: Condition) => ({
+      type: 'Condition',
+      shape: {
+        patientRef: ref('Patient', c.patient),
+        code: c.code,
+        system: c.system,
+        display: c.display,
+        kind: c.kind,
+        onsetDate: c.onsetDate,
+        clinicalStatus: c.clinicalStatus,
+        verificationStatus: c.verificationStatus,
+        confirmedByRef: ref('Organization', c.confirmedBy),
+        confirmedAt: instant(c.confirmedAt),
+      },
+    })) as Shaper<Condition>,
+  ],
+  [
+    Observation,
+    ((o: Observation) => ({
+      type: 'Observation',
+      shape: {
+        patientRef: ref('Patient', o.patient),
+        status: 'final',
+        kind: o.kind,
+        code: o.code,
+        system: o.system,
+        value: o.kind === ObservationKind.BLOOD_PRESSURE ? undefined : o.value,
+        unit: o.unit,
+        systolic: o.systolic,
+        diastolic: o.diastolic,
+        receivedValue: o.receivedValue,
+        receivedUnit: o.receivedUnit,
+        effectiveAt: instant(o.effectiveAt),
+        source: o.source,
+        performerRef: ref('Practitioner', o.performer),
+        organizationRef: ref('Organization', o.organization),
+        deviceId: o.deviceId,
+        sourceSystem: o.sourceSystem,
+        sourceId: o.sourceId,
+      },
+    })) as Shaper<Observation>,
+  ],
+  [
+    Organization,
+    ((o: Organization) => ({
+      type: 'Organization',
+      shape: { name: o.name, code: o.code, level: o.level, type: o.type, parentRef: ref('Organization', o.parent), address: o.address, phone: o.phone, identifiers: [] },
+    })) as Shaper<Organization>,
+  ],
+  [
+    Practitioner,
+    ((p: Practitioner) => ({ type: 'Practitioner', shape: { name: p.name, gender: p.gender, code: p.code, phone: p.phone, identifiers: [] } })) as Shaper<Practitioner>,
+  ],
+  [
+    Referral,
+    ((r: Referral) => ({
+      type: 'ServiceRequest',
+      shape: {
+        patientRef: ref('Patient', r.patient),
+        isReferral: true,
+        requestStatus: requestStatusOf(r.status),
+        intent: 'order',
+        direction: r.direction,
+        fromOrganizationRef: ref('Organization', r.fromOrganization),
+        fromPractitionerRef: ref('Practitioner', r.fromPractitioner),
+        toOrganizationRef: ref('Organization', r.toOrganization),
+        toPractitionerRef: ref('Practitioner', r.toPractitioner),
+        reason: r.reason,
+        reasonText: r.reasonText,
+        urgency: r.urgency,
+        clinicalSummary: r.clinicalSummary,
+        requestedAt: instant(r.requestedAt),
+      },
+    })) as Shaper<Referral>,
+  ],
+  [
+    FollowUp,
+    ((f: FollowUp) => ({
+      type: 'Encounter',
+      shape: {
+        kind: EncounterKind.FOLLOW_UP,
+        status: f.doneDate ? 'finished' : 'planned',
+        patientRef: ref('Patient', f.patient),
+        practitionerRef: ref('Practitioner', f.practitioner),
+        organizationRef: ref('Organization', f.organization),
+        followUp: {
+          type: f.type,
+          plannedDate: f.plannedDate,
+          doneDate: f.doneDate,
+          findings: f.findings,
+          controlStatus: f.controlStatus,
+          adverseReaction: f.adverseReaction,
+          newComplication: f.newComplication,
+          nextDueDate: f.nextDueDate,
+        },
+      },
+    })) as Shaper<FollowUp>,
+  ],
+  [
+    CarePlan,
+    ((c: CarePlan, activities: Array<ReturnType<typeof activityOf>>) => {
+      return {
+        type: 'CarePlan',
+        shape: {
+          patientRef: ref('Patient', c.patient),
+          title: c.title,
+          status: c.status,
+          intent: 'plan',
+          addresses: c.addresses,
+          addressesRefs: [],
+          periodStart: c.periodStart,
+          periodEnd: c.periodEnd,
+          authorRef: ref('Practitioner', c.author),
+          organizationRef: ref('Organization', c.organization),
+          note: c.note,
+          goalRefs: [],
+          activities: activities.map(activityOf),
+        },
+      };
+    }) as Shaper<CarePlan>,
+  ],
+  [
+    Coverage,
+    ((c: Coverage) => ({
+      type: 'Coverage',
+      shape: { patientRef: ref('Patient', c.patient), insurerRef: ref('Organization', c.insurer), memberNumber: c.memberNumber, plan: c.plan, status: c.status, periodStart: c.periodStart, periodEnd: c.periodEnd },
+    })) as Shaper<Coverage>,
+  ],
+  [
+    Consent,
+    ((c: Consent) => ({
+      type: 'Consent',
+      shape: {
+        patientRef: ref('Patient', c.patient),
+        status: 'active',
+        purpose: c.purpose,
+        decision: c.decision,
+        periodStart: c.periodStart,
+        periodEnd: c.periodEnd,
+        recordedAt: instant(c.createdAt),
+        recordedByRef: ref('Practitioner', c.recordedBy),
+        note: c.note,
+      },
+    })) as Shaper<Consent>,
+  ],
+]);
+
+/** Empty columns read as null; the mappings know "absent" as undefined. */
+function withoutNulls(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNulls(v)]));
+  return value;
+}
+
+function parse(content: unknown): unknown {
+  return typeof content === 'string' ? JSON.parse(content) : content;
+}
+
+function stripVersion(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { versionId: _v, lastUpdated: _l, ...rest } = meta ?? {};
+  return rest;
+}
+
+function parseArray(value: unknown): string[] {
+  if (Array.isArray(value)) return value as string[];
+  const raw = String(value ?? '').replace(/^\{|\}$/g, '');
+  return raw ? raw.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
+}
+
+function toEntityData(row: Record<string, unknown>): Record<string, unknown> {
+  return {
+    resourceType: row.resource_type,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated,
+    deleted: row.deleted,
+    patientId: row.patient_id,
+    content: parse(row.content),
+    sourceKeys: parseArray(row.source_keys),
+    codes: parseArray(row.codes),
+    dateAt: row.date_at,
+    status: row.status,
+    names: row.names,
+    gender: row.gender,
+  };
+}
+
+/** Domain tables whose records have a FHIR resource, in the order those resources refer to each other. */
+const BACKFILL_ORDER: Array<new () => object> = [Organization, Practitioner, Patient, Condition, Observation, Referral, FollowUp, CarePlan, Coverage, Consent];
+
+/**
+ * Writes the FHIR resource of every domain record that has none: records written before the FHIR store
+ * existed, or in bulk by the seed generator (plain SQL, no ORM flush). Idempotent; pages of `pageSize`
+ * records, each page one transaction. `em` must see everything (an internal caller).
+ */
+export async function backfillFhir(em: EntityManager, options: { pageSize?: number; onProgress?: (type: string, written: number) => void } = {}): Promise<number> {
+  const pageSize = options.pageSize ?? 1000;
+  let total = 0;
+  for (const type of BACKFILL_ORDER) {
+    const table = em.getMetadata().get(type).tableName;
+    let done = 0;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const fork = em.fork({ clear: true });
+      const missing = (await fork.execute(
+        `select t.id from ${table} t where t.id > ? and not exists (select 1 from fhir_resource f where f.id = t.id) order by t.id limit ?`,
+        [after, pageSize],
+      )) as Array<{ id: string }>;
+      if (missing.length === 0) break;
+      after = missing.at(-1)!.id;
+      done += await fork.transactional(async (tx) => {
+        const entities = await tx.find(type, { id: { $in: missing.map((m) => m.id) } } as never, { filters: false });
+        const records = new Map(entities.map((e) => [(e as { id: string }).id, e as object]));
+        return (await materialise(tx, records, [])).length / 2;
+      });
+    }
+    options.onProgress?.(type.name, done);
+    total += done;
+  }
+  return total;
+}
