@@ -15,6 +15,7 @@ import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
 import { indexResource } from './indexing.js';
+import { insertResources, storeRow } from './store.js';
 
 /**
  * Entities written by the FHIR projection: their FHIR resource is the one that was sent, already stored.
@@ -64,71 +65,84 @@ export class FhirMaterialiser implements EventSubscriber {
         if (owner && !fromFhir.has(owner)) records.set(id, owner);
       }
     }
-    for (const entity of await materialise(em as EntityManager, records, uow.getChangeSets().map((cs) => cs.entity as object))) uow.computeChangeSet(entity);
+    const sqlEm = em as EntityManager;
+    // Written by this same flush, in its transaction: the current row (created or changed) and a history version.
+    for (const { id, stored, columns } of await materialise(sqlEm, records, uow.getChangeSets().map((cs) => cs.entity as object))) {
+      let current = stored ? uow.getById<FhirResource>(FhirResource, id) : undefined;
+      if (stored && !current) current = sqlEm.merge(FhirResource, { ...toEntityData(stored), id }, { refresh: true }) as FhirResource;
+      if (current) Object.assign(current, columns);
+      else current = sqlEm.create(FhirResource, { id, ...columns });
+      uow.computeChangeSet(current);
+      const { versionId, resourceType, lastUpdated, content } = columns;
+      uow.computeChangeSet(sqlEm.create(FhirResourceHistory, { id, versionId, resourceType, lastUpdated, deleted: false, content }));
+    }
   }
 }
 
+interface Materialisation {
+  id: string;
+  /** The current store row, when there is one. */
+  stored?: Record<string, unknown>;
+  /** The new current row, search columns included. */
+  columns: Omit<FhirResource, 'id'>;
+}
+
 /**
- * Writes (as pending ORM changes: the caller flushes) the FHIR resources of these records — current row and
- * a history version — and returns the entities it created or changed. `flushed` are entities of the flush
+ * The FHIR resources of these records, as the store's rows: merged into what is stored (a record a hospital
+ * sent), versioned; a record whose resource would not change is left out. `flushed` are entities of a flush
  * under way, whose rows are not in the database yet (a new patient's identifiers, a new plan's activities).
  */
-export async function materialise(em: EntityManager, records: Map<string, object>, flushed: object[]): Promise<object[]> {
-    const touched: object[] = [];
-    if (records.size === 0) return touched;
-    const ids = [...records.keys()];
-    const connection = em.getConnection();
-    const ctx = em.getTransactionContext();
-    const uow = em.getUnitOfWork();
-    const stored = new Map(
-      ((await connection.execute(`select * from fhir_resource where id in (${ids.map(() => '?').join(',')})`, ids, 'all', ctx)) as Array<Record<string, unknown>>).map((r) => [r.id as string, r]),
-    );
-    const query = (sql: string, params: unknown[]) => connection.execute(sql, params, 'all', ctx) as Promise<Array<Record<string, unknown>>>;
-    const ownedBy = (type: new () => object) => [...records.values()].filter((r) => r instanceof type).map((r) => (r as { id: string }).id);
-    const parts = new Map([
-      ...(await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null }))),
-      ...(await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) }))),
-    ]);
+async function materialise(em: EntityManager, records: Map<string, object>, flushed: object[]): Promise<Materialisation[]> {
+  const out: Materialisation[] = [];
+  if (records.size === 0) return out;
+  const ids = [...records.keys()];
+  const connection = em.getConnection();
+  const ctx = em.getTransactionContext();
+  const storedRows = new Map(
+    ((await connection.execute(`select * from fhir_resource where id in (${ids.map(() => '?').join(',')})`, ids, 'all', ctx)) as Array<Record<string, unknown>>).map((r) => [r.id as string, r]),
+  );
+  const query = (sql: string, params: unknown[]) => connection.execute(sql, params, 'all', ctx) as Promise<Array<Record<string, unknown>>>;
+  const ownedBy = (type: new () => object) => [...records.values()].filter((r) => r instanceof type).map((r) => (r as { id: string }).id);
+  const parts = new Map([
+    ...(await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null }))),
+    ...(await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) }))),
+  ]);
 
-    for (const [id, entity] of records) {
-      const shaper = SHAPERS.get(entity.constructor as never)!;
-      const out = shaper(entity as never, (parts.get(id) ?? []) as never);
-      if (!out) continue;
-      const row = stored.get(id);
-      const original = row ? (parse(row.content) as Resource) : undefined;
-      if (row && original?.resourceType !== out.type) continue; // a different resource under this id: not ours to change
-      const mapping = mappings[out.type] as unknown as { toFhir(shape: unknown, options: { id: string; original?: Resource }): Resource };
-      const resource = mapping.toFhir(withoutNulls(out.shape), { id, original });
-      const { meta: oldMeta, ...oldBody } = (original ?? {}) as { meta?: Record<string, unknown> };
-      const { meta: newMeta, ...newBody } = resource as { meta?: Record<string, unknown> };
-      if (original && deepEqual(oldBody, newBody) && deepEqual(stripVersion(oldMeta), stripVersion(newMeta))) continue;
+  for (const [id, entity] of records) {
+    const shaper = SHAPERS.get(entity.constructor as never)!;
+    const shaped = shaper(entity as never, (parts.get(id) ?? []) as never);
+    if (!shaped) continue;
+    const row = storedRows.get(id);
+    const original = row ? (parse(row.content) as Resource) : undefined;
+    if (row && original?.resourceType !== shaped.type) continue; // a different resource under this id: not ours to change
+    const mapping = mappings[shaped.type] as unknown as { toFhir(shape: unknown, options: { id: string; original?: Resource }): Resource };
+    const resource = mapping.toFhir(withoutNulls(shaped.shape), { id, original });
+    const { meta: oldMeta, ...oldBody } = (original ?? {}) as { meta?: Record<string, unknown> };
+    const { meta: newMeta, ...newBody } = resource as { meta?: Record<string, unknown> };
+    if (original && deepEqual(oldBody, newBody) && deepEqual(stripVersion(oldMeta), stripVersion(newMeta))) continue;
 
-      const versionId = row ? Number(row.version_id) + 1 : 1;
-      const lastUpdated = new Date();
-      const content = { ...resource, meta: { ...stripVersion(newMeta), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
-      const index = indexResource(content);
-      const columns = {
-        resourceType: out.type,
-        versionId,
-        lastUpdated,
-        deleted: false,
-        patientId: index.patientId,
-        content: content as unknown as Record<string, unknown>,
-        // Sender keys of an imported original stay; identifiers are indexed as the store indexes them.
-        sourceKeys: [...new Set([...(row ? parseArray(row.source_keys) : []), ...(out.keys ?? index.sourceKeys)])],
-        codes: index.codes,
-        dateAt: index.dateAt,
-        status: index.status,
-        names: index.names,
-        gender: index.gender,
-      };
-      let current = row ? uow.getById<FhirResource>(FhirResource, id) : undefined;
-      if (row && !current) current = em.merge(FhirResource, { ...toEntityData(row), id }, { refresh: true }) as FhirResource;
-      if (current) Object.assign(current, columns);
-      else current = em.create(FhirResource, { id, ...columns });
-      touched.push(current, em.create(FhirResourceHistory, { id, versionId, resourceType: out.type, lastUpdated, deleted: false, content: columns.content }));
-    }
-    return touched;
+    const versionId = row ? Number(row.version_id) + 1 : 1;
+    const lastUpdated = new Date();
+    const content = { ...resource, meta: { ...stripVersion(newMeta), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
+    const index = indexResource(content);
+    const columns = {
+      resourceType: shaped.type,
+      versionId,
+      lastUpdated,
+      deleted: false,
+      patientId: index.patientId,
+      content: content as unknown as Record<string, unknown>,
+      // Sender keys of an imported original stay; identifiers are indexed as the store indexes them.
+      sourceKeys: [...new Set([...(row ? parseArray(row.source_keys) : []), ...(shaped.keys ?? index.sourceKeys)])],
+      codes: index.codes,
+      dateAt: index.dateAt,
+      status: index.status,
+      names: index.names,
+      gender: index.gender,
+    };
+    out.push({ id, stored: row, columns });
+  }
+  return out;
 }
 
 /**
@@ -416,7 +430,10 @@ export async function backfillFhir(em: EntityManager, options: { pageSize?: numb
       done += await fork.transactional(async (tx) => {
         const entities = await tx.find(type, { id: { $in: missing.map((m) => m.id) } } as never, { filters: false });
         const records = new Map(entities.map((e) => [(e as { id: string }).id, e as object]));
-        return (await materialise(tx, records, [])).length / 2;
+        // New rows only: written in one statement, past the unit of work (which costs more than the mapping).
+        const rows = (await materialise(tx, records, [])).filter((m) => !m.stored).map(({ id, columns: c }) => storeRow(id, c));
+        await insertResources(tx, rows);
+        return rows.length;
       });
     }
     options.onProgress?.(type.name, done);

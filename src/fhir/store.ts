@@ -33,7 +33,7 @@ export interface WriteOptions {
   existing?: StoredSourceRow | null;
 }
 
-interface PendingRow {
+export interface PendingRow {
   id: string;
   resource_type: string;
   version_id: number;
@@ -92,18 +92,7 @@ export class FhirStore {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    await this.em.execute(
-      `with rows as (
-         select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
-           patient_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
-       ), current as (
-         insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender)
-         select id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender from rows
-       )
-       insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content)
-       select id, version_id, resource_type, last_updated, false, content from rows`,
-      [JSON.stringify(rows)],
-    );
+    await insertResources(this.em, rows);
   }
 
   /** Whether the caller may see this patient (and so write into and read its compartment). */
@@ -264,10 +253,7 @@ export class FhirStore {
         [id, versionId, resourceType, lastUpdated, json],
       );
     } else {
-      this.pending.push({
-        id, resource_type: resourceType, version_id: versionId, last_updated: lastUpdated.toISOString(), patient_id: index.patientId ?? null, content,
-        source_keys: keys, codes: index.codes, date_at: index.dateAt?.toISOString() ?? null, status: index.status ?? null, names: index.names ?? null, gender: index.gender ?? null,
-      });
+      this.pending.push(storeRow(id, { ...index, resourceType, versionId, lastUpdated, content, sourceKeys: keys }));
       if (!this.deferInserts) await this.flushInserts();
     }
     return {
@@ -361,4 +347,42 @@ function parseArray(row: { source_keys: string[] | string }): string[] {
 /** A Postgres array literal; elements quoted so commas and braces inside identifiers stay intact. */
 export function toPgArray(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/** A new resource as `insertResources` takes it. */
+export function storeRow(
+  id: string,
+  c: { resourceType: string; versionId: number; lastUpdated: Date; patientId?: string; content: object; sourceKeys: string[]; codes: string[]; dateAt?: Date; status?: string; names?: string; gender?: string },
+): PendingRow {
+  return {
+    id,
+    resource_type: c.resourceType,
+    version_id: c.versionId,
+    last_updated: c.lastUpdated.toISOString(),
+    patient_id: c.patientId ?? null,
+    content: c.content as Resource,
+    source_keys: c.sourceKeys,
+    codes: c.codes,
+    date_at: c.dateAt ? new Date(c.dateAt).toISOString() : null,
+    status: c.status ?? null,
+    names: c.names ?? null,
+    gender: c.gender ?? null,
+  };
+}
+
+/** New resources, current and history rows, in one statement. */
+export async function insertResources(em: EntityManager, rows: PendingRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await em.execute(
+    `with rows as (
+       select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
+         patient_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
+     ), current as (
+       insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender)
+       select id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender from rows
+     )
+     insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content)
+     select id, version_id, resource_type, last_updated, false, content from rows`,
+    [JSON.stringify(rows)],
+  );
 }
