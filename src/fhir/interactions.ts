@@ -117,6 +117,22 @@ export class FhirInteractions {
     return sentBefore(resource.resourceType, keys, await this.store.findByAnySourceKey([...keys.sender, ...keys.identifiers]))?.id;
   }
 
+  /**
+   * The sender's own names for a resource: its fullUrl and `Type/id`, remembered so a re-send finds it. Each
+   * sender has its own namespace: two hospitals both numbering a patient `Patient/1` name different patients.
+   */
+  private senderKeysOf(entry: BundleEntry): string[] {
+    const keys: string[] = [];
+    if (entry.fullUrl) keys.push(this.senderKey(entry.fullUrl));
+    if (entry.resource?.id) keys.push(this.senderKey(`${entry.resource.resourceType}/${entry.resource.id}`));
+    return keys;
+  }
+
+  private senderKey(name: string): string {
+    const caller = this.ctx.policy.caller;
+    return `sender:${caller.organizationId ?? caller.clientId ?? caller.subject}:${name}`;
+  }
+
   private lookupKeysOf(resource: Resource, senderKeys: string[]): LookupKeys {
     return { sender: senderKeys, identifiers: identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value)) };
   }
@@ -218,7 +234,7 @@ export class FhirInteractions {
     // Ids first, so that entries may refer to each other in any order. What was sent before is looked up
     // for the whole Bundle at once.
     const creates = indexed.filter(({ entry }) => entry.request!.method === 'POST' && entry.resource);
-    const keys = creates.map(({ entry }) => this.lookupKeysOf(entry.resource!, senderKeysOf(entry)));
+    const keys = creates.map(({ entry }) => this.lookupKeysOf(entry.resource!, this.senderKeysOf(entry)));
     const stored = await this.store.findByAnySourceKey(keys.flatMap((k) => [...k.sender, ...k.identifiers]));
     for (const [n, { entry, i }] of creates.entries()) {
       const resource = entry.resource!;
@@ -314,10 +330,10 @@ export class FhirInteractions {
     switch (method) {
       case 'POST': {
         if (e.assignedId) {
-          const out = await this.put(entry.resource!, e.assignedId, undefined, senderKeysOf(entry), e.existing);
+          const out = await this.put(entry.resource!, e.assignedId, undefined, this.senderKeysOf(entry), e.existing);
           return e.existed ? { ...out, status: out.status === '201' ? '201' : '200' } : { ...out, status: '201' };
         }
-        return this.create(entry.resource!, entry.request!.ifNoneExist, senderKeysOf(entry));
+        return this.create(entry.resource!, entry.request!.ifNoneExist, this.senderKeysOf(entry));
       }
       case 'PUT':
         if (id) return this.update(entry.resource!, id, parseEtag(entry.request!.ifMatch));
@@ -372,7 +388,7 @@ export class FhirInteractions {
       }
       const literal = /^([A-Z][A-Za-z]+)\/([^/]+)$/.exec(ref);
       if (literal) {
-        const known = await this.store.findBySourceKeys(literal[1]!, [ref]);
+        const known = await this.store.findBySourceKeys(literal[1]!, [this.senderKey(ref)]);
         const resolved = known.length === 1 ? `${literal[1]}/${known[0]!.id}` : ref; // else kept as sent
         set(resolved);
         ids.set(ref, resolved); // once per Bundle: bulk lines name the same patient and encounters again and again
@@ -407,13 +423,6 @@ function identifierKeys(resource: Resource): Array<[string, string]> {
   return Array.isArray(ids) ? ids.filter((i) => i.system && i.value).map((i) => [i.system!, i.value!]) : [];
 }
 
-/** The sender's own names for a resource: its fullUrl and `Type/id`, remembered so a re-send finds it. */
-function senderKeysOf(entry: BundleEntry): string[] {
-  const keys: string[] = [];
-  if (entry.fullUrl) keys.push(entry.fullUrl);
-  if (entry.resource?.id) keys.push(`${entry.resource.resourceType}/${entry.resource.id}`);
-  return keys;
-}
 
 export function parseEtag(etag: string | undefined): number | undefined {
   if (!etag) return undefined;

@@ -23,6 +23,23 @@ const batch = (...entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', ty
 const families = async () =>
   ((await t.em().getConnection().execute(`select content->'name'->0->>'family' as family from fhir_resource where resource_type = 'Patient' order by 1`)) as Array<{ family: string }>).map((r) => r.family);
 
+/** A real database failure, on one resource: while `work` runs, a trigger refuses to store Patients named 'Boom'. */
+async function whileBoomFails(work: () => Promise<void>): Promise<void> {
+  const conn = t.em().getConnection();
+  await conn.execute(`create function refuse_boom() returns trigger language plpgsql as $$
+    begin
+      if new.content->'name'->0->>'family' = 'Boom' then raise exception 'disk on fire'; end if;
+      return new;
+    end $$`);
+  await conn.execute(`create trigger refuse_boom before insert on fhir_resource for each row execute function refuse_boom()`);
+  try {
+    await work();
+  } finally {
+    await conn.execute(`drop trigger refuse_boom on fhir_resource`);
+    await conn.execute(`drop function refuse_boom()`);
+  }
+}
+
 test('concurrent first imports into an empty database create one Unassigned organisation, not an error', async () => {
   // No county exists yet: each import has to fall back to the Unassigned organisation.
   const responses = await Promise.all([1, 2, 3, 4].map((n) => send(t, 'post', '/fhir', { ...batch(patient(`First${n}`, uuid(n))), type: 'transaction' })));
@@ -56,15 +73,7 @@ test('a refused entry is answered alone; the others are stored', async () => {
 });
 
 test('a database error in one entry is a 500 for that entry only; the entries after it are stored', async () => {
-  const conn = t.em().getConnection();
-  // A real database failure, on one resource: the trigger refuses Patients named 'Boom'.
-  await conn.execute(`create function refuse_boom() returns trigger language plpgsql as $$
-    begin
-      if new.content->'name'->0->>'family' = 'Boom' then raise exception 'disk on fire'; end if;
-      return new;
-    end $$`);
-  await conn.execute(`create trigger refuse_boom before insert on fhir_resource for each row execute function refuse_boom()`);
-  try {
+  await whileBoomFails(async () => {
     const before = await counts(t);
     const res = await send(t, 'post', '/fhir', batch(patient('Zeta', uuid(31)), patient('Boom', uuid(32)), patient('Eta', uuid(33))));
     expect(res.status).toBe(200);
@@ -78,28 +87,37 @@ test('a database error in one entry is a 500 for that entry only; the entries af
     expect(after.patient - before.patient).toBe(2); // the failed entry left no projected patient behind
     expect(await families()).toEqual(expect.arrayContaining(['Zeta', 'Eta']));
     expect(await families()).not.toContain('Boom');
-  } finally {
-    await conn.execute(`drop trigger refuse_boom on fhir_resource`);
-    await conn.execute(`drop function refuse_boom()`);
-  }
+  });
 });
 
 test('a transaction with a database error stores nothing and answers 500', async () => {
-  const conn = t.em().getConnection();
-  await conn.execute(`create function refuse_boom() returns trigger language plpgsql as $$
-    begin
-      if new.content->'name'->0->>'family' = 'Boom' then raise exception 'disk on fire'; end if;
-      return new;
-    end $$`);
-  await conn.execute(`create trigger refuse_boom before insert on fhir_resource for each row execute function refuse_boom()`);
-  try {
+  await whileBoomFails(async () => {
     const before = await counts(t);
     const res = await send(t, 'post', '/fhir', { ...batch(patient('Theta', uuid(41)), patient('Boom', uuid(42))), type: 'transaction' });
     expect(res.status).toBe(500);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(await counts(t)).toEqual(before);
-  } finally {
-    await conn.execute(`drop trigger refuse_boom on fhir_resource`);
-    await conn.execute(`drop function refuse_boom()`);
-  }
+  });
+});
+
+test("two senders' own ids are kept apart: `Patient/1` from one is not `Patient/1` from the other", async () => {
+  const [a, b] = await Promise.all([t.tokenFor({ roles: ['PLATFORM_ADMIN'], sub: 'his-a' }), t.tokenFor({ roles: ['PLATFORM_ADMIN'], sub: 'his-b' })]);
+  const numbered = (family: string): Bundle => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: 'http://his.example/fhir/Patient/1', resource: { resourceType: 'Patient', id: '1', name: [{ family }], gender: 'male' } as Patient, request: { method: 'POST', url: 'Patient' } },
+    ],
+  });
+  const first = await send(t, 'post', '/fhir', numbered('Kappa'), { token: a });
+  const second = await send(t, 'post', '/fhir', numbered('Lambda'), { token: b });
+  expect([first.status, second.status]).toEqual([200, 200]);
+  const idOf = (res: typeof first) => /Patient\/([^/]+)\/_history/.exec((res.body as Bundle).entry![0]!.response!.location!)![1];
+  expect((second.body as Bundle).entry![0]!.response!.status).toBe('201');
+  expect(idOf(second)).not.toBe(idOf(first));
+  // Each sender's re-send still finds its own.
+  const again = await send(t, 'post', '/fhir', numbered('Kappa'), { token: a });
+  expect((again.body as Bundle).entry![0]!.response!.status).toBe('200');
+  expect(idOf(again)).toBe(idOf(first));
+  expect(await families()).toEqual(expect.arrayContaining(['Kappa', 'Lambda']));
 });
