@@ -1,7 +1,7 @@
-import type { ExecutionResult } from 'graphql';
 import { CarePlan, CarePlanActivity, CarePlanGoal } from '../src/domain/care-plan/care-plan.entity.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, type County } from './helpers/fixtures.js';
+import { startCountyApp, type TestApp } from './helpers/app.js';
+import { MISSING_ID, type County } from './helpers/fixtures.js';
+import { expectRefusal, expectRefusedUnchanged } from './helpers/refusals.js';
 import {
   AddCarePlanActivityDocument,
   CarePlanDocument,
@@ -15,27 +15,15 @@ import {
   UpdateCarePlanDocument,
 } from './generated/graphql.js';
 
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
-
 let t: TestApp;
 let county: County;
 let patientId: string;
 
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'CP');
-  const res = await t.gql(RegisterPatientDocument, { input: { name: '计划', gender: 'FEMALE', birthDate: '1957-09-09', managingOrganizationId: county.village.id } });
-  expect(res.errors).toBeUndefined();
-  patientId = res.data!.registerPatient.id;
+  ({ t, county } = await startCountyApp('CP'));
+  patientId = (await t.ok(RegisterPatientDocument, { input: { name: '计划', gender: 'FEMALE', birthDate: '1957-09-09', managingOrganizationId: county.village.id } })).registerPatient.id;
 });
 afterAll(() => t?.close());
-
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
-}
 
 async function rowCounts() {
   const em = t.em();
@@ -43,24 +31,19 @@ async function rowCounts() {
 }
 
 async function expectCreateRefused(input: Partial<CreateCarePlanInput>, field: string) {
-  const before = await rowCounts();
-  const res = await t.gql(CreateCarePlanDocument, { input: { patientId, title: '高血压管理', periodStart: '2024-01-01', ...input } });
-  expectRefusal(res, 'BAD_USER_INPUT', field);
-  expect(await rowCounts()).toEqual(before);
+  const run = () => t.gql(CreateCarePlanDocument, { input: { patientId, title: '高血压管理', periodStart: '2024-01-01', ...input } });
+  await expectRefusedUnchanged(rowCounts, run, 'BAD_USER_INPUT', field);
 }
 
 async function createPlan(input: Partial<CreateCarePlanInput> = {}) {
-  const res = await t.gql(CreateCarePlanDocument, {
+  const data = await t.ok(CreateCarePlanDocument, {
     input: { patientId, title: '高血压管理', periodStart: '2024-01-01', activities: [{ category: 'DIET', description: '低盐饮食' }], ...input },
   });
-  expect(res.errors).toBeUndefined();
-  return res.data!.createCarePlan;
+  return data.createCarePlan;
 }
 
 async function readPlan(id: string) {
-  const res = await t.gql(ExtraCarePlanDetailDocument, { id });
-  expect(res.errors).toBeUndefined();
-  return res.data!.carePlan;
+  return (await t.ok(ExtraCarePlanDetailDocument, { id })).carePlan;
 }
 
 describe('createCarePlan', () => {

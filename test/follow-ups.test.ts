@@ -1,50 +1,27 @@
-import type { ExecutionResult } from 'graphql';
 import { FollowUp } from '../src/domain/follow-up/follow-up.entity.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, type County } from './helpers/fixtures.js';
+import { startCountyApp, type TestApp } from './helpers/app.js';
+import { isoDay, MISSING_ID, type County } from './helpers/fixtures.js';
+import { expectRefusedUnchanged } from './helpers/refusals.js';
 import { ExtraPatientFollowUpsDocument, RecordFollowUpDocument, type RecordFollowUpInput, RegisterPatientDocument } from './generated/graphql.js';
-
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
 
 let t: TestApp;
 let county: County;
-
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'FU');
+  ({ t, county } = await startCountyApp('FU'));
 });
 afterAll(() => t?.close());
 
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
-}
-
-/** A UTC calendar date `days` from `from` (default today). */
-function isoDay(days: number, from = new Date().toISOString().slice(0, 10)): string {
-  const d = new Date(`${from}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
 async function newPatient(): Promise<string> {
-  const res = await t.gql(RegisterPatientDocument, { input: { name: '随访', gender: 'FEMALE', birthDate: '1950-02-02', managingOrganizationId: county.village.id } });
-  expect(res.errors).toBeUndefined();
-  return res.data!.registerPatient.id;
+  return (await t.ok(RegisterPatientDocument, { input: { name: '随访', gender: 'FEMALE', birthDate: '1950-02-02', managingOrganizationId: county.village.id } })).registerPatient.id;
 }
 
 async function visit(patientId: string, input: Partial<RecordFollowUpInput>) {
-  const res = await t.gql(RecordFollowUpDocument, { input: { patientId, type: 'CLINIC', ...input } });
-  expect(res.errors).toBeUndefined();
-  return res.data!.recordFollowUp;
+  return (await t.ok(RecordFollowUpDocument, { input: { patientId, type: 'CLINIC', ...input } })).recordFollowUp;
 }
 
 async function expectVisitRefused(patientId: string, input: Partial<RecordFollowUpInput>, field: string) {
-  const before = await t.em().count(FollowUp, {});
-  expectRefusal(await t.gql(RecordFollowUpDocument, { input: { patientId, type: 'CLINIC', ...input } }), 'BAD_USER_INPUT', field);
-  expect(await t.em().count(FollowUp, {})).toBe(before);
+  const run = () => t.gql(RecordFollowUpDocument, { input: { patientId, type: 'CLINIC', ...input } });
+  await expectRefusedUnchanged(() => t.em().count(FollowUp, {}), run, 'BAD_USER_INPUT', field);
 }
 
 describe('recordFollowUp: next due date and referral advice', () => {

@@ -5,10 +5,10 @@ import { createApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { type AccessCounty, buildAccessCounty } from './helpers/access-fixtures.js';
+import { MISSING_ID } from './helpers/fixtures.js';
 import { AccessDepthTenDocument, AccessTooCostlyDocument, AccessTooDeepDocument, AccessTooManyAliasesDocument } from './generated/graphql.js';
 
 const ALLOWED_ORIGIN = 'https://clinic.example';
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
 
 let t: TestApp;
 let c: AccessCounty;

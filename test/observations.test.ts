@@ -1,7 +1,7 @@
-import type { ExecutionResult } from 'graphql';
 import { Observation } from '../src/domain/observation/observation.entity.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { startCountyApp, type TestApp } from './helpers/app.js';
+import { MISSING_ID, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { expectRefusal, expectRefusedUnchanged } from './helpers/refusals.js';
 import {
   ExtraRecordObservationDocument,
   ExtraRecordObservationsDocument,
@@ -11,50 +11,35 @@ import {
   type RecordObservationInput,
 } from './generated/graphql.js';
 
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
-
 let t: TestApp;
 let county: County;
 /** A patient born 1960-01-01 whose readings the single-reading tests record. */
 let patientId: string;
 
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'OBS');
+  ({ t, county } = await startCountyApp('OBS'));
   patientId = await newPatient('1960-01-01');
 });
 afterAll(() => t?.close());
 
 async function newPatient(birthDate: string): Promise<string> {
-  const res = await t.gql(RegisterPatientDocument, {
+  const data = await t.ok(RegisterPatientDocument, {
     input: { name: '测量', gender: 'MALE', managingOrganizationId: county.village.id, identifiers: [{ system: SYSTEMS.residentId, value: residentId(birthDate) }] },
   });
-  expect(res.errors).toBeUndefined();
-  return res.data!.registerPatient.id;
-}
-
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
+  return data.registerPatient.id;
 }
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
 const observationCount = (where: Record<string, unknown> = {}) => t.em().count(Observation, where);
 
 async function record(input: Partial<RecordObservationInput>) {
-  const res = await t.gql(ExtraRecordObservationDocument, { input: { patientId, effectiveAt: hoursAgo(1), ...input } });
-  expect(res.errors).toBeUndefined();
-  return res.data!.recordObservation;
+  return (await t.ok(ExtraRecordObservationDocument, { input: { patientId, effectiveAt: hoursAgo(1), ...input } })).recordObservation;
 }
 
 /** A reading that must be refused with BAD_USER_INPUT on `field`, storing nothing. */
 async function expectReadingRefused(input: Partial<RecordObservationInput>, field: string) {
-  const before = await observationCount();
-  const res = await t.gql(RecordObservationDocument, { input: { patientId, effectiveAt: hoursAgo(1), ...input } });
-  expectRefusal(res, 'BAD_USER_INPUT', field);
-  expect(await observationCount()).toBe(before);
+  const run = () => t.gql(RecordObservationDocument, { input: { patientId, effectiveAt: hoursAgo(1), ...input } });
+  await expectRefusedUnchanged(() => observationCount(), run, 'BAD_USER_INPUT', field);
 }
 
 describe('recordObservation: blood pressure', () => {

@@ -1,9 +1,9 @@
-import type { ExecutionResult } from 'graphql';
 import { Condition } from '../src/domain/condition/condition.entity.js';
 import { Patient, PatientIdentifier } from '../src/domain/patient/patient.entity.js';
 import { makeResidentId, residentIdCheckChar } from '../src/domain/patient/resident-id.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { startCountyApp, type TestApp } from './helpers/app.js';
+import { isoDay, MISSING_ID, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { expectRefusal, expectRefusedUnchanged } from './helpers/refusals.js';
 import {
   AddConditionDocument,
   ExtraPatientConditionsDocument,
@@ -19,33 +19,16 @@ import {
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 const ICD10_CN = 'urn:oid:2.16.156.10011.2.3.3.11';
 const SNOMED = 'http://snomed.info/sct';
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
 
 let t: TestApp;
 let county: County;
 let gp: string;
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'PAT');
+  ({ t, county } = await startCountyApp('PAT'));
   // A county GP: sees every patient of the county's subtree, and resident IDs in full.
   gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.county.code });
 });
 afterAll(() => t?.close());
-
-/** A UTC calendar date `days` from today. */
-function isoDay(days: number): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-/** Asserts a single domain refusal with this code and (exactly) this field, and no data. */
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
-}
 
 async function rowCounts() {
   const em = t.em();
@@ -54,24 +37,18 @@ async function rowCounts() {
 
 /** Runs a registration that must be refused, and checks that no patient or identifier was stored. */
 async function expectRegistrationRefused(input: RegisterPatientInput, code: string, field?: string) {
-  const before = await rowCounts();
-  const res = await t.gql(RegisterPatientDocument, { input });
-  expectRefusal(res, code, field);
-  expect(await rowCounts()).toEqual(before);
+  await expectRefusedUnchanged(rowCounts, () => t.gql(RegisterPatientDocument, { input }), code, field);
 }
 
 async function register(input: Partial<RegisterPatientInput> = {}) {
-  const res = await t.gql(ExtraRegisterPatientDocument, {
+  const data = await t.ok(ExtraRegisterPatientDocument, {
     input: { name: '测试病人', gender: 'FEMALE', managingOrganizationId: county.village.id, ...input },
   }, gp);
-  expect(res.errors).toBeUndefined();
-  return res.data!.registerPatient;
+  return data.registerPatient;
 }
 
 async function readPatient(id: string) {
-  const res = await t.gql(ExtraPatientRecordDocument, { id }, gp);
-  expect(res.errors).toBeUndefined();
-  return res.data!.patient;
+  return (await t.ok(ExtraPatientRecordDocument, { id }, gp)).patient;
 }
 
 /** A valid resident ID whose check character is X (the one letter the standard allows). */

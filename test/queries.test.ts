@@ -1,6 +1,6 @@
-import type { ExecutionResult } from 'graphql';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { buildCounty, MISSING_ID, residentId, SYSTEMS, type County } from './helpers/fixtures.js';
+import { expectRefusal } from './helpers/refusals.js';
 import {
   AddConditionDocument,
   CareTeamPatientsDocument,
@@ -21,7 +21,6 @@ import {
   type RegisterPatientInput,
 } from './generated/graphql.js';
 
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 
 let t: TestApp;
@@ -34,17 +33,8 @@ let aResidentId: string;
 /** A patient in the other county whose only conditions were refuted or entered in error. */
 let refuted: string;
 
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
-}
-
 async function register(input: Partial<RegisterPatientInput> & { managingOrganizationId: string }): Promise<string> {
-  const res = await t.gql(ExtraRegisterPatientDocument, { input: { name: '查询', gender: 'MALE', ...input } });
-  expect(res.errors).toBeUndefined();
-  return res.data!.registerPatient.id;
+  return (await t.ok(ExtraRegisterPatientDocument, { input: { name: '查询', gender: 'MALE', ...input } })).registerPatient.id;
 }
 
 async function addCondition(patientId: string, code: string, clinicalStatus?: 'RESOLVED') {

@@ -1,7 +1,7 @@
-import type { ExecutionResult } from 'graphql';
 import { Referral, ReferralDirection } from '../src/domain/referral/referral.entity.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { buildCounty, type County } from './helpers/fixtures.js';
+import { startCountyApp, type TestApp } from './helpers/app.js';
+import { buildCounty, MISSING_ID, type County } from './helpers/fixtures.js';
+import { expectRefusal, expectRefusedUnchanged } from './helpers/refusals.js';
 import {
   AcceptReferralDocument,
   CancelReferralDocument,
@@ -17,29 +17,16 @@ import {
   RejectReferralDocument,
 } from './generated/graphql.js';
 
-const MISSING_ID = '01900000-0000-7000-8000-000000000000';
-
 let t: TestApp;
 let county: County;
-
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'REF');
+  ({ t, county } = await startCountyApp('REF'));
 });
 afterAll(() => t?.close());
 
-function expectRefusal(res: ExecutionResult<unknown>, code: string, field?: string) {
-  expect(res.errors).toHaveLength(1);
-  const ext = res.errors![0]!.extensions as { code?: string; field?: string };
-  expect({ code: ext.code, field: ext.field }).toEqual({ code, field });
-  expect(res.data ?? null).toBeNull();
-}
-
 let patientSeq = 0;
 async function newPatient(c: County = county): Promise<string> {
-  const res = await t.gql(RegisterPatientDocument, { input: { name: `转诊${++patientSeq}`, gender: 'MALE', managingOrganizationId: c.village.id } });
-  expect(res.errors).toBeUndefined();
-  return res.data!.registerPatient.id;
+  return (await t.ok(RegisterPatientDocument, { input: { name: `转诊${++patientSeq}`, gender: 'MALE', managingOrganizationId: c.village.id } })).registerPatient.id;
 }
 
 const up = (patientId: string, c: County = county): CreateReferralInput => ({
@@ -51,21 +38,15 @@ const up = (patientId: string, c: County = county): CreateReferralInput => ({
 });
 
 async function create(input: CreateReferralInput) {
-  const res = await t.gql(CreateReferralDocument, { input });
-  expect(res.errors).toBeUndefined();
-  return res.data!.createReferral;
+  return (await t.ok(CreateReferralDocument, { input })).createReferral;
 }
 
 async function readReferral(id: string) {
-  const res = await t.gql(ReferralDocument, { id });
-  expect(res.errors).toBeUndefined();
-  return res.data!.referral;
+  return (await t.ok(ReferralDocument, { id })).referral;
 }
 
 async function expectCreateRefused(input: CreateReferralInput, code: string, field?: string) {
-  const before = await t.em().count(Referral, {});
-  expectRefusal(await t.gql(CreateReferralDocument, { input }), code, field);
-  expect(await t.em().count(Referral, {})).toBe(before);
+  await expectRefusedUnchanged(() => t.em().count(Referral, {}), () => t.gql(CreateReferralDocument, { input }), code, field);
 }
 
 /** The instant of an ISO timestamp lies between two others (inclusive). */

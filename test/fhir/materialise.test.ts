@@ -26,24 +26,19 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-function ok<T>(res: { data?: T | null; errors?: readonly unknown[] }): T {
-  expect(res.errors).toBeUndefined();
-  return res.data!;
-}
-
 test('a patient managed through GraphQL comes out of FHIR whole: $everything, read, search, history', async () => {
   const rid = residentId('1956-03-02', false);
-  const patient = ok(
-    await t.gql(RegisterPatientDocument, {
+  const patient = (
+    await t.ok(RegisterPatientDocument, {
       input: { name: '赵桂兰', gender: 'FEMALE', birthDate: '1956-03-02', managingOrganizationId: county.village.id, identifiers: [{ system: SYSTEMS.residentId, value: rid }] },
-    }),
+    })
   ).registerPatient;
-  ok(await t.gql(AddConditionDocument, { input: { patientId: patient.id, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10', display: '原发性高血压' } }));
-  const bp = ok(await t.gql(RecordObservationDocument, { input: { patientId: patient.id, kind: 'BLOOD_PRESSURE', systolic: 152, diastolic: 94, effectiveAt: '2026-11-20T02:00:00Z', performerId: county.villageDoctor.id } })).recordObservation;
-  ok(await t.gql(RecordObservationDocument, { input: { patientId: patient.id, kind: 'FASTING_GLUCOSE', value: 126, unit: 'mg/dL', effectiveAt: '2026-11-20T02:05:00Z' } }));
-  ok(await t.gql(CreateReferralDocument, { input: { patientId: patient.id, direction: 'UP', fromOrganizationId: county.village.id, toOrganizationId: county.county.id, reason: 'COMPLICATION', urgency: 'URGENT', clinicalSummary: '血压控制不佳' } }));
-  ok(await t.gql(RecordFollowUpDocument, { input: { patientId: patient.id, type: 'HOME', doneDate: '2026-11-20', controlStatus: 'UNCONTROLLED', findings: '头晕' } }));
-  ok(await t.gql(CreateCarePlanDocument, { input: { patientId: patient.id, title: '高血压管理', periodStart: '2026-11-20', addresses: ['HYPERTENSION'], activities: [{ category: 'DIET', description: '低盐饮食，每日食盐<5克' }] } }));
+  await t.ok(AddConditionDocument, { input: { patientId: patient.id, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10', display: '原发性高血压' } });
+  const bp = (await t.ok(RecordObservationDocument, { input: { patientId: patient.id, kind: 'BLOOD_PRESSURE', systolic: 152, diastolic: 94, effectiveAt: '2026-11-20T02:00:00Z', performerId: county.villageDoctor.id } })).recordObservation;
+  await t.ok(RecordObservationDocument, { input: { patientId: patient.id, kind: 'FASTING_GLUCOSE', value: 126, unit: 'mg/dL', effectiveAt: '2026-11-20T02:05:00Z' } });
+  await t.ok(CreateReferralDocument, { input: { patientId: patient.id, direction: 'UP', fromOrganizationId: county.village.id, toOrganizationId: county.county.id, reason: 'COMPLICATION', urgency: 'URGENT', clinicalSummary: '血压控制不佳' } });
+  await t.ok(RecordFollowUpDocument, { input: { patientId: patient.id, type: 'HOME', doneDate: '2026-11-20', controlStatus: 'UNCONTROLLED', findings: '头晕' } });
+  await t.ok(CreateCarePlanDocument, { input: { patientId: patient.id, title: '高血压管理', periodStart: '2026-11-20', addresses: ['HYPERTENSION'], activities: [{ category: 'DIET', description: '低盐饮食，每日食盐<5克' }] } });
 
   const everything = await get(t, `/fhir/Patient/${patient.id}/$everything`);
   expect(everything.status).toBe(200);
@@ -69,7 +64,7 @@ test('a patient managed through GraphQL comes out of FHIR whole: $everything, re
   expect((glucose.body as Bundle).entry).toHaveLength(1);
 
   // A change makes a version; a save that changes nothing the resource says makes none.
-  ok(await t.gql(UpdatePatientDocument, { id: patient.id, version: patient.version, input: { phone: '13800000000' } }));
+  await t.ok(UpdatePatientDocument, { id: patient.id, version: patient.version, input: { phone: '13800000000' } });
   const history = await get(t, `/fhir/Patient/${patient.id}/_history`);
   expect((history.body as Bundle).entry).toHaveLength(2);
   expect(((await get(t, `/fhir/Patient/${patient.id}`)).body as Patient).telecom).toEqual(expect.arrayContaining([expect.objectContaining({ value: '13800000000' })]));
@@ -89,7 +84,7 @@ test('a GraphQL change to a patient a hospital sent keeps what it sent, and vers
   expect(created.status).toBe(201);
   const id = (created.body as Patient).id!;
   const version = (await t.em().getConnection().execute(`select version from patient where id = ?`, [id])) as Array<{ version: number }>;
-  ok(await t.gql(UpdatePatientDocument, { id, version: version[0]!.version, input: { managementTier: 'INTENSIVE', managementOverrideReason: '新发并发症' } }));
+  await t.ok(UpdatePatientDocument, { id, version: version[0]!.version, input: { managementTier: 'INTENSIVE', managementOverrideReason: '新发并发症' } });
 
   const after = (await get(t, `/fhir/Patient/${id}`)).body as Patient;
   expect(after.meta?.versionId).toBe('2');

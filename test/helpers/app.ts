@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Orm, type EntityManager } from '../../src/db/orm.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { asInternal } from '../../src/access/index.js';
+import { buildCounty, type County } from './fixtures.js';
 
 export interface TestApp {
   app: App;
@@ -18,6 +19,8 @@ export interface TestApp {
   queries: string[];
   /** Runs an operation as `as` (a bearer token; default: a platform administrator). */
   gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as?: string): Promise<ExecutionResult<R>>;
+  /** Runs an operation that must succeed: asserts that it returned no errors, and returns its data. */
+  ok<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as?: string): Promise<R>;
   /** A development token for a person with these roles at the organisation with this code. */
   tokenFor(claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }): Promise<string>;
   adminToken: string;
@@ -42,6 +45,15 @@ export async function startTestApp(): Promise<TestApp> {
   const tokenFor = (claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }) =>
     app.security.tokens.sign({ ncd_kind: 'user', roles: claims.roles, org: claims.org, practitioner: claims.practitioner }, claims.sub ?? `test-${claims.roles.join('-')}`, 3600);
   const adminToken = await tokenFor({ roles: ['PLATFORM_ADMIN'], sub: 'test-admin' });
+  async function gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as: string = adminToken) {
+    const res = await http
+      .post('/graphql')
+      .set('content-type', 'application/json')
+      .set('authorization', `Bearer ${as}`)
+      .send({ query: print(doc), variables });
+    if (res.status >= 500) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body as ExecutionResult<R>;
+  }
   return {
     app,
     orm,
@@ -51,14 +63,11 @@ export async function startTestApp(): Promise<TestApp> {
     queries,
     tokenFor,
     adminToken,
-    async gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as: string = adminToken) {
-      const res = await http
-        .post('/graphql')
-        .set('content-type', 'application/json')
-        .set('authorization', `Bearer ${as}`)
-        .send({ query: print(doc), variables });
-      if (res.status >= 500) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
-      return res.body as ExecutionResult<R>;
+    gql,
+    async ok<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as?: string) {
+      const res = await gql(doc, variables, as);
+      expect(res.errors).toBeUndefined();
+      return res.data!;
     },
     async close() {
       await app.stop();
@@ -66,4 +75,10 @@ export async function startTestApp(): Promise<TestApp> {
       await db.drop();
     },
   };
+}
+
+/** The set-up most domain tests share: the app over a fresh database holding one minimal county (see buildCounty). */
+export async function startCountyApp(tag: string): Promise<{ t: TestApp; county: County }> {
+  const t = await startTestApp();
+  return { t, county: await buildCounty(t.em(), tag) };
 }

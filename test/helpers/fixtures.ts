@@ -31,6 +31,16 @@ export type County = Awaited<ReturnType<typeof buildCounty>>;
 
 export const SYSTEMS = DEFAULT_IDENTIFIER_SYSTEMS;
 
+/** A well-formed id (UUID v7) that no row has. */
+export const MISSING_ID = '01900000-0000-7000-8000-000000000000';
+
+/** A UTC calendar date `days` from `from` (default today). */
+export function isoDay(days: number, from = new Date().toISOString().slice(0, 10)): string {
+  const d = new Date(`${from}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
 let sequence = 100;
 /** A fresh valid resident ID for the given birth date and sex. */
 export function residentId(birthDate: string, male = true): string {
