@@ -98,6 +98,9 @@ describe('refused, nothing stored', () => {
     const obs6 = await refused(() => send(t, 'post', '/fhir/Observation', { ...bp(`Patient/${patientId}`), valueString: 'high', dataAbsentReason: { text: 'not measured' } }), 400);
     expect(JSON.stringify(obs6.issue)).toMatch(/obs-6/);
     expect(obs6.issue[0]!.expression).toEqual(['Observation']);
+    // A code outside a required FHIR value set (observation-status) is invalid too.
+    const status = await refused(() => send(t, 'post', '/fhir/Observation', { ...bp(`Patient/${patientId}`), status: 'done' }), 400);
+    expect(status.issue).toEqual([expect.objectContaining({ code: 'code-invalid', expression: ['Observation.status'] })]);
     // A value the domain cannot hold (implausible blood pressure) is refused as unprocessable.
     const implausible = await refused(() => send(t, 'post', '/fhir/Observation', bp(`Patient/${patientId}`, 900)), 422);
     expect(implausible.issue[0]!.expression).toBeDefined();
