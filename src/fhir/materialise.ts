@@ -3,7 +3,7 @@ import { ChangeSetType, type EventSubscriber, type FlushEventArgs } from '@mikro
 import type { EntityManager } from '../db/orm.js';
 import { deepEqual, EncounterKind, mappings, requestStatusOf } from '../../fhir-mappings/index.js';
 import { ObservationKind } from '../../fhir-mappings/codes.js';
-import { CarePlan, CarePlanActivity } from '../domain/care-plan/care-plan.entity.js';
+import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
 import { Condition } from '../domain/condition/condition.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { Coverage } from '../domain/coverage/coverage.entity.js';
@@ -49,17 +49,21 @@ export class FhirMaterialiser implements EventSubscriber {
   async onFlush({ em, uow }: FlushEventArgs): Promise<void> {
     const records = new Map<string, object>();
     const patientsOfIdentifiers = new Set<string>();
-    const plansOfActivities = new Set<string>();
+    const plansOfParts = new Set<string>();
     for (const cs of uow.getChangeSets()) {
       if (cs.type !== ChangeSetType.CREATE && cs.type !== ChangeSetType.UPDATE) continue;
       const entity = cs.entity as { id: string; patient?: { id: string }; carePlan?: CarePlan };
       if (fromFhir.has(entity)) continue;
       if (entity instanceof PatientIdentifier) patientsOfIdentifiers.add(entity.patient.id);
-      else if (entity instanceof CarePlanActivity) plansOfActivities.add(entity.carePlan.id);
+      else if (entity instanceof CarePlanActivity) plansOfParts.add(entity.carePlan.id);
+      else if (entity instanceof CarePlanGoal) {
+        plansOfParts.add(entity.carePlan.id); // the plan's resource lists its goals
+        records.set(entity.id, entity);
+      }
       else if (SHAPERS.has(entity.constructor as never)) records.set(entity.id, entity);
     }
     // An identifier added to a patient, an activity to a plan, changes the patient's or the plan's resource.
-    for (const [type, ids] of [[Patient, patientsOfIdentifiers], [CarePlan, plansOfActivities]] as const) {
+    for (const [type, ids] of [[Patient, patientsOfIdentifiers], [CarePlan, plansOfParts]] as const) {
       for (const id of ids) {
         const owner = uow.getById<object>(type, id);
         if (owner && !fromFhir.has(owner)) records.set(id, owner);
@@ -103,14 +107,15 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
   );
   const query = (sql: string, params: unknown[]) => connection.execute(sql, params, 'all', ctx) as Promise<Array<Record<string, unknown>>>;
   const ownedBy = (type: new () => object) => [...records.values()].filter((r) => r instanceof type).map((r) => (r as { id: string }).id);
-  const parts = new Map([
-    ...(await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null }))),
-    ...(await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) }))),
-  ]);
+  const parts: Parts = {
+    identifiers: await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null })),
+    activities: await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) })),
+    goals: await partsOf(query, flushed, 'care_plan_goal', 'care_plan_id', ownedBy(CarePlan), CarePlanGoal, (e) => ({ owner: e.carePlan.id, id: e.id })),
+  };
 
   for (const [id, entity] of records) {
     const shaper = SHAPERS.get(entity.constructor as never)!;
-    const shaped = shaper(entity as never, (parts.get(id) ?? []) as never);
+    const shaped = shaper(entity as never, (kind) => (parts[kind].get(id) ?? []) as never);
     if (!shaped) continue;
     const row = storedRows.get(id);
     const original = row ? (parse(row.content) as Resource) : undefined;
@@ -186,13 +191,21 @@ const activityOf = (a: Pick<CarePlanActivity, 'category' | 'status' | 'descripti
   dosage: a.dosage,
 });
 
-type Shaper<T> = (entity: T, parts: never[]) => Materialised | undefined;
+interface Parts {
+  identifiers: Map<string, Array<Record<string, unknown>>>;
+  activities: Map<string, Array<Record<string, unknown>>>;
+  goals: Map<string, Array<Record<string, unknown>>>;
+}
+
+type Shaper<T> = (entity: T, parts: <R>(kind: keyof Parts) => R[]) => Materialised | undefined;
 
 /** The domain record → the mapping's shape, per entity: one place for what each record says in FHIR. */
 const SHAPERS = new Map<new (...args: never[]) => object, Shaper<never>>([
   [
     Patient,
-    ((p: Patient, identifiers: IdentifierRow[]) => ({
+    ((p: Patient, parts) => {
+      const identifiers = parts<IdentifierRow>('identifiers');
+      return {
       type: 'Patient',
       shape: {
         name: p.name,
@@ -213,7 +226,8 @@ const SHAPERS = new Map<new (...args: never[]) => object, Shaper<never>>([
         contractExpiresOn: p.contractExpiresOn,
       },
       keys: identifiers.map((i) => `${i.system}|${i.lookup}`),
-    })) as Shaper<Patient>,
+      };
+    }) as Shaper<Patient>,
   ],
   [
     Condition,
@@ -317,7 +331,7 @@ const SHAPERS = new Map<new (...args: never[]) => object, Shaper<never>>([
   ],
   [
     CarePlan,
-    ((c: CarePlan, activities: Array<ReturnType<typeof activityOf>>) => {
+    ((c: CarePlan, parts) => {
       return {
         type: 'CarePlan',
         shape: {
@@ -332,11 +346,23 @@ const SHAPERS = new Map<new (...args: never[]) => object, Shaper<never>>([
           authorRef: ref('Practitioner', c.author),
           organizationRef: ref('Organization', c.organization),
           note: c.note,
-          goalRefs: [],
-          activities: activities.map(activityOf),
+          goalRefs: parts<{ id: string }>('goals').map((g) => `Goal/${g.id}`),
+          activities: parts<ReturnType<typeof activityOf>>('activities').map(activityOf),
         },
       };
     }) as Shaper<CarePlan>,
+  ],
+  [
+    CarePlanGoal,
+    ((g: CarePlanGoal) => {
+      // A goal names its patient through its plan: written when the plan is at hand (it is, when either is saved).
+      const patient = g.carePlan?.patient;
+      if (!patient) return undefined;
+      return {
+        type: 'Goal',
+        shape: { patientRef: ref('Patient', patient), lifecycleStatus: 'active', description: g.description, measure: g.measure, targetBelow: g.targetBelow, diastolicBelow: g.diastolicBelow, dueDate: g.dueDate },
+      };
+    }) as Shaper<CarePlanGoal>,
   ],
   [
     Coverage,
@@ -405,7 +431,7 @@ function toEntityData(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Domain tables whose records have a FHIR resource, in the order those resources refer to each other. */
-const BACKFILL_ORDER: Array<new () => object> = [Organization, Practitioner, Patient, Condition, Observation, Referral, FollowUp, CarePlan, Coverage, Consent];
+const BACKFILL_ORDER: Array<new () => object> = [Organization, Practitioner, Patient, Condition, Observation, Referral, FollowUp, CarePlanGoal, CarePlan, Coverage, Consent];
 
 /**
  * Writes the FHIR resource of every domain record that has none: records written before the FHIR store
@@ -428,7 +454,7 @@ export async function backfillFhir(em: EntityManager, options: { pageSize?: numb
       if (missing.length === 0) break;
       after = missing.at(-1)!.id;
       done += await fork.transactional(async (tx) => {
-        const entities = await tx.find(type, { id: { $in: missing.map((m) => m.id) } } as never, { filters: false });
+        const entities = await tx.find(type, { id: { $in: missing.map((m) => m.id) } } as never, { filters: false, populate: (type === CarePlanGoal ? ['carePlan'] : []) as never });
         const records = new Map(entities.map((e) => [(e as { id: string }).id, e as object]));
         // New rows only: written in one statement, past the unit of work (which costs more than the mapping).
         const rows = (await materialise(tx, records, [])).filter((m) => !m.stored).map(({ id, columns: c }) => storeRow(id, c));

@@ -2,7 +2,7 @@
  * Domain → FHIR: what is recorded through GraphQL is in the FHIR store too — read, searched, in `$everything`
  * and versioned — valid R4; a change through GraphQL to a record a hospital sent keeps everything it sent.
  */
-import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, Goal, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { buildCounty, residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
 import {
@@ -38,13 +38,19 @@ test('a patient managed through GraphQL comes out of FHIR whole: $everything, re
   await t.ok(RecordObservationDocument, { input: { patientId: patient.id, kind: 'FASTING_GLUCOSE', value: 126, unit: 'mg/dL', effectiveAt: '2026-11-20T02:05:00Z' } });
   await t.ok(CreateReferralDocument, { input: { patientId: patient.id, direction: 'UP', fromOrganizationId: county.village.id, toOrganizationId: county.county.id, reason: 'COMPLICATION', urgency: 'URGENT', clinicalSummary: '血压控制不佳' } });
   await t.ok(RecordFollowUpDocument, { input: { patientId: patient.id, type: 'HOME', doneDate: '2026-11-20', controlStatus: 'UNCONTROLLED', findings: '头晕' } });
-  await t.ok(CreateCarePlanDocument, { input: { patientId: patient.id, title: '高血压管理', periodStart: '2026-11-20', addresses: ['HYPERTENSION'], activities: [{ category: 'DIET', description: '低盐饮食，每日食盐<5克' }] } });
+  await t.ok(CreateCarePlanDocument, { input: { patientId: patient.id, title: '高血压管理', periodStart: '2026-11-20', addresses: ['HYPERTENSION'], activities: [{ category: 'DIET', description: '低盐饮食，每日食盐<5克' }], goals: [{ description: '血压<140/90', measure: 'BLOOD_PRESSURE', targetBelow: 140, diastolicBelow: 90 }] } });
 
   const everything = await get(t, `/fhir/Patient/${patient.id}/$everything`);
   expect(everything.status).toBe(200);
   const resources = ((everything.body as Bundle).entry ?? []).map((e) => e.resource as Resource);
   const types = resources.map((r) => r.resourceType).sort();
-  expect(types).toEqual(expect.arrayContaining(['CarePlan', 'Condition', 'Encounter', 'Observation', 'Observation', 'Patient', 'ServiceRequest']));
+  expect(types).toEqual(expect.arrayContaining(['CarePlan', 'Condition', 'Encounter', 'Goal', 'Observation', 'Observation', 'Patient', 'ServiceRequest']));
+  // The plan carries its activity and points at its goal, which holds the BP target.
+  const plan = resources.find((r) => r.resourceType === 'CarePlan') as CarePlan;
+  const goal = resources.find((r) => r.resourceType === 'Goal') as Goal;
+  expect(plan.goal).toEqual([{ reference: `Goal/${goal.id}` }]);
+  expect(plan.activity).toHaveLength(1);
+  expect(goal.target?.map((g) => g.detailQuantity?.value)).toEqual([140, 90]);
   for (const r of resources) expect(invalidIn(`${r.resourceType}/${r.id}`, r)).toEqual([]);
 
   // Same ids as in GraphQL; the resident ID masked for a role that does not need it, and never stored in clear.
