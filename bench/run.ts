@@ -5,7 +5,9 @@
  * default postgresql://postgres@127.0.0.1:5432/postgres) and measures:
  *  - seed time per size;
  *  - latency of the nested `patients(first: 50)` query (conditions, latest BP, latest glucose, active care plans)
- *    over real HTTP, median and p95, on the largest seeded size.
+ *    over real HTTP, median and p95, on the largest seeded size;
+ *  - latency of a write (`recordObservation` over HTTP) with and without the FHIR materialisation of ADR 6,
+ *    each on its own small county (200 patients), in rotation.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -146,6 +148,58 @@ async function queryLatencies(orm: Orm): Promise<string> {
   ].join('\n');
 }
 
+const RECORD_BP = `mutation($input: RecordObservationInput!) { recordObservation(input: $input) { id } }`;
+
+/** recordObservation over HTTP: with the domain → FHIR hook (the product) and without it (bench-only). */
+async function writeLatencies(mode: Mode, security: Awaited<ReturnType<typeof createSecurity>>): Promise<string> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000' });
+  interface Setup {
+    db: Awaited<ReturnType<Mode['create']>>;
+    orm: Orm;
+    app: Awaited<ReturnType<typeof createApp>>;
+    http: Awaited<ReturnType<typeof listen>>;
+    token: string;
+    patients: string[];
+    times: number[];
+  }
+  const setups: Setup[] = [];
+  for (const materialiseFhir of [true, false]) {
+    const db = await mode.create();
+    const orm = await openDatabase({ databaseUrl: db.databaseUrl, embeddedDataDir: db.embeddedDataDir, materialiseFhir });
+    await seedCounty(asInternal(orm.em.fork() as EntityManager), { patients: 200, protector: security.protector });
+    const app = await createApp({ config, orm, security });
+    const http = await listen(app.express);
+    const token = await security.tokens.sign({ ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }, 'bench-admin');
+    const rows = (await orm.em.fork().getConnection().execute(`select id from patient order by id limit 50`)) as Array<{ id: string }>;
+    setups.push({ db, orm, app, http, token, patients: rows.map((r) => r.id), times: [] });
+  }
+  let n = 0;
+  const once = async (s: Setup) => {
+    n++;
+    const input = { patientId: s.patients[n % s.patients.length], kind: 'BLOOD_PRESSURE', systolic: 120 + (n % 40), diastolic: 80, effectiveAt: new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString() };
+    const t0 = performance.now();
+    const res = await fetch(s.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: JSON.stringify({ query: RECORD_BP, variables: { input } }) });
+    const body = (await res.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`bad answer: ${JSON.stringify(body).slice(0, 300)}`);
+    return performance.now() - t0;
+  };
+  for (const s of setups) for (let i = 0; i < 5; i++) await once(s);
+  for (let i = 0; i < iterations; i++) for (const s of setups) s.times.push(await once(s));
+  for (const s of setups) {
+    s.http.close();
+    await s.app.stop();
+    await s.orm.close();
+    await s.db.drop();
+  }
+  const [withFhir, without] = setups.map((s) => ({ median: median(s.times), p95: p95(s.times) })) as [Latency, Latency];
+  const f = (l: Latency) => `median ${l.median.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms`;
+  return [
+    `recordObservation (blood pressure), ${iterations} runs over HTTP, platform admin:`,
+    `    without domain → FHIR:  ${f(without)}`,
+    `    with domain → FHIR:     ${f(withFhir)}  (+${(withFhir.median - without.median).toFixed(1)} ms median)`,
+  ].join('\n');
+}
+
 async function main() {
   const modes = [embedded];
   if (await postgresReachable(serverUrl)) modes.push(postgres);
@@ -170,6 +224,11 @@ async function main() {
         await orm.close();
         await db.drop();
       }
+    }
+    if (only !== 'seed') {
+      const line = `${mode.label}\n${await writeLatencies(mode, security)}`;
+      console.log(line);
+      rows.push(line);
     }
   }
   console.log(`\n${rows.join('\n')}`);

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
   /** Called with every SQL statement, e.g. to count them in tests. */
   onQuery?: (sql: string) => void;
   poolMax?: number;
+  /** Write domain records as FHIR on flush (ADR 6). Off only in the benchmark that measures what it costs. */
+  materialiseFhir?: boolean;
 }
 
 export function ormOptions(db: DatabaseOptions): Partial<Options> {
@@ -43,7 +45,7 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
     filters: { [accessFilter.name]: accessFilter as never },
     discovery: { warnWhenNoEntities: true },
     // Records written through the domain (GraphQL, workflows) are written as FHIR too, in the same transaction.
-    subscribers: [new FhirMaterialiser()],
+    subscribers: db.materialiseFhir === false ? [] : [new FhirMaterialiser()],
     debug: db.onQuery ? ['query'] : false,
     ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),
   };
