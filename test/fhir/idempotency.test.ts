@@ -3,15 +3,14 @@
  * makes no new versions — in the FHIR store or the domain tables; a re-send with one change versions only it.
  */
 import type { Bundle, BundleEntry, Observation, Patient } from '@medplum/fhirtypes';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { buildCounty, residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
+import { startCountyApp, type TestApp } from '../helpers/app.js';
+import { residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
 import { counts, emitted, get, invalidIn, ndjsonBatch, NDJSON, readJson, readNdjson, send, SYNTHEA_NY, SYNTHEA_SMART } from './support.js';
 
 let t: TestApp;
 let county: County;
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'I');
+  ({ t, county } = await startCountyApp('I'));
 });
 afterAll(() => t?.close());
 

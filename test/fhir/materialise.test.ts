@@ -3,8 +3,8 @@
  * and versioned — valid R4; a change through GraphQL to a record a hospital sent keeps everything it sent.
  */
 import type { Bundle, CarePlan, Goal, Observation, Patient, Resource } from '@medplum/fhirtypes';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { buildCounty, residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
+import { startCountyApp, type TestApp } from '../helpers/app.js';
+import { residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
 import {
   AddConditionDocument,
   CreateCarePlanDocument,
@@ -21,8 +21,7 @@ import { seedCounty } from '../../src/seed/generate.js';
 let t: TestApp;
 let county: County;
 beforeAll(async () => {
-  t = await startTestApp();
-  county = await buildCounty(t.em(), 'M');
+  ({ t, county } = await startCountyApp('M'));
 });
 afterAll(() => t?.close());
 
