@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { ChangeSetType, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
-import { deepEqual, EncounterKind, mappings, requestStatusOf } from '../../fhir-mappings/index.js';
+import { EncounterKind, mappings, requestStatusOf } from '../../fhir-mappings/index.js';
 import { ObservationKind } from '../../fhir-mappings/codes.js';
 import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
 import { Condition } from '../domain/condition/condition.entity.js';
@@ -15,7 +15,7 @@ import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
 import { indexResource } from './indexing.js';
-import { insertResources, storeRow } from './store.js';
+import { ENCRYPTED, insertResources, parseArray, sameResource, stripVersion, storeRow } from './store.js';
 
 /**
  * Entities written by the FHIR projection: their FHIR resource is the one that was sent, already stored.
@@ -23,7 +23,6 @@ import { insertResources, storeRow } from './store.js';
  */
 export const fromFhir = new WeakSet<object>();
 
-const ENCRYPTED = 'enc:';
 const ref = (type: string, entity: { id: string } | undefined | null) => (entity ? `${type}/${entity.id}` : undefined);
 const instant = (d: Date | string | undefined) => (d ? new Date(d) : undefined);
 
@@ -59,8 +58,7 @@ export class FhirMaterialiser implements EventSubscriber {
       else if (entity instanceof CarePlanGoal) {
         plansOfParts.add(entity.carePlan.id); // the plan's resource lists its goals
         records.set(entity.id, entity);
-      }
-      else if (SHAPERS.has(entity.constructor as never)) records.set(entity.id, entity);
+      } else if (SHAPERS.has(entity.constructor as never)) records.set(entity.id, entity);
     }
     // An identifier added to a patient, an activity to a plan, changes the patient's or the plan's resource.
     for (const [type, ids] of [[Patient, patientsOfIdentifiers], [CarePlan, plansOfParts]] as const) {
@@ -122,13 +120,11 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
     if (row && original?.resourceType !== shaped.type) continue; // a different resource under this id: not ours to change
     const mapping = mappings[shaped.type] as unknown as { toFhir(shape: unknown, options: { id: string; original?: Resource }): Resource };
     const resource = mapping.toFhir(withoutNulls(shaped.shape), { id, original });
-    const { meta: oldMeta, ...oldBody } = (original ?? {}) as { meta?: Record<string, unknown> };
-    const { meta: newMeta, ...newBody } = resource as { meta?: Record<string, unknown> };
-    if (original && deepEqual(oldBody, newBody) && deepEqual(stripVersion(oldMeta), stripVersion(newMeta))) continue;
+    if (original && sameResource(original, resource)) continue;
 
     const versionId = row ? Number(row.version_id) + 1 : 1;
     const lastUpdated = new Date();
-    const content = { ...resource, meta: { ...stripVersion(newMeta), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
+    const content = { ...resource, meta: { ...stripVersion(resource.meta as Record<string, unknown> | undefined), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } } as Resource;
     const index = indexResource(content);
     const columns = {
       resourceType: shaped.type,
@@ -402,16 +398,7 @@ function parse(content: unknown): unknown {
   return typeof content === 'string' ? JSON.parse(content) : content;
 }
 
-function stripVersion(meta: Record<string, unknown> | undefined): Record<string, unknown> {
-  const { versionId: _v, lastUpdated: _l, ...rest } = meta ?? {};
-  return rest;
-}
 
-function parseArray(value: unknown): string[] {
-  if (Array.isArray(value)) return value as string[];
-  const raw = String(value ?? '').replace(/^\{|\}$/g, '');
-  return raw ? raw.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
-}
 
 function toEntityData(row: Record<string, unknown>): Record<string, unknown> {
   return {

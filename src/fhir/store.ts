@@ -60,7 +60,8 @@ export interface WriteResult {
   changed: boolean;
 }
 
-const ENCRYPTED = 'enc:';
+/** Prefix of an encrypted identifier value in stored JSON. */
+export const ENCRYPTED = 'enc:';
 
 /**
  * The FHIR store: current versions in `fhir_resource`, every version in `fhir_resource_history`. Reads are
@@ -117,7 +118,6 @@ export class FhirStore {
 
   async read(resourceType: string, id: string): Promise<Resource> {
     this.assertCan(resourceType, 'r');
-    await this.flushInserts();
     const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
     if (!row) throw fhirError(404, 'not-found', `${resourceType}/${id} not found`);
     if (row.deleted) throw fhirError(410, 'deleted', `${resourceType}/${id} was deleted`);
@@ -189,7 +189,7 @@ export class FhirStore {
       `select distinct on (r.id) r.* from unnest(?::text[]) k cross join lateral (select * from fhir_resource f where f.source_keys @> array[k] and not f.deleted) r`,
       [toPgArray([...new Set(keys)])],
     )) as StoredSourceRow[];
-    for (const row of rows) row.source_keys = parseArray(row);
+    for (const row of rows) row.source_keys = parseArray(row.source_keys);
     return rows;
   }
 
@@ -222,15 +222,12 @@ export class FhirStore {
       // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise.
       throw fhirError(422, 'not-found', `Patient/${index.patientId} not found`, [index.patientPath ?? `${resourceType}.subject`]);
     }
-    const known = existing ? parseArray(existing) : [];
+    const known = existing ? parseArray(existing.source_keys) : [];
     const senderKeys = [...new Set([...(options.senderKeys ?? []), ...known])];
     if (existing && !existing.deleted) {
       // Compared in clear: each encryption of the same number differs, a re-send must still be "nothing new".
       const before = this.reveal(typeof existing.content === 'string' ? JSON.parse(existing.content) : structuredClone(existing.content), true);
-      const { meta: oldMeta, ...oldBody } = before as { meta?: Record<string, unknown> };
-      const { meta: newMeta, ...newBody } = plain as { meta?: Record<string, unknown> };
-      const sameMeta = deepEqual(stripVersion(oldMeta), stripVersion(newMeta));
-      if (sameMeta && deepEqual(oldBody, newBody)) {
+      if (sameResource(before, plain)) {
         if (senderKeys.length > known.length) await this.addSenderKeys(id, senderKeys);
         return { resource: this.output(existing), plain: before, patientId: existing.patient_id ?? undefined, created: false, changed: false };
       }
@@ -333,15 +330,23 @@ function identifiersOf(resource: Resource): Array<{ system?: string; value?: str
   return Array.isArray(r.identifier) ? (r.identifier as Array<{ system?: string; value?: string }>) : [];
 }
 
-function stripVersion(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+export function stripVersion(meta: Record<string, unknown> | undefined): Record<string, unknown> {
   const { versionId: _v, lastUpdated: _l, ...rest } = meta ?? {};
   return rest;
 }
 
-function parseArray(row: { source_keys: string[] | string }): string[] {
-  if (Array.isArray(row.source_keys)) return row.source_keys;
-  const raw = row.source_keys.replace(/^\{|\}$/g, '');
+/** A text[] column as the driver returns it: an array, or (PGlite) the array literal. */
+export function parseArray(value: unknown): string[] {
+  if (Array.isArray(value)) return value as string[];
+  const raw = String(value ?? '').replace(/^\{|\}$/g, '');
   return raw ? raw.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
+}
+
+/** Whether two versions of a resource say the same, ignoring their version id and time. */
+export function sameResource(a: Resource, b: Resource): boolean {
+  const { meta: aMeta, ...aBody } = a as { meta?: Record<string, unknown> };
+  const { meta: bMeta, ...bBody } = b as { meta?: Record<string, unknown> };
+  return deepEqual(stripVersion(aMeta), stripVersion(bMeta)) && deepEqual(aBody, bBody);
 }
 
 /** A Postgres array literal; elements quoted so commas and braces inside identifiers stay intact. */
