@@ -2,8 +2,8 @@
  * npm run bench:fhir [-- --resources 100000] [--embedded-resources 10000] [--concurrency 2] [--http-bundles 16]
  *                       [--db both|postgres|embedded] [--sql-profile off]
  *
- * FHIR transaction-Bundle import throughput. The shared Synthea patient Bundles (synthea-qicore-2025-ny and
- * synthea-2019-smart-r4, ../shared/data/fhir or FHIR_DATA_DIR) are replicated with fresh identities — new
+ * FHIR transaction-Bundle import throughput. The Synthea patient Bundles of the test data (synthea-qicore-2025-ny and
+ * synthea-2019-smart-r4, test/fixtures/fhir or FHIR_DATA_DIR) are replicated with fresh identities — new
  * urn:uuid fullUrls and ids, rewritten in every reference, identifier values suffixed per copy — so every
  * copy is a new patient, until the target count of resources is reached. Copies are made before the clock
  * starts (kept as JSON text; parsing is timed, as the importer and POST /fhir parse too).
@@ -63,7 +63,7 @@ const httpBundles = num('http-bundles', 16);
 const dbChoice = args.get('db') ?? 'both';
 const sqlProfileOn = args.get('sql-profile') !== 'off';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const dataDir = path.resolve(process.env.FHIR_DATA_DIR ?? path.join(process.cwd(), '..', 'shared', 'data', 'fhir'));
+const dataDir = path.resolve(process.env.FHIR_DATA_DIR ?? path.join(process.cwd(), 'test', 'fixtures', 'fhir'));
 const directoryDir = path.join(dataDir, 'synthea-qicore-2025-ny');
 const DIRECTORY_FILE = /^(hospitalInformation|practitionerInformation).*\.json$/;
 

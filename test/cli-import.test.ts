@@ -15,7 +15,7 @@ import { formatSummary, importPaths, type ImportProgress } from '../src/cli/impo
 import { exportResources } from '../src/cli/export.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
-const FHIR_DIR = path.resolve('../shared/data/fhir');
+const FHIR_DIR = path.resolve('test/fixtures/fhir');
 const NDJSON_DIR = path.join(FHIR_DIR, 'bulk-ndjson-pathling-9-patients');
 const BUNDLE = path.join(FHIR_DIR, 'synthea-2019-smart-r4/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json');
 

@@ -1,13 +1,13 @@
 /**
- * Test support: every resource in the shared FHIR data (/work/shared/data/fhir, found from the repo root as
- * ../shared/data/fhir): top-level files, Bundle entries, NDJSON lines, and contained resources.
+ * Test support: every resource in the public FHIR test data (test/fixtures/fhir, found from the repo root; see its
+ * SOURCES.md): top-level files, Bundle entries, NDJSON lines, and contained resources.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { isPlainObject } from '../merge.js';
 
-export const SHARED_FHIR_DIR = path.resolve('../shared/data/fhir');
+export const SHARED_FHIR_DIR = path.resolve('test/fixtures/fhir');
 
 export interface SharedResource {
   /** File relative to the shared directory. */

@@ -1,5 +1,5 @@
 /**
- * Test support for the FHIR suite: the shared FHIR data (../shared/data/fhir) loaded as SOURCES.md says —
+ * Test support for the FHIR suite: the public FHIR test data (test/fixtures/fhir) loaded as SOURCES.md says —
  * directory Bundles first, then patient transactions; NDJSON wrapped in batch Bundles, Patient first — with
  * a record of every resource sent and the server id it got.
  */
@@ -10,7 +10,7 @@ import type { Response } from 'supertest';
 import { errorsOf, validateFhir } from '../../fhir-mappings/index.js';
 import type { TestApp } from '../helpers/app.js';
 
-export const FHIR_DIR = path.resolve('../shared/data/fhir');
+export const FHIR_DIR = path.resolve('test/fixtures/fhir');
 export const FHIR_JSON = 'application/fhir+json';
 
 export const readJson = <T = Resource>(file: string): T => JSON.parse(fs.readFileSync(path.join(FHIR_DIR, file), 'utf8')) as T;
