@@ -4,7 +4,7 @@
 set -euo pipefail
 PORT=${PORT:-4399}
 # The Node 22 the project installs (MikroORM 7 and @medplum/core need it), not the machine's own.
-NODE=${NODE:-node_modules/.bin/node}
+NODE=${PROJECT_NODE:-node_modules/.bin/node}  # not $NODE: npm sets that to the Node running npm
 LOG=$(mktemp)
 export KEYS_DIR=$(mktemp -d)
 EMBEDDED_IN_MEMORY=1 SEED_PATIENTS=${SEED_PATIENTS:-300} PORT=$PORT "$NODE" dist/src/main.js >"$LOG" 2>&1 &
