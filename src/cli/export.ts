@@ -1,8 +1,9 @@
 /**
- * npm run --silent export -- --patient <id> [--type T,…] > patient.ndjson
+ * npm run export -- --patient <id> [--type T,…] --out patient.ndjson
  * npm run --silent export -- --all [--type T,…] > everything.ndjson
  *
- * Writes FHIR resources as NDJSON (one resource a line) to stdout; progress goes to stderr.
+ * Writes FHIR resources as NDJSON (one resource a line) to the file named by --out, or to stdout (then with
+ * npm's --silent, or npm's banner lands in the file too); progress goes to stderr.
  *  - `--patient <id>`: what GET /fhir/Patient/<id>/$everything returns, every page of it: the patient, then
  *    every current resource in the patient's compartment, then the resources they refer to that are in no
  *    patient's compartment (organisations, practitioners, …).
@@ -14,6 +15,7 @@
 import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -147,7 +149,7 @@ export function lineWriter(out: Writable): (resource: Resource) => Promise<void>
   };
 }
 
-const USAGE = 'usage: npm run --silent export -- (--patient <id> | --all) [--type Patient,Observation,…] > out.ndjson';
+const USAGE = 'usage: npm run export -- (--patient <id> | --all) [--type Patient,Observation,…] [--out out.ndjson]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -156,6 +158,7 @@ async function main(): Promise<number> {
       patient: { type: 'string', short: 'p' },
       all: { type: 'boolean', default: false },
       type: { type: 'string', short: 't' },
+      out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -170,10 +173,12 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const security = await createSecurity(config);
   const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  // Written to a temporary name and renamed at the end: a failed export leaves no half file under the name asked for.
+  const out = values.out ? fs.createWriteStream(`${values.out}.partial`) : process.stdout;
   const t0 = Date.now();
   let lastLogged = 0;
   try {
-    const summary = await exportResources(orm, security, config, lineWriter(process.stdout), {
+    const summary = await exportResources(orm, security, config, lineWriter(out), {
       patientId: values.patient,
       types: values.type?.split(',').map((t) => t.trim()),
       onProgress: (written, total) => {
@@ -183,12 +188,19 @@ async function main(): Promise<number> {
         }
       },
     });
+    if (values.out) {
+      await new Promise<void>((resolve, reject) => {
+        out.once('error', reject);
+        out.end(() => resolve());
+      });
+      fs.renameSync(`${values.out}.partial`, values.out);
+    }
     const seconds = (Date.now() - t0) / 1000;
     const byType = Object.entries(summary.byType)
       .sort()
       .map(([t, n]) => `${t} ${n}`)
       .join(', ');
-    console.error(`Exported ${summary.resources.toLocaleString('en')} resources (${summary.patients} patients) in ${seconds.toFixed(1)} s${byType ? `: ${byType}` : ''}`);
+    console.error(`Exported ${summary.resources.toLocaleString('en')} resources (${summary.patients} patients)${values.out ? ` to ${values.out}` : ''} in ${seconds.toFixed(1)} s${byType ? `: ${byType}` : ''}`);
     return 0;
   } finally {
     await orm.close();
