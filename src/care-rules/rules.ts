@@ -1,7 +1,7 @@
 /**
  * The care model's numbers, in one place: control targets, urgent-referral thresholds, follow-up
  * intervals and plausible measurement ranges. Defaults follow the national basic public health service
- * standard (see shared DESIGN.md); a deployment may override any of them.
+ * standard (see docs/care-model.md); a deployment may override any of them.
  */
 export interface CareRules {
   control: {
