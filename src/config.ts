@@ -14,6 +14,8 @@ export interface Config {
   /** Seed demo data on start when the database has no patients. */
   seedOnEmptyStart: boolean;
   seedPatients: number;
+  /** The county date the demo data is generated as of (SEED_AS_OF, YYYY-MM-DD); default today. */
+  seedAsOf?: string;
   identifierSystems: IdentifierSystems;
   logLevel: string;
   auth: AuthConfig;
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDataDir: inMemory ? 'memory://' : path.resolve(env.EMBEDDED_DATA_DIR ?? 'data/pglite'),
     seedOnEmptyStart: env.SEED_ON_START !== '0' && env.SEED_ON_START !== 'false',
     seedPatients: int('SEED_PATIENTS', env.SEED_PATIENTS, 2000),
+    seedAsOf: env.SEED_AS_OF || undefined,
     identifierSystems: {
       residentId: env.ID_SYSTEM_RESIDENT ?? DEFAULT_IDENTIFIER_SYSTEMS.residentId,
       healthRecord: env.ID_SYSTEM_HEALTH_RECORD ?? DEFAULT_IDENTIFIER_SYSTEMS.healthRecord,

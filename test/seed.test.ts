@@ -6,7 +6,7 @@ import { openDatabase, type EntityManager, type Orm } from '../src/db/orm.js';
 import { IdentifierKind } from '../src/domain/patient/patient.entity.js';
 import { parseResidentId } from '../src/domain/patient/resident-id.js';
 import { ObservationKind } from '../fhir-mappings/codes.js';
-import { DEFAULT_NOW, hasPatients, seedCounty, type SeedSummary } from '../src/seed/generate.js';
+import { hasPatients, seedCounty, seedNowFor, type SeedSummary } from '../src/seed/generate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
 interface Seeded {
@@ -19,13 +19,15 @@ interface Seeded {
 const opened: Seeded[] = [];
 // fixed keys, so that lookups (keyed hashes) are comparable between runs
 const protector = new IdentifierProtector({ encKey: Buffer.alloc(32, 7), hmacKey: Buffer.alloc(32, 9) });
+// a pinned date, so that the county is the same whatever day the suite runs
+const AS_OF = seedNowFor('2026-11-01');
 
-async function seeded(patients: number, seed: number): Promise<Seeded> {
+async function seeded(patients: number, seed: number, now: Date | 'today' = AS_OF): Promise<Seeded> {
   const db = await createTestDatabase();
   const orm = await openDatabase({ databaseUrl: db.databaseUrl, embeddedDataDir: db.embeddedDataDir });
   const em = () => orm.em.fork() as unknown as EntityManager;
   expect(await hasPatients(em())).toBe(false);
-  const summary = await seedCounty(em(), { patients, seed, protector });
+  const summary = await seedCounty(em(), { patients, seed, protector, now: now === 'today' ? undefined : now });
   const s = { db, orm, summary, em };
   opened.push(s);
   return s;
@@ -74,7 +76,7 @@ test('chronic disease prevalence among adults 35+ is plausible', async () => {
     `select count(*) as "adults",
             count(*) filter (where exists (select 1 from "condition" c where c.patient_id = p.id and c.kind = 'HYPERTENSION')) as "htn",
             count(*) filter (where exists (select 1 from "condition" c where c.patient_id = p.id and c.kind = 'TYPE_2_DIABETES')) as "dm"
-       from "patient" p where p.birth_date <= date '${DEFAULT_NOW.toISOString().slice(0, 10)}' - interval '35 years'`,
+       from "patient" p where p.birth_date <= date '${AS_OF.toISOString().slice(0, 10)}' - interval '35 years'`,
   );
   const adults = Number(p!.adults);
   expect(adults).toBeGreaterThan(150);
@@ -174,7 +176,7 @@ test('measurements are plausible and coded', async () => {
     expect(o.systolic).toBeLessThanOrEqual(260);
     expect(o.diastolic).toBeGreaterThanOrEqual(40);
     expect(o.diastolic).toBeLessThanOrEqual(150);
-    expect(new Date(o.effective_at).getTime()).toBeLessThan(DEFAULT_NOW.getTime());
+    expect(new Date(o.effective_at).getTime()).toBeLessThan(AS_OF.getTime());
   }
   const controlled = bps.filter((o) => controlStatusOf({ kind: ObservationKind.BLOOD_PRESSURE, systolic: o.systolic, diastolic: o.diastolic }) === ControlStatus.CONTROLLED);
   expect(controlled.length).toBeGreaterThan(0);
@@ -261,7 +263,7 @@ test('follow-ups and referrals keep the care rules and a consistent lifecycle', 
     for (const t of [acc, done, ms(r.rejected_at), ms(r.cancelled_at)]) {
       if (t !== undefined) {
         expect(t).toBeGreaterThanOrEqual(req);
-        expect(t).toBeLessThan(DEFAULT_NOW.getTime());
+        expect(t).toBeLessThan(AS_OF.getTime());
       }
     }
     if (acc !== undefined && done !== undefined) expect(done).toBeGreaterThanOrEqual(acc);
@@ -282,4 +284,17 @@ test('the same seed and size give the same county; another seed a different one'
   const third = await rows<{ name: string; lookup: string }>(c, q);
   const firstIds = new Set(first.map((r) => r.lookup));
   expect(third.filter((r) => firstIds.has(r.lookup)).length).toBeLessThan(5);
+});
+
+test('by default the county is generated as of today: its newest readings are from the last week, not a month old', async () => {
+  const today = seedNowFor();
+  const d = await seeded(100, 42, 'today');
+  const [{ newest }] = await rows<{ newest: string }>(d, `select max(effective_at) as newest from "observation"`);
+  const ageDays = (today.getTime() - new Date(newest).getTime()) / 86_400_000;
+  expect(ageDays).toBeGreaterThanOrEqual(0);
+  expect(ageDays).toBeLessThan(7);
+  // the same county as the pinned one, shifted: a date changes when things happened, not who is in it
+  const pinned = await seeded(100, 42);
+  const names = `select name from "patient" order by name`;
+  expect(await rows(d, names)).toEqual(await rows(pinned, names));
 });

@@ -16,6 +16,7 @@ import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.
 import type { EntityManager } from '../db/orm.js';
 import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
 import { addDays, nextFollowUp } from '../care-rules/follow-up-interval.js';
+import { countyToday } from '../care-rules/calendar.js';
 import {
   ActivityCategory,
   ActivityStatus,
@@ -55,7 +56,10 @@ export interface SeedOptions {
   patients: number;
   /** PRNG seed; default 20261101. */
   seed?: number;
-  /** The "present": measurements and events run up to it. Default 2026-11-01T00:00:00Z (deterministic). */
+  /**
+   * The "present": measurements and events run up to it. Default: the start of today in the county's calendar,
+   * so a demo county is never a month stale; a given date (and seed) always gives the same county.
+   */
   now?: Date;
   /** Called after each batch of patients is written. */
   onProgress?: (done: number, total: number) => void;
@@ -92,7 +96,11 @@ export interface SeedSummary {
 }
 
 export const DEFAULT_SEED = 20261101;
-export const DEFAULT_NOW = new Date('2026-11-01T00:00:00Z');
+/** The seed's "present" for a county date (YYYY-MM-DD): that day at 00:00 UTC. */
+export function seedNowFor(date: string = countyToday()): Date {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw new Error(`not a date (YYYY-MM-DD): "${date}"`);
+  return new Date(`${date}T00:00:00Z`);
+}
 
 /**
  * The SQL entity manager from `src/db/orm.ts`; `orm.em.fork()` on the untyped `MikroORM` is accepted too
@@ -1620,7 +1628,7 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
   const started = performance.now();
   const total = Math.max(0, Math.floor(options.patients));
   const seed = (options.seed ?? DEFAULT_SEED) >>> 0;
-  const now = options.now ?? DEFAULT_NOW;
+  const now = options.now ?? seedNowFor();
   const perBatch = Math.max(1, options.patientsPerBatch ?? 500);
   const systems = options.identifierSystems ?? DEFAULT_IDENTIFIER_SYSTEMS;
 
