@@ -4,5 +4,6 @@ import { Migration20261123085222_initial } from './Migration20261123085222_initi
 import { Migration20261123091530_fhir_store } from './Migration20261123091530_fhir_store.js';
 import { Migration20261123100000_audit_append_only } from './Migration20261123100000_audit_append_only.js';
 import { Migration20261123140000_gin_no_pending_list } from './Migration20261123140000_gin_no_pending_list.js';
+import { Migration20261124090000_fhir_resource_owner } from './Migration20261124090000_fhir_resource_owner.js';
 
-export const MIGRATIONS = [{ name: 'Migration20261123085222_initial', class: Migration20261123085222_initial }, { name: 'Migration20261123091530_fhir_store', class: Migration20261123091530_fhir_store }, { name: 'Migration20261123100000_audit_append_only', class: Migration20261123100000_audit_append_only }, { name: 'Migration20261123140000_gin_no_pending_list', class: Migration20261123140000_gin_no_pending_list }];
+export const MIGRATIONS = [{ name: 'Migration20261123085222_initial', class: Migration20261123085222_initial }, { name: 'Migration20261123091530_fhir_store', class: Migration20261123091530_fhir_store }, { name: 'Migration20261123100000_audit_append_only', class: Migration20261123100000_audit_append_only }, { name: 'Migration20261123140000_gin_no_pending_list', class: Migration20261123140000_gin_no_pending_list }, { name: 'Migration20261124090000_fhir_resource_owner', class: Migration20261124090000_fhir_resource_owner }];

@@ -31,6 +31,10 @@ export class FhirResource {
   @Property({ type: 'uuid', nullable: true })
   patientId?: string;
 
+  /** The organisation that sent it (none: a platform administrator or the internal caller), set on create (policy.ts, FHIR_WRITE_RULES). */
+  @Property({ type: 'uuid', nullable: true })
+  ownerOrganizationId?: string;
+
   @Property({ type: 'json' })
   content!: Record<string, unknown>;
 
