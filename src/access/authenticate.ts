@@ -48,6 +48,8 @@ export class Authenticator {
     const rawRoles = payload[claims.roles];
     const roles = (Array.isArray(rawRoles) ? rawRoles : String(rawRoles ?? '').split(/[ ,]+/)).map(String).filter((r) => ROLES.has(r)) as Role[];
     if (roles.length === 0) throw new AuthenticationError('token carries no role this service knows');
+    // Codes are stable: no FHIR write changes an organisation's or a practitioner's code (policy.ts,
+    // tokenIdentityOf), so a token names the same organisation and person for as long as it lives.
     const orgCode = payload[claims.organization];
     const organization = orgCode ? await em.findOne(Organization, { code: String(orgCode) }, unfiltered) : null;
     if (!organization && !roles.includes(Role.PLATFORM_ADMIN)) throw new AuthenticationError('token names no known organisation');

@@ -1,4 +1,6 @@
+import type { Resource } from '@medplum/fhirtypes';
 import { raw } from '@mikro-orm/core';
+import { mappings } from '../../fhir-mappings/index.js';
 import { DomainError } from '../domain/errors.js';
 import { type Caller, ClientKind, hasRole, Role } from './caller.js';
 import { callerAllows, type Interaction } from './scopes.js';
@@ -181,6 +183,41 @@ export class AccessPolicy {
     }
   }
 
+  get writer(): Writer {
+    const c = this.caller;
+    if (this.seesEverything) return 'administrator';
+    if (c.clientKind === ClientKind.HOSPITAL) return 'hospital';
+    if (c.clientKind === ClientKind.INSURER) return 'insurer';
+    return 'staff';
+  }
+
+  /** How far the caller's writes of this kind reach (FHIR_WRITE_RULES). */
+  writeReach(kind: WriteKind): WriteReach {
+    return FHIR_WRITE_RULES[kind][this.writer];
+  }
+
+  /**
+   * Refuses (FORBIDDEN) a write the rule table does not allow: a directory write by clinical staff, or a write
+   * to a resource owned, or for an organisation, outside the caller's subtree. Patient records are the store's
+   * to check (the patient must be visible); this refuses them only to writers that reach none.
+   */
+  assertMayWrite(w: FhirWrite): void {
+    const reach = this.writeReach(w.kind);
+    const what = `${w.action} ${w.resourceType} resources`;
+    if (reach === 'any' || reach === 'visible-patients') return;
+    if (reach === 'none') {
+      throw new DomainError('FORBIDDEN', w.kind === 'directory' ? `the directory is written by platform administrators and hospital systems: not allowed to ${what}` : `not allowed to ${what}`);
+    }
+    const mine = (path: string | null | undefined) => !!path && !!this.caller.organizationPath && path.startsWith(this.caller.organizationPath);
+    if (w.action !== 'create' && !mine(w.ownerPath)) {
+      throw new DomainError('FORBIDDEN', `${w.resourceType} belongs to another organisation: only its own organisation (or one above it) may ${w.action} it`);
+    }
+    if ((w.namedPaths ?? []).some((p) => !mine(p))) {
+      const element = DIRECTORY_ORGANIZATION_ELEMENT[w.resourceType];
+      throw new DomainError('FORBIDDEN', `${w.resourceType}${element ? `.${element}` : ''} must name your own organisation or one below it`, element ? `${w.resourceType}.${element}` : undefined);
+    }
+  }
+
   /** Audit records: platform administrators see all; community administrators those of their subtree's staff. */
   auditVisible(alias: string): Predicate | undefined {
     if (this.seesEverything) return undefined;
@@ -188,6 +225,89 @@ export class AccessPolicy {
       return { sql: `${alias}.organization_id in (select o.id from organization o where o.path like ?)`, params: [`${this.caller.organizationPath}%`] };
     }
     return NOTHING;
+  }
+}
+
+/**
+ * The county's shared directory: organisations, places and staff. Tokens resolve callers by it (authenticate.ts:
+ * organisation and practitioner codes) and every visibility rule above goes by its tree, so it is written only by
+ * those who run it — platform administrators, and each registered hospital system for its own organisation and
+ * below — never by clinical users, whatever their scopes.
+ */
+export const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Endpoint']);
+
+/**
+ * The element naming the organisation a directory resource is for, which must be in a hospital system's subtree.
+ * A new Organization is placed by its partOf; an existing one is for itself. A Practitioner names none: it
+ * belongs to whoever registered it.
+ */
+export const DIRECTORY_ORGANIZATION_ELEMENT: Readonly<Record<string, string | undefined>> = {
+  Organization: 'partOf',
+  Location: 'managingOrganization',
+  Practitioner: undefined,
+  PractitionerRole: 'organization',
+  HealthcareService: 'providedBy',
+  Endpoint: 'managingOrganization',
+};
+
+/** What a FHIR write is to: a patient's record (its compartment), the directory, or anything else (owned by its sender). */
+export type WriteKind = 'patient-record' | 'directory' | 'owned';
+/** Who writes: platform administrators and the internal caller; hospital systems; insurers; everyone else (staff). */
+export type Writer = 'administrator' | 'hospital' | 'insurer' | 'staff';
+/**
+ * How far a writer reaches: `any` resource; those of patients it may see (checked by the store against
+ * `patientVisible`); those of its own organisation's subtree — the organisation that owns the stored resource
+ * and every organisation the new content is for; or `none`.
+ */
+export type WriteReach = 'any' | 'visible-patients' | 'own-subtree' | 'none';
+
+/**
+ * Who may create, update and delete FHIR resources: the one table. SMART scopes (callerAllows) apply on top,
+ * and nobody's write changes what tokens resolve by (tokenIdentityOf). "Owned" resources belong to the
+ * organisation that created them (fhir_resource.owner_organization_id); an Organization belongs to itself. A
+ * stored resource with no owner (written by an administrator or the internal caller, or stored before owners
+ * were recorded) is changed by administrators only. A resource the caller may read but not write is refused
+ * as FORBIDDEN (403), like registering a patient outside one's organisation; one it may not read stays NOT_FOUND.
+ */
+export const FHIR_WRITE_RULES: Readonly<Record<WriteKind, Readonly<Record<Writer, WriteReach>>>> = {
+  'patient-record': { administrator: 'any', hospital: 'visible-patients', staff: 'visible-patients', insurer: 'none' },
+  directory: { administrator: 'any', hospital: 'own-subtree', staff: 'none', insurer: 'none' },
+  owned: { administrator: 'any', hospital: 'own-subtree', staff: 'own-subtree', insurer: 'none' },
+};
+
+export function writeKindOf(resourceType: string, inPatientRecord: boolean): WriteKind {
+  if (DIRECTORY_TYPES.has(resourceType)) return 'directory';
+  return inPatientRecord ? 'patient-record' : 'owned';
+}
+
+/** One FHIR write as the rule table judges it (paths: organisations' materialised paths). */
+export interface FhirWrite {
+  resourceType: string;
+  action: 'create' | 'update' | 'delete';
+  kind: WriteKind;
+  /** Update, delete: the path of the organisation that owns the stored resource; null when it has none (or it is unknown). */
+  ownerPath?: string | null;
+  /** Create, update: the paths of the organisations the new content is for; null for one this server does not know. */
+  namedPaths?: Array<string | null>;
+}
+
+/**
+ * What tokens resolve callers by and what places an organisation in the tree: an Organization's code (our code
+ * identifier, else its first identifier) and partOf, a Practitioner's code. They are set when the record is
+ * created; no FHIR write changes them, a platform administrator's included — the domain projection never
+ * rewrites them and the store refuses a write that would (422). Moving an organisation or renaming a code is an
+ * operator's change to the domain tables, never a side effect of an exchanged resource.
+ */
+export function tokenIdentityOf(resource: Resource): Record<string, string | undefined> | undefined {
+  switch (resource.resourceType) {
+    case 'Organization': {
+      const s = mappings.Organization.fromFhir(resource).domain;
+      return { 'Organization.identifier': s.code, 'Organization.partOf': s.parentRef };
+    }
+    case 'Practitioner':
+      return { 'Practitioner.identifier': mappings.Practitioner.fromFhir(resource).domain.code };
+    default:
+      return undefined;
   }
 }
 

@@ -185,28 +185,53 @@ export class DomainProjection {
     if (!this.deferFlush) await this.em.flush();
   }
 
+  /**
+   * An organisation's code, parent and path are set when it is created and never rewritten from FHIR: tokens
+   * resolve callers by the code, and every access rule goes by the path (policy.ts, tokenIdentityOf — the store
+   * refuses a write that would change them). An update changes what the organisation is called, where it is,
+   * how it is reached; level and type only when it says them.
+   */
   private async organization(id: string, shape: OrganizationShape): Promise<void> {
-    const parentId = idOf(shape.parentRef, 'Organization');
-    const parent = parentId ? await this.em.findOne(Organization, { id: parentId }) : null;
-    const code = shape.code ?? id;
-    const taken = await this.em.findOne(Organization, { code, id: { $ne: id } });
-    await this.upsert(Organization, id, {
-      name: shape.name ?? code,
-      code: taken ? id : code,
-      level: shape.level ?? OrganizationLevel.EXTERNAL,
-      type: shape.type ?? OrganizationType.OTHER,
-      parent: parent ?? undefined,
-      path: `${parent?.path ?? '/'}${id}/`,
-      address: shape.address,
-      phone: shape.phone,
-    });
+    const existing = this.created ? null : await this.em.findOne(Organization, { id }, { filters: false });
+    if (existing) {
+      await this.upsert(Organization, id, {
+        name: shape.name ?? existing.name,
+        level: shape.level ?? existing.level,
+        type: shape.type ?? existing.type,
+        address: shape.address,
+        phone: shape.phone,
+      });
+    } else {
+      const parentId = idOf(shape.parentRef, 'Organization');
+      const parent = parentId ? await this.em.findOne(Organization, { id: parentId }) : null;
+      const code = shape.code ?? id;
+      const taken = await this.em.findOne(Organization, { code, id: { $ne: id } });
+      this.created = true; // known to be new: upsert need not look again
+      await this.upsert(Organization, id, {
+        name: shape.name ?? code,
+        code: taken ? id : code,
+        level: shape.level ?? OrganizationLevel.EXTERNAL,
+        type: shape.type ?? OrganizationType.OTHER,
+        parent: parent ?? undefined,
+        path: `${parent?.path ?? '/'}${id}/`,
+        address: shape.address,
+        phone: shape.phone,
+      });
+    }
     await this.em.flush();
   }
 
+  /** A practitioner's code is set when the record is created, never rewritten from FHIR (see organization). */
   private async practitioner(id: string, shape: PractitionerShape): Promise<void> {
-    const code = shape.code ?? id;
-    const taken = await this.em.findOne(Practitioner, { code, id: { $ne: id } });
-    await this.upsert(Practitioner, id, { name: shape.name ?? code, gender: shape.gender, code: taken ? id : code, phone: shape.phone });
+    const existing = this.created ? null : await this.em.findOne(Practitioner, { id }, { filters: false });
+    if (existing) {
+      await this.upsert(Practitioner, id, { name: shape.name ?? existing.name, gender: shape.gender, phone: shape.phone });
+    } else {
+      const code = shape.code ?? id;
+      const taken = await this.em.findOne(Practitioner, { code, id: { $ne: id } });
+      this.created = true; // known to be new
+      await this.upsert(Practitioner, id, { name: shape.name ?? code, gender: shape.gender, code: taken ? id : code, phone: shape.phone });
+    }
     await this.em.flush();
   }
 }

@@ -3,12 +3,12 @@ import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
-import type { AccessPolicy, Predicate } from '../access/policy.js';
+import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, type Predicate, tokenIdentityOf, writeKindOf } from '../access/policy.js';
 import { callerAllows } from '../access/scopes.js';
-import { deepEqual } from '../../fhir-mappings/index.js';
+import { deepEqual, FhirMappingError } from '../../fhir-mappings/index.js';
 import { IdentifierKind } from '../domain/patient/patient.entity.js';
 import { isUuid } from '../domain/errors.js';
-import { fhirError } from './outcome.js';
+import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { indexResource } from './indexing.js';
 
 export interface StoredRow {
@@ -18,6 +18,8 @@ export interface StoredRow {
   last_updated: Date | string;
   deleted: boolean;
   patient_id: string | null;
+  /** The organisation that created it (policy.ts, FHIR_WRITE_RULES); null when none did. */
+  owner_organization_id?: string | null;
   content: Resource | string;
 }
 
@@ -39,6 +41,7 @@ export interface PendingRow {
   version_id: number;
   last_updated: string;
   patient_id: string | null;
+  owner_organization_id: string | null;
   content: Resource;
   source_keys: string[];
   codes: string[];
@@ -66,7 +69,9 @@ export const ENCRYPTED = 'enc:';
 /**
  * The FHIR store: current versions in `fhir_resource`, every version in `fhir_resource_history`. Reads are
  * limited by the access policy (a resource in a patient's compartment is visible when the patient is);
- * writes check the caller's scopes. Resident IDs inside stored JSON are encrypted like the identifier
+ * writes check the caller's scopes, the patient's visibility, and what is written (the policy's
+ * FHIR_WRITE_RULES: the directory, and resources owned by another organisation; tokenIdentityOf: codes and
+ * places in the tree never change). Resident IDs inside stored JSON are encrypted like the identifier
  * table's, and revealed on the way out only to roles that may see them.
  */
 export class FhirStore {
@@ -224,14 +229,15 @@ export class FhirStore {
     }
     const known = existing ? parseArray(existing.source_keys) : [];
     const senderKeys = [...new Set([...(options.senderKeys ?? []), ...known])];
-    if (existing && !existing.deleted) {
-      // Compared in clear: each encryption of the same number differs, a re-send must still be "nothing new".
-      const before = this.reveal(typeof existing.content === 'string' ? JSON.parse(existing.content) : structuredClone(existing.content), true);
-      if (sameResource(before, plain)) {
-        if (senderKeys.length > known.length) await this.addSenderKeys(id, senderKeys);
-        return { resource: this.output(existing), plain: before, patientId: existing.patient_id ?? undefined, created: false, changed: false };
-      }
+    // Compared in clear: each encryption of the same number differs, a re-send must still be "nothing new".
+    const before = existing ? this.reveal(typeof existing.content === 'string' ? JSON.parse(existing.content) : structuredClone(existing.content), true) : undefined;
+    if (existing && !existing.deleted && sameResource(before!, plain)) {
+      // Nothing to authorise: nothing changes but the sender's own names for it (its namespace alone), and it is readable as it stands.
+      if (senderKeys.length > known.length) await this.addSenderKeys(id, senderKeys);
+      return { resource: this.output(existing), plain: before!, patientId: existing.patient_id ?? undefined, created: false, changed: false };
     }
+    await this.authorise(existing ? 'update' : 'create', resourceType, existing, plain, index.patientId);
+    if (before) assertIdentityKept(before, plain);
     const stored = this.protect(structuredClone(plain));
     const versionId = existing ? existing.version_id + 1 : 1;
     const lastUpdated = new Date();
@@ -250,7 +256,7 @@ export class FhirStore {
         [id, versionId, resourceType, lastUpdated, json],
       );
     } else {
-      this.pending.push(storeRow(id, { ...index, resourceType, versionId, lastUpdated, content, sourceKeys: keys }));
+      this.pending.push(storeRow(id, { ...index, resourceType, versionId, lastUpdated, content, sourceKeys: keys, ownerOrganizationId: this.policy.caller.organizationId }));
       if (!this.deferInserts) await this.flushInserts();
     }
     return {
@@ -267,6 +273,7 @@ export class FhirStore {
     await this.flushInserts();
     const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
     if (!row || row.deleted) return { deleted: false };
+    await this.authorise('delete', resourceType, row);
     const versionId = row.version_id + 1;
     const now = new Date();
     await this.em.execute(`update fhir_resource set deleted = true, version_id = ?, last_updated = ? where id = ?`, [versionId, now, id]);
@@ -275,6 +282,40 @@ export class FhirStore {
       [id, versionId, resourceType, now],
     );
     return { deleted: true, patientId: row.patient_id ?? undefined };
+  }
+
+  /**
+   * The rule table (policy.ts, FHIR_WRITE_RULES) applied to one write: which kind of resource it is, which
+   * organisation owns the stored one, which organisations the new content is for. Writers who reach any
+   * resource (administrators, the internal caller: imports) are let through before any lookup.
+   */
+  private async authorise(action: FhirWrite['action'], resourceType: string, existing: StoredRow | undefined, content?: Resource, patientId?: string): Promise<void> {
+    // A stored resource in a patient's record stays the patient's (visibility is checked above); one outside any is owned.
+    const kind = writeKindOf(resourceType, existing ? !!existing.patient_id : !!patientId);
+    const reach = this.policy.writeReach(kind);
+    if (reach === 'any' || reach === 'visible-patients') return;
+    const write: FhirWrite = { resourceType, action, kind };
+    if (reach === 'own-subtree') {
+      // An Organization belongs to itself; anything else to the organisation that created it.
+      const ownerId = existing ? (resourceType === 'Organization' ? existing.id : existing.owner_organization_id) : undefined;
+      const element = DIRECTORY_ORGANIZATION_ELEMENT[resourceType];
+      // What a directory resource is for: a new Organization's parent; the managing organisation of a Location, ….
+      const named = kind === 'directory' && content && element && !(resourceType === 'Organization' && existing) ? organizationReferences(content, element, resourceType === 'Organization') : [];
+      const paths = await this.organizationPaths([ownerId, ...named].filter((i): i is string => !!i && isUuid(i)));
+      if (existing) write.ownerPath = (ownerId && paths.get(ownerId)) ?? null;
+      write.namedPaths = named.map((i) => (i && paths.get(i)) ?? null);
+    }
+    try {
+      this.policy.assertMayWrite(write);
+    } catch (err) {
+      throw toFhirError(err) ?? err;
+    }
+  }
+
+  private async organizationPaths(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await this.em.execute(`select id, path from organization where id in (${ids.map(() => '?').join(', ')})`, ids)) as Array<{ id: string; path: string }>;
+    return new Map(rows.map((r) => [r.id, r.path]));
   }
 
   private async rawRow(id: string): Promise<StoredSourceRow | undefined> {
@@ -325,6 +366,43 @@ export class FhirStore {
   }
 }
 
+/**
+ * The organisations an element names, by server id (null: a reference this server did not resolve, or none
+ * where one is required — a new Organization without partOf would be a root of its own).
+ */
+function organizationReferences(resource: Resource, element: string, required: boolean): Array<string | null> {
+  const value = (resource as unknown as Record<string, unknown>)[element];
+  const refs = (Array.isArray(value) ? value : value ? [value] : []) as Array<{ reference?: string }>;
+  const ids = refs.filter((r) => !r.reference?.startsWith('#')).map((r) => /^Organization\/([^/]+)$/.exec(r.reference ?? '')?.[1] ?? null);
+  return ids.length === 0 && required ? [null] : ids;
+}
+
+/**
+ * No write changes what tokens resolve callers by, or an organisation's place in the tree (policy.ts,
+ * tokenIdentityOf): refused with 422, whoever sends it.
+ */
+function assertIdentityKept(before: Resource, after: Resource): void {
+  let was: Record<string, string | undefined> | undefined;
+  let now: Record<string, string | undefined> | undefined;
+  try {
+    was = tokenIdentityOf(before);
+    now = tokenIdentityOf(after);
+  } catch (err) {
+    if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
+    throw err;
+  }
+  if (!was || !now) return;
+  const changed = Object.keys(was).filter((element) => (was![element] ?? null) !== (now![element] ?? null));
+  if (changed.length) {
+    throw fhirError(
+      422,
+      'business-rule',
+      `${changed.join(' and ')} of ${before.resourceType}/${before.id} cannot change over FHIR: tokens resolve by its code, access goes by its place in the tree (changed by an operator in the domain, not by an exchanged resource)`,
+      changed,
+    );
+  }
+}
+
 function identifiersOf(resource: Resource): Array<{ system?: string; value?: string }> {
   const r = resource as unknown as { identifier?: unknown };
   return Array.isArray(r.identifier) ? (r.identifier as Array<{ system?: string; value?: string }>) : [];
@@ -357,7 +435,7 @@ export function toPgArray(values: string[]): string {
 /** A new resource as `insertResources` takes it. */
 export function storeRow(
   id: string,
-  c: { resourceType: string; versionId: number; lastUpdated: Date; patientId?: string; content: object; sourceKeys: string[]; codes: string[]; dateAt?: Date; status?: string; names?: string; gender?: string },
+  c: { resourceType: string; versionId: number; lastUpdated: Date; patientId?: string; ownerOrganizationId?: string; content: object; sourceKeys: string[]; codes: string[]; dateAt?: Date; status?: string; names?: string; gender?: string },
 ): PendingRow {
   return {
     id,
@@ -365,6 +443,7 @@ export function storeRow(
     version_id: c.versionId,
     last_updated: c.lastUpdated.toISOString(),
     patient_id: c.patientId ?? null,
+    owner_organization_id: c.ownerOrganizationId ?? null,
     content: c.content as Resource,
     source_keys: c.sourceKeys,
     codes: c.codes,
@@ -381,10 +460,10 @@ export async function insertResources(em: EntityManager, rows: PendingRow[]): Pr
   await em.execute(
     `with rows as (
        select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
-         patient_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
+         patient_id uuid, owner_organization_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
      ), current as (
-       insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender)
-       select id, resource_type, version_id, last_updated, patient_id, content, source_keys, codes, date_at, status, names, gender from rows
+       insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender)
+       select id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender from rows
      )
      insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content)
      select id, version_id, resource_type, last_updated, false, content from rows`,

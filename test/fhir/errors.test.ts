@@ -166,11 +166,12 @@ describe('refused, nothing stored', () => {
     const none = await refused(() => send(t, 'post', '/fhir', transaction([postEntry(withPerformer(`Practitioner?identifier=${NPI}|0000000000`))])), 412);
     expect(none.issue[0]!.diagnostics).toMatch(/matches 0/);
 
-    // Two practitioners come to hold the same NPI (a data error at the sender).
+    // Two practitioners come to hold the same NPI (a data error at the sender). The second keeps its first
+    // identifier, which is its code: no FHIR write changes a practitioner's code (test/security/directory-writes).
     const a = await send(t, 'post', '/fhir/Practitioner', doctor('1111111111'));
     const b = await send(t, 'post', '/fhir/Practitioner', doctor('2222222222'));
     expect([a.status, b.status]).toEqual([201, 201]);
-    const dup = await send(t, 'put', `/fhir/Practitioner/${b.body.id}`, { ...doctor('1111111111'), id: b.body.id });
+    const dup = await send(t, 'put', `/fhir/Practitioner/${b.body.id}`, { ...doctor('2222222222'), identifier: [{ system: NPI, value: '2222222222' }, { system: NPI, value: '1111111111' }], id: b.body.id });
     expect(dup.status).toBe(200);
     const two = await refused(() => send(t, 'post', '/fhir', transaction([postEntry(withPerformer(`Practitioner?identifier=${NPI}|1111111111`))])), 412);
     expect(two.issue[0]!.code).toBe('multiple-matches');
