@@ -19,6 +19,7 @@ import { type Context, createContext } from './graphql/context.js';
 import { formatError } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
+import { createAdminRouter } from './access/admin-router.js';
 import { auditPlugin, graphqlArmor, queryCostPlugin } from './graphql/guards.js';
 
 export interface App {
@@ -127,6 +128,8 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     '/fhir',
     createFhirRouter({ config, orm, security, audit, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }),
   );
+  // Platform administration (client registration): what `npm run client` uses while a server holds the embedded database.
+  app.use('/admin', createAdminRouter({ orm, audit, limiter, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }));
 
   app.use(
     '/graphql',

@@ -3,7 +3,8 @@ import 'reflect-metadata';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { openDatabase, type EntityManager } from './db/orm.js';
+import { embeddedLockOf, openDatabase, type EntityManager } from './db/orm.js';
+import { EmbeddedDatabaseInUseError, serverAdvert } from './db/embedded-lock.js';
 import { asInternal, createSecurity } from './access/index.js';
 import { hasPatients, seedCounty } from './seed/generate.js';
 import { backfillFhir } from './fhir/materialise.js';
@@ -28,6 +29,8 @@ async function main() {
   const app = await createApp({ config, orm, logger: log, security });
   const server = app.express.listen(config.port, async () => {
     log.info(`NCD Gateway listening: GraphQL at http://localhost:${config.port}/graphql`);
+    // In the embedded database's lock: where `npm run import` / `npm run client` reach this server instead of opening the database.
+    embeddedLockOf(orm)?.advertise(serverAdvert(config, (server.address() as { port: number }).port));
     if (config.env === 'development' && config.auth.devTokens) {
       // So that the Sandbox can be tried at once; `npm run token` mints tokens for other roles.
       const token = await security.tokens.sign({ ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }, 'developer', 12 * 3600);
@@ -45,6 +48,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
   process.exit(1);
 });

@@ -10,7 +10,9 @@
  *   npm run client -- assertion --key ./client/private-jwk.json --client-id <id>   (prints a client assertion)
  *
  * Works on the configured database: DATABASE_URL, otherwise the embedded one at EMBEDDED_DATA_DIR. The
- * embedded database is one process at a time: stop the server before registering clients against it.
+ * embedded database is one process at a time (src/db/embedded-lock.ts): while a development server holds it,
+ * register, list and deactivate go through that server's admin API (/admin/clients) instead, so that the
+ * server sees the client at once; the command says which way it went.
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -19,10 +21,12 @@ import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { asInternal } from '../access/index.js';
 import { ClientKind } from '../access/caller.js';
-import { ClientRegistrationError, deactivateClient, listClients, registerClient } from '../access/smart/client-registry.js';
+import { ClientRegistrationError, clientView, type ClientView, deactivateClient, listClients, registerClient, type RegisterClientInput } from '../access/smart/client-registry.js';
 import { tokenEndpointUrl } from '../access/smart/token-endpoint.js';
 import { loadConfig } from '../config.js';
 import { type EntityManager, openDatabase } from '../db/orm.js';
+import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
+import { type RunningServer, requestId, runningServer, ServerRequestError, summarise } from './via-server.js';
 
 const USAGE = `usage:
   npm run client -- register --name <name> --kind HOSPITAL|INSURER --org <organisation code>
@@ -43,12 +47,36 @@ function required(value: string | undefined, flag: string): string {
 
 async function withDatabase<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir, owner: 'npm run client' });
   try {
     return await work(asInternal(orm.em.fork() as EntityManager));
   } finally {
     await orm.close();
   }
+}
+
+/**
+ * Runs a client command on the database, or — while a development server holds the embedded database — as a
+ * request to that server's admin API.
+ */
+async function viaServerOrDatabase<T>(local: (em: EntityManager) => Promise<T>, remote: (server: RunningServer) => Promise<T>): Promise<T> {
+  const server = await runningServer(loadConfig(), 'ncd-cli-client');
+  if (!server) return withDatabase(local);
+  console.error(`The server (${server.describe}) holds the embedded database: going through its admin API.`);
+  return remote(server);
+}
+
+/** An admin API answer: the body of a success, a ClientRegistrationError for a refusal the server explains. */
+async function adminCall<T>(server: RunningServer, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await server.fetch(path, {
+    method: init.method,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId(`cli-client:${process.pid}:${Date.now()}`) },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (res.status === 400) throw new ClientRegistrationError(summarise(text));
+  if (!res.ok) throw new ServerRequestError(`The server (${server.describe}) answered ${path} with HTTP ${res.status}: ${summarise(text)}`, res.status);
+  return JSON.parse(text) as T;
 }
 
 async function register(values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -66,16 +94,18 @@ async function register(values: Record<string, string | boolean | undefined>): P
     }
   }
   const config = loadConfig();
-  const client = await withDatabase((em) =>
-    registerClient(em, {
-      name: required(values.name as string | undefined, 'name'),
-      kind: kind as ClientKind,
-      organizationCode: required(values.org as string | undefined, 'org'),
-      jwks,
-      jwksUrl,
-      scopes: required(values.scopes as string | undefined, 'scopes').split(/[\s,]+/),
-      clientId: values['client-id'] as string | undefined,
-    }),
+  const input: RegisterClientInput = {
+    name: required(values.name as string | undefined, 'name'),
+    kind: kind as ClientKind,
+    organizationCode: required(values.org as string | undefined, 'org'),
+    jwks,
+    jwksUrl,
+    scopes: required(values.scopes as string | undefined, 'scopes').split(/[\s,]+/),
+    clientId: values['client-id'] as string | undefined,
+  };
+  const client = await viaServerOrDatabase(
+    async (em) => clientView(await registerClient(em, input)),
+    async (server) => (await adminCall<{ client: ClientView }>(server, '/admin/clients', { method: 'POST', body: input })).client,
   );
   console.log(`Registered ${client.kind} client "${client.name}" for ${client.organization.name} (${client.organization.code}).`);
   console.log(`  client id:      ${client.clientId}`);
@@ -84,21 +114,28 @@ async function register(values: Record<string, string | boolean | undefined>): P
 }
 
 async function list(activeOnly: boolean): Promise<void> {
-  const clients = await withDatabase((em) => listClients(em, { includeInactive: !activeOnly }));
+  const clients = await viaServerOrDatabase(
+    async (em) => (await listClients(em, { includeInactive: !activeOnly })).map(clientView),
+    async (server) => (await adminCall<{ clients: ClientView[] }>(server, `/admin/clients${activeOnly ? '?active=true' : ''}`)).clients,
+  );
   if (clients.length === 0) {
     console.log('No clients registered.');
     return;
   }
   for (const c of clients) {
-    const keys = c.jwksUrl ? `jwks_uri ${c.jwksUrl}` : `${c.jwks?.keys.length ?? 0} key(s)`;
+    const keys = c.jwksUrl ? `jwks_uri ${c.jwksUrl}` : `${c.keys} key(s)`;
     console.log(`${c.clientId}  ${c.active ? 'active  ' : 'INACTIVE'}  ${c.kind.padEnd(8)}  ${c.name}  [${c.organization.code}]`);
-    console.log(`    ${c.scopes.join(' ')}  · ${keys}  · registered ${c.createdAt.toISOString()}`);
+    console.log(`    ${c.scopes.join(' ')}  · ${keys}  · registered ${c.createdAt}`);
   }
 }
 
 async function deactivate(clientId: string | undefined): Promise<void> {
   if (!clientId) throw new UsageError('deactivate needs the client id');
-  const client = await withDatabase((em) => deactivateClient(em, clientId));
+  const id = clientId;
+  const client = await viaServerOrDatabase(
+    async (em) => clientView(await deactivateClient(em, id)),
+    async (server) => (await adminCall<{ client: ClientView }>(server, `/admin/clients/${encodeURIComponent(id)}/deactivate`, { method: 'POST' })).client,
+  );
   console.log(`Deactivated client ${client.clientId} ("${client.name}"); its tokens are no longer accepted.`);
 }
 
@@ -188,7 +225,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`);
-    else if (err instanceof ClientRegistrationError || err instanceof CliError) console.error(err.message);
+    else if (err instanceof ClientRegistrationError || err instanceof CliError || err instanceof EmbeddedDatabaseInUseError || err instanceof ServerRequestError) console.error(err.message);
     else if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${err.message}\n${USAGE}`);
     else console.error(err);
     process.exit(1);

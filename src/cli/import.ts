@@ -3,7 +3,10 @@
  *
  * Loads FHIR R4 data into the configured database (DATABASE_URL → that Postgres, otherwise the embedded one)
  * through the same code path as `POST /fhir`: every file becomes transaction or batch Bundles handed to
- * FhirInteractions.bundle, as the internal caller, with one audit record per Bundle.
+ * FhirInteractions.bundle, as the internal caller, with one audit record per Bundle. The embedded database is
+ * one process at a time (src/db/embedded-lock.ts): while a development server holds it, the same Bundles, in
+ * the same order, go to that server as `POST /fhir` instead (with a platform-administrator development token
+ * minted from the local keys), so that the server sees them at once; the summary is the same.
  *
  *  - Bundle JSON (`transaction` / `batch`) goes as it is; other Bundle types are reported and skipped.
  *  - A JSON file holding one resource goes as a batch of one POST.
@@ -34,6 +37,8 @@ import { type Config, loadConfig } from '../config.js';
 import { openDatabase, type Orm } from '../db/orm.js';
 import { FhirInteractions, MAX_BUNDLE_ENTRIES } from '../fhir/interactions.js';
 import { toFhirError } from '../fhir/outcome.js';
+import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
+import { requestId, type RunningServer, runningServer } from './via-server.js';
 
 export const DEFAULT_BATCH_SIZE = 500;
 
@@ -272,18 +277,86 @@ function diagnosticsOf(outcome: OperationOutcome | undefined, fallback: string):
 
 const resourceOf = (entry: BundleEntry | undefined) => entry?.resource as Resource | undefined;
 
+/** What one Bundle came back as: the response Bundle (entry by entry), or the error that failed all of it. */
+export type BundleResult = { response: Bundle } | { error: { status: string; diagnostics: string } };
+
+/** Hands one Bundle to the FHIR API: in this process, or over HTTP to a running server. */
+export type BundleSender = (bundle: Bundle, file: string) => Promise<BundleResult>;
+
+/**
+ * The sender behind `importPaths`: FhirInteractions.bundle (the code behind `POST /fhir`) in this process, as
+ * the internal caller, with one audit record per Bundle.
+ */
+export function inProcessSender(orm: Orm, security: Security, config: Config): BundleSender {
+  const baseUrl = `${config.auth.publicUrl}/fhir`;
+  const audit = new AuditRecorder(orm, pino({ level: 'silent' }));
+  return async (bundle, file) => {
+    const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
+    const requestAudit = audit.forRequest(INTERNAL_CALLER, `import:${path.basename(file)}`, undefined);
+    const fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: requestAudit, baseUrl });
+    const entries = bundle.entry?.length ?? 0;
+    let outcome = AuditOutcome.SUCCESS;
+    try {
+      const response = await fhir.bundle(bundle);
+      if ((response.entry ?? []).some((r) => !/^2\d\d/.test(r.response?.status ?? ''))) outcome = AuditOutcome.FAILURE;
+      return { response };
+    } catch (err) {
+      const fe = toFhirError(err);
+      outcome = fe?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
+      return { error: { status: fe ? String(fe.status) : '500', diagnostics: fe ? diagnosticsOf(fe.outcome, fe.message) : `unexpected error: ${(err as Error).message}` } };
+    } finally {
+      await requestAudit.record(AuditAction.CREATE, `FHIR import ${bundle.type} Bundle (${entries} entries) from ${file}`.slice(0, 500), outcome);
+    }
+  };
+}
+
+/**
+ * The sender for a server that holds the embedded database: each Bundle as `POST /fhir` to it (its FHIR API
+ * audits each as the command's platform-administrator token, request id `import:<file>`).
+ */
+export function serverSender(server: RunningServer): BundleSender {
+  return async (bundle, file) => {
+    const res = await server.fetch('/fhir', {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', 'x-request-id': requestId(`import:${path.basename(file)}`) },
+      body: JSON.stringify(bundle),
+    });
+    const text = await res.text();
+    let body: Resource | undefined;
+    try {
+      body = JSON.parse(text) as Resource;
+    } catch {
+      body = undefined;
+    }
+    if (res.status === 200 && body?.resourceType === 'Bundle') return { response: body as Bundle };
+    const outcome = body?.resourceType === 'OperationOutcome' ? (body as OperationOutcome) : undefined;
+    return { error: { status: String(res.status), diagnostics: diagnosticsOf(outcome, `HTTP ${res.status}${outcome ? '' : `: ${text.slice(0, 300)}`}`) } };
+  };
+}
+
 /**
  * Imports FHIR files and folders through FhirInteractions.bundle (the code behind `POST /fhir`) as the
  * internal caller. Returns the counts; failures carry the OperationOutcome diagnostics.
  */
 export async function importPaths(orm: Orm, security: Security, config: Config, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
+  // The embedded database has a single connection: Bundles there go one at a time.
+  const concurrency = config.databaseUrl ? Math.max(1, options.concurrency ?? 2) : 1;
+  return importWith(inProcessSender(orm, security, config), concurrency, paths, options);
+}
+
+/**
+ * The same import through a running server that holds the embedded database (one connection there too:
+ * one Bundle at a time), in the same order and with the same summary.
+ */
+export async function importThroughServer(server: RunningServer, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
+  return importWith(serverSender(server), 1, paths, options);
+}
+
+/** Plans the files, sends their Bundles stage by stage through `send`, and counts the outcome entry by entry. */
+export async function importWith(send: BundleSender, concurrency: number, paths: string[], options: ImportOptions = {}): Promise<ImportSummary> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const batchSize = Math.min(Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE), MAX_BUNDLE_ENTRIES);
-  // The embedded database has a single connection: Bundles there go one at a time.
-  const concurrency = config.databaseUrl ? Math.max(1, options.concurrency ?? 2) : 1;
-  const baseUrl = `${config.auth.publicUrl}/fhir`;
-  const audit = new AuditRecorder(orm, pino({ level: 'silent' }));
 
   const summary: ImportSummary = {
     files: 0,
@@ -329,16 +402,12 @@ export async function importPaths(orm: Orm, security: Security, config: Config, 
 
   /** One Bundle through the same path as POST /fhir, its outcome counted entry by entry. */
   const run = async (unit: Unit): Promise<void> => {
-    const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
-    const requestAudit = audit.forRequest(INTERNAL_CALLER, `import:${path.basename(unit.file)}`, undefined);
-    const fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: requestAudit, baseUrl });
     const entries = unit.bundle.entry ?? [];
     // Kept before the call: processing rewrites references and ids in place.
     const sent = entries.map((e) => ({ resourceType: e.resource?.resourceType, id: e.resource?.id }) as Resource);
-    let outcome = AuditOutcome.SUCCESS;
-    try {
-      const response = await fhir.bundle(unit.bundle);
-      (response.entry ?? []).forEach((r, i) => {
+    const result = await send(unit.bundle, unit.file);
+    if ('response' in result) {
+      (result.response.entry ?? []).forEach((r, i) => {
         const status = r.response?.status ?? '';
         const code = Number.parseInt(status, 10);
         const resource = resourceOf(r) ?? sent[i];
@@ -356,16 +425,12 @@ export async function importPaths(orm: Orm, security: Security, config: Config, 
             c.updated++;
           }
         } else {
-          outcome = AuditOutcome.FAILURE;
           fail(unit.file, unit.where[i] ?? `entry ${i}`, sent[i], status, diagnosticsOf(r.response?.outcome as OperationOutcome | undefined, `HTTP ${status}`));
         }
       });
-    } catch (err) {
+    } else {
       // A transaction is all or nothing: every entry failed, for the reason given.
-      const fe = toFhirError(err);
-      outcome = fe?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
-      const diagnostics = fe ? diagnosticsOf(fe.outcome, fe.message) : `unexpected error: ${(err as Error).message}`;
-      const status = fe ? String(fe.status) : '500';
+      const { status, diagnostics } = result.error;
       entries.forEach((_e, i) => {
         if (i === 0) fail(unit.file, unit.bundle.type === 'transaction' ? 'transaction' : (unit.where[0] ?? 'entry 0'), sent[0], status, diagnostics);
         else {
@@ -374,8 +439,6 @@ export async function importPaths(orm: Orm, security: Security, config: Config, 
         }
       });
       if (entries.length > 1) summary.failures[summary.failures.length - 1]!.where += ` (all ${entries.length} entries)`;
-    } finally {
-      await requestAudit.record(AuditAction.CREATE, `FHIR import ${unit.bundle.type} Bundle (${entries.length} entries) from ${unit.file}`.slice(0, 500), outcome);
     }
     summary.bundles++;
     done += entries.length;
@@ -511,10 +574,18 @@ async function main(): Promise<number> {
   for (const p of positionals) if (!fs.existsSync(p)) throw new Error(`no such file or folder: ${p}`);
 
   const config = loadConfig();
-  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite (${config.embeddedDataDir})`;
-  if (!config.databaseUrl && (concurrency ?? 1) > 1) console.error('The embedded database has one connection: --concurrency is ignored.');
-  const security = await createSecurity(config);
-  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir, poolMax: Math.max(10, (concurrency ?? 2) + 2) });
+  // While a development server holds the embedded database, the Bundles go to it: a second process must not open it.
+  const server = await runningServer(config, 'ncd-cli-import');
+  const where = server
+    ? `the server that holds the embedded database (${server.describe}), through POST /fhir`
+    : config.databaseUrl
+      ? 'PostgreSQL (DATABASE_URL)'
+      : `embedded PGlite (${config.embeddedDataDir})`;
+  if ((server || !config.databaseUrl) && (concurrency ?? 1) > 1) console.error('The embedded database has one connection: --concurrency is ignored.');
+  const security = server ? undefined : await createSecurity(config);
+  const orm = server
+    ? undefined
+    : await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir, poolMax: Math.max(10, (concurrency ?? 2) + 2), owner: 'npm run import' });
   const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -527,7 +598,7 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     let started = false;
     let lastLogged = 0;
-    const summary = await importPaths(orm, security, config, positionals, {
+    const importOptions: ImportOptions = {
       continueOnError: values['continue-on-error'],
       concurrency,
       batchSize,
@@ -545,13 +616,14 @@ async function main(): Promise<number> {
           console.error(`  ${done.toLocaleString('en')}/${total.toLocaleString('en')} resources, ${payload.rate} resources/s${failed ? `, ${failed} failed` : ''}`);
         }
       },
-    });
+    };
+    const summary = server ? await importThroughServer(server, positionals, importOptions) : await importPaths(orm!, security!, config, positionals, importOptions);
     bar?.stop();
     console.log(formatSummary(summary));
     return summary.failed > 0 ? 1 : 0;
   } finally {
     bar?.stop();
-    await orm.close();
+    await orm?.close();
   }
 }
 
@@ -560,7 +632,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     (code) => process.exit(code),
     (err) => {
       console.error(err instanceof Error ? err.message : err);
-      if (err instanceof Error && err.stack && !err.message.includes(USAGE)) console.error(err.stack);
+      if (err instanceof Error && err.stack && !err.message.includes(USAGE) && !(err instanceof EmbeddedDatabaseInUseError) && err.name !== 'ServerRequestError') console.error(err.stack);
       process.exit(1);
     },
   );

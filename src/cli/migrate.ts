@@ -9,9 +9,9 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import { openDatabase, ormOptions } from '../db/orm.js';
+import { openDatabase } from '../db/orm.js';
+import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { openForDiff, pendingSchemaDiff } from '../db/schema-diff.js';
-import { MikroORM } from '@mikro-orm/core';
 import { TSMigrationGenerator } from '@mikro-orm/migrations';
 import type { AbstractSqlDriver } from '@mikro-orm/sql';
 
@@ -61,9 +61,8 @@ async function main() {
   const [command = 'up', arg] = process.argv.slice(2);
   if (command === 'create') return create(arg);
   const config = loadConfig();
-  const orm = await (command === 'up'
-    ? openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir })
-    : MikroORM.init(ormOptions({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir })));
+  // Through openDatabase for every command: an embedded database is locked while migrated (src/db/embedded-lock.ts).
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir, migrate: command === 'up', owner: 'npm run migrate' });
   try {
     if (command === 'up') console.log('Migrations applied.');
     else if (command === 'pending') console.log((await orm.migrator.getPending()).map((m) => m.name).join('\n') || 'none');
@@ -75,6 +74,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
   process.exit(1);
 });

@@ -17,6 +17,7 @@ import { loadKeys } from '../access/keys.js';
 import { loadConfig } from '../config.js';
 import { asInternal } from '../access/index.js';
 import { type EntityManager, openDatabase } from '../db/orm.js';
+import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { backfillFhir } from '../fhir/materialise.js';
 import { DEFAULT_SEED, clearCountyData, hasPatients, seedCounty } from '../seed/generate.js';
 
@@ -52,7 +53,8 @@ async function main(): Promise<number> {
 
   // Resident IDs are stored as the service stores them: encrypted, with a keyed-hash lookup.
   const protector = new IdentifierProtector((await loadKeys(config)).identifier);
-  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  // An embedded database is locked while seeded: refused (EmbeddedDatabaseInUseError) while the server or another command holds it.
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir, owner: 'npm run seed' });
   try {
     const em = orm.em.fork() as EntityManager;
     if (values['fhir-only']) return await writeFhir(em);
@@ -117,7 +119,7 @@ main().then(
   (code) => process.exit(code),
   (err) => {
     console.error(err instanceof Error ? err.message : err);
-    if (err instanceof Error && err.stack && !err.message.includes(USAGE)) console.error(err.stack);
+    if (err instanceof Error && err.stack && !err.message.includes(USAGE) && !(err instanceof EmbeddedDatabaseInUseError)) console.error(err.stack);
     process.exit(1);
   },
 );

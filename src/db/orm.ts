@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
 import { accessFilter } from '../access/policy.js';
 import { FhirMaterialiser } from '../fhir/materialise.js';
+import { acquireEmbeddedLock, type EmbeddedLock, ownerOfThisProcess } from './embedded-lock.js';
 
 export type EntityManager = SqlEntityManager;
 export type Orm = MikroORM;
@@ -23,6 +24,10 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Write domain records as FHIR on flush (ADR 6). Off only in the benchmark that measures what it costs. */
   materialiseFhir?: boolean;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  /** Who opens an embedded data directory, named in the refusal a second opener gets (default: from the command line). */
+  owner?: string;
 }
 
 export function ormOptions(db: DatabaseOptions): Partial<Options> {
@@ -57,9 +62,38 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
   return { ...common, driver: PgliteDriver, dbName: dir };
 }
 
-/** Opens the database (embedded or real) and applies pending migrations. */
+const locks = new WeakMap<Orm, EmbeddedLock>();
+
+/** The lock an embedded database on disk was opened under (src/db/embedded-lock.ts), e.g. for the server to advertise its URL in. */
+export const embeddedLockOf = (orm: Orm): EmbeddedLock | undefined => locks.get(orm);
+
+/**
+ * Opens the database (embedded or real) and applies pending migrations. An embedded database on disk is
+ * first locked for this process (one process at a time, see embedded-lock.ts): a second opener gets an
+ * EmbeddedDatabaseInUseError naming the holder. `orm.close()` releases the lock.
+ */
 export async function openDatabase(db: DatabaseOptions): Promise<Orm> {
-  const orm = await MikroORM.init(ormOptions(db));
-  await orm.migrator.up();
+  const dir = db.databaseUrl ? undefined : (db.embeddedDataDir ?? 'memory://');
+  const lock = dir && dir !== 'memory://' ? await acquireEmbeddedLock(dir, db.owner ?? ownerOfThisProcess()) : undefined;
+  let orm: Orm | undefined;
+  try {
+    orm = await MikroORM.init(ormOptions(db));
+    if (db.migrate !== false) await orm.migrator.up();
+  } catch (err) {
+    await orm?.close().catch(() => {});
+    lock?.release();
+    throw err;
+  }
+  if (lock) {
+    locks.set(orm, lock);
+    const close = orm.close.bind(orm);
+    orm.close = async (force?: boolean) => {
+      try {
+        await close(force);
+      } finally {
+        lock.release();
+      }
+    };
+  }
   return orm;
 }

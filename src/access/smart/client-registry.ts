@@ -8,7 +8,11 @@ import { SystemClient } from '../system-client.entity.js';
 
 /**
  * Registration of SMART backend clients (hospital systems, insurers): who they act for, which public keys
- * their assertions are checked against, and which scopes they may be granted. Used by `npm run client`.
+ * their assertions are checked against, and which scopes they may be granted. Used by `npm run client`, and
+ * by the admin API (src/access/admin-router.ts) it goes through while a server holds the embedded database.
+ * Nothing here, nor in the token endpoint or the authenticator, caches a client: each token request and each
+ * authenticated call reads the registration from the database, so a client registered or deactivated
+ * while the server runs counts at once.
  */
 
 export class ClientRegistrationError extends Error {
@@ -141,9 +145,39 @@ export async function listClients(em: EntityManager, options: { includeInactive?
 
 /** Deactivating takes effect at once: tokens already issued to the client stop being accepted. */
 export async function deactivateClient(em: EntityManager, clientId: string): Promise<SystemClient> {
-  const client = await em.findOne(SystemClient, { clientId });
+  const client = await em.findOne(SystemClient, { clientId }, { populate: ['organization'] });
   if (!client) throw new ClientRegistrationError(`no client with id "${clientId}"`);
   client.active = false;
   await em.flush();
   return client;
+}
+
+/**
+ * A registered client as the admin API answers it and `npm run client` prints it: never its keys, only how
+ * many there are or where they are published.
+ */
+export interface ClientView {
+  clientId: string;
+  name: string;
+  kind: ClientKind;
+  organization: { code: string; name: string };
+  scopes: string[];
+  jwksUrl?: string;
+  keys: number;
+  active: boolean;
+  createdAt: string;
+}
+
+export function clientView(client: SystemClient): ClientView {
+  return {
+    clientId: client.clientId,
+    name: client.name,
+    kind: client.kind,
+    organization: { code: client.organization.code, name: client.organization.name },
+    scopes: [...client.scopes],
+    ...(client.jwksUrl ? { jwksUrl: client.jwksUrl } : {}),
+    keys: client.jwks?.keys?.length ?? 0,
+    active: client.active,
+    createdAt: new Date(client.createdAt).toISOString(),
+  };
 }
