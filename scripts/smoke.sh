@@ -11,7 +11,7 @@ EMBEDDED_IN_MEMORY=1 SEED_PATIENTS=${SEED_PATIENTS:-300} PORT=$PORT "$NODE" dist
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$LOG" "$KEYS_DIR"' EXIT
 for _ in $(seq 1 120); do
-  if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; then break; fi
+  if curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null; then break; fi
   if ! kill -0 $PID 2>/dev/null; then echo "service exited:"; cat "$LOG"; exit 1; fi
   sleep 1
 done

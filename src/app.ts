@@ -21,10 +21,13 @@ import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
 import { createAdminRouter } from './access/admin-router.js';
 import { auditPlugin, graphqlArmor, queryCostPlugin } from './graphql/guards.js';
+import { Startup } from './startup.js';
 
 export interface App {
   express: Express;
   security: Security;
+  /** What the process is still preparing (the demo county); `/ready` answers 503 until it is done. */
+  startup: Startup;
   /** Stops Apollo; the caller owns the ORM and closes it. */
   stop(): Promise<void>;
 }
@@ -84,14 +87,19 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     next();
   });
 
-  app.get('/health', async (_req, res) => {
+  const startup = new Startup();
+  // Liveness (is the process up and its database reachable) and readiness (is the demo county prepared).
+  const health = async (res: Response, requireReady: boolean) => {
+    const state = startup.state();
     try {
-      await asInternal(orm.em.fork() as never).getConnection().execute('select 1');
-      res.json({ status: 'ok' });
+      if (!startup.databaseBusy) await asInternal(orm.em.fork() as never).getConnection().execute('select 1');
     } catch {
-      res.status(503).json({ status: 'unavailable' });
+      return res.status(503).json({ status: 'unavailable', ...state });
     }
-  });
+    res.status(requireReady && !state.ready ? 503 : 200).json({ status: state.ready ? 'ok' : 'starting', ...state });
+  };
+  app.get('/health', (_req, res) => health(res, false));
+  app.get('/ready', (_req, res) => health(res, true));
   app.get('/.well-known/smart-configuration', (_req, res) => {
     res.json(smartConfiguration(config));
   });
@@ -155,5 +163,5 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
       res.status(401).set('WWW-Authenticate', BEARER_CHALLENGE).json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] });
     },
   );
-  return { express: app, security, stop: () => apollo.stop() };
+  return { express: app, security, startup, stop: () => apollo.stop() };
 }

@@ -1,12 +1,13 @@
-/** Process entry: configuration → database (migrated) → demo data on an empty database → HTTP. */
+/** Process entry: configuration → database (migrated) → HTTP → demo data on an empty database, in the background. */
 import 'reflect-metadata';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { loadConfig } from './config.js';
-import { embeddedLockOf, openDatabase, type EntityManager } from './db/orm.js';
+import { type Config, loadConfig } from './config.js';
+import { embeddedLockOf, openDatabase, type EntityManager, type Orm } from './db/orm.js';
 import { EmbeddedDatabaseInUseError, serverAdvert } from './db/embedded-lock.js';
-import { asInternal, createSecurity } from './access/index.js';
-import { hasPatients, seedCounty } from './seed/generate.js';
+import { asInternal, createSecurity, type Security } from './access/index.js';
+import { hasPatients, seedCounty, seedNowFor } from './seed/generate.js';
+import type { Startup } from './startup.js';
 import { backfillFhir } from './fhir/materialise.js';
 
 async function main() {
@@ -16,15 +17,7 @@ async function main() {
   const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
   log.info({ database: config.databaseUrl ? 'postgres' : `embedded (${config.embeddedDataDir})` }, 'database ready, migrations applied');
 
-  if (config.seedOnEmptyStart && !(await hasPatients(asInternal(orm.em.fork() as EntityManager)))) {
-    log.info({ patients: config.seedPatients }, 'empty database: seeding a demo county');
-    const summary = await seedCounty(asInternal(orm.em.fork() as EntityManager), { patients: config.seedPatients, protector: security.protector });
-    log.info(summary, 'demo county seeded');
-    // The seeder writes plain SQL, past the hook that writes records as FHIR: so that FHIR sees the county too.
-    const started = performance.now();
-    const written = await backfillFhir(asInternal(orm.em.fork() as EntityManager));
-    log.info({ resources: written, ms: Math.round(performance.now() - started) }, 'demo county written as FHIR');
-  }
+  const seedDemo = config.seedOnEmptyStart && !(await hasPatients(asInternal(orm.em.fork() as EntityManager)));
 
   const app = await createApp({ config, orm, logger: log, security });
   const server = app.express.listen(config.port, async () => {
@@ -37,6 +30,13 @@ async function main() {
       log.info(`Development token (platform administrator, 12 h) — Sandbox header "Authorization: Bearer ${token}"`);
     }
   });
+  // Listen first, then prepare the demo county: the first answer comes in seconds, and /ready says when it is done.
+  if (seedDemo) {
+    prepareDemoCounty(orm, config, security, app.startup, log).catch((err) => {
+      app.startup.fail(err);
+      log.error({ err }, 'the demo county could not be prepared');
+    });
+  }
   const shutdown = async () => {
     server.close();
     await app.stop();
@@ -45,6 +45,24 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/** Seeds the demo county (one transaction: all of it or none), then writes it as FHIR. */
+async function prepareDemoCounty(orm: Orm, config: Config, security: Security, startup: Startup, log: Logger): Promise<void> {
+  startup.begin('seeding the demo county');
+  log.info({ patients: config.seedPatients }, 'empty database: seeding a demo county');
+  const summary = await seedCounty(asInternal(orm.em.fork() as EntityManager), {
+    patients: config.seedPatients,
+    protector: security.protector,
+    now: seedNowFor(config.seedAsOf),
+  });
+  log.info(summary, 'demo county seeded');
+  // The seeder writes plain SQL, past the hook that writes records as FHIR: so that FHIR sees the county too.
+  startup.begin('writing the demo county as FHIR');
+  const started = performance.now();
+  const written = await backfillFhir(asInternal(orm.em.fork() as EntityManager));
+  log.info({ resources: written, ms: Math.round(performance.now() - started) }, 'demo county written as FHIR: ready');
+  startup.done();
 }
 
 main().catch((err) => {

@@ -1,7 +1,7 @@
 /**
- * npm run seed -- [--patients N] [--seed S] [--reset] [--skip-fhir]
+ * npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--reset] [--skip-fhir]
  *
- * Generates a deterministic demo county into the configured database (DATABASE_URL → that Postgres,
+ * Generates a deterministic demo county (as of today in the county's calendar, or --as-of / SEED_AS_OF) into the configured database (DATABASE_URL → that Postgres,
  * otherwise the embedded one at EMBEDDED_DATA_DIR, or in memory with EMBEDDED_IN_MEMORY=1). Refuses to
  * seed a database that already has patients unless --reset, which first empties every table of care
  * data (TRUNCATE … CASCADE; the append-only audit trail is kept). Then writes every seeded record's FHIR
@@ -19,9 +19,9 @@ import { asInternal } from '../access/index.js';
 import { type EntityManager, openDatabase } from '../db/orm.js';
 import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { backfillFhir } from '../fhir/materialise.js';
-import { DEFAULT_SEED, clearCountyData, hasPatients, seedCounty } from '../seed/generate.js';
+import { DEFAULT_SEED, clearCountyData, hasPatients, seedCounty, seedNowFor } from '../seed/generate.js';
 
-const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--reset] [--skip-fhir] | --fhir-only';
+const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--reset] [--skip-fhir] | --fhir-only';
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -35,6 +35,7 @@ async function main(): Promise<number> {
     options: {
       patients: { type: 'string', short: 'n' },
       seed: { type: 'string', short: 's' },
+      'as-of': { type: 'string' },
       reset: { type: 'boolean', default: false },
       'skip-fhir': { type: 'boolean', default: false },
       'fhir-only': { type: 'boolean', default: false },
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const patients = positiveInt('patients', values.patients, config.seedPatients);
   const seed = positiveInt('seed', values.seed, DEFAULT_SEED);
+  const now = seedNowFor(values['as-of'] ?? config.seedAsOf);
   const where = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite (${config.embeddedDataDir})`;
 
   // Resident IDs are stored as the service stores them: encrypted, with a keyed-hash lookup.
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
       await clearCountyData(em);
     }
 
-    console.log(`Seeding ${patients.toLocaleString('en')} patients (seed ${seed}) into ${where} …`);
+    console.log(`Seeding ${patients.toLocaleString('en')} patients (seed ${seed}, as of ${now.toISOString().slice(0, 10)}) into ${where} …`);
     const bar = process.stdout.isTTY
       ? new cliProgress.SingleBar(
           { format: 'patients {bar} {percentage}% | {value}/{total} | {duration_formatted} elapsed | eta {eta_formatted}', hideCursor: true },
@@ -79,6 +81,7 @@ async function main(): Promise<number> {
     const summary = await seedCounty(em, {
       patients,
       seed,
+      now,
       identifierSystems: config.identifierSystems,
       protector,
       onProgress: (done, total) => {
