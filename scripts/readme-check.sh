@@ -34,9 +34,9 @@ json() { "$NODE" -e "const d=JSON.parse(require('fs').readFileSync(0,'utf8')); c
 mapfile -t COMMANDS < <("$NODE" -e '
   const md = require("fs").readFileSync("README.md", "utf8");
   const out = [];
-  for (const m of md.matchAll(/^```(?:sh|bash|shell)\n([\s\S]*?)^```/gm)) {
+  for (const m of md.matchAll(/^([ \t]*)```(?:sh|bash|shell)\n([\s\S]*?)^[ \t]*```/gm)) {
     let cmd = "";
-    for (const line of m[1].split("\n")) {
+    for (const line of m[2].split("\n").map((l) => l.slice(m[1].length))) {
       cmd += line.replace(/\\$/, "");
       if (line.endsWith("\\")) continue;
       if (cmd.trim() && !cmd.trim().startsWith("#")) out.push(cmd.trim());
@@ -99,6 +99,10 @@ for raw in "${COMMANDS[@]}"; do
   set -e
   head -c 1500 "$LOGDIR/out"; echo
   if [ $rc -ne 0 ]; then echo "readme-check: command $n failed (exit $rc)"; exit 1; fi
+  # A file the command wrote as NDJSON must be NDJSON: one JSON resource a line, nothing else.
+  if [[ $cmd =~ --out\ ([^ ]+\.ndjson) ]]; then
+    "$NODE" -e 'const ls=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n"); for (const l of ls) if (!JSON.parse(l).resourceType) throw new Error("not a resource: "+l.slice(0,80)); console.log(`   ${process.argv[1]}: ${ls.length} resources, valid NDJSON`)' "${BASH_REMATCH[1]}"
+  fi
   # curl says 0 for any HTTP answer: an API error in the output is a failure too.
   if grep -qE '"errors":\[|"severity":"(error|fatal)"' "$LOGDIR/out"; then echo "readme-check: command $n answered an error"; exit 1; fi
 done
