@@ -20,6 +20,8 @@ function ensureIndexed(): void {
  */
 export function validateFhir(resource: Resource): OperationOutcomeIssue[] {
   ensureIndexed();
+  const unstorable = unstorableIssues(resource);
+  if (unstorable.length) return unstorable;
   const tokens: Record<string, TypedValueWithPath[]> = {};
   try {
     const issues = validateResource(resource, { collect: { tokens } });
@@ -28,6 +30,37 @@ export function validateFhir(resource: Resource): OperationOutcomeIssue[] {
     if (err instanceof OperationOutcomeError) return err.outcome.issue ?? [];
     throw err;
   }
+}
+
+/** Names an object has from Object.prototype: `__proto__`, `constructor`, `toString`, … — none is a FHIR element. */
+const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+const NUL = '\u0000';
+
+/**
+ * What the R4 validator lets through and must not be stored, checked at every depth of every resource type:
+ * an element named like a property of Object.prototype (JSON.parse makes `"__proto__"` an own property, which
+ * the validator's look-ups find on the prototype and so take for a known element), and text holding the NUL
+ * character, which PostgreSQL's jsonb cannot hold (the validator refuses it in strings, not in uri or xhtml).
+ * A resource with either is refused on these issues alone, before the validator sees it.
+ */
+function unstorableIssues(resource: Resource): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const pending: Array<[unknown, string]> = [[resource, resource.resourceType]];
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes(NUL)) issues.push({ severity: 'error', code: 'structure', details: { text: 'Invalid text: contains the NUL character (U+0000)' }, expression: [path] });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => pending.push([item, `${path}[${i}]`]));
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (PROTOTYPE_NAMES.has(key) || key.includes(NUL)) {
+          issues.push({ severity: 'error', code: 'structure', details: { text: `Invalid additional property ${JSON.stringify(key)}` }, expression: [`${path}.${key.replaceAll(NUL, '\\u0000')}`] });
+        } else pending.push([item, `${path}.${key}`]);
+      }
+    }
+  }
+  return issues;
 }
 
 /**

@@ -16,11 +16,11 @@ import { AuthenticationError, BEARER_CHALLENGE } from './access/tokens.js';
 import { createAuthRouter, smartConfiguration } from './access/smart/token-endpoint.js';
 import { AuditRecorder } from './access/audit.js';
 import { type Context, createContext } from './graphql/context.js';
-import { formatError } from './graphql/errors.js';
+import { formatError, httpErrorHandler } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
 import { createAdminRouter } from './access/admin-router.js';
-import { auditPlugin, graphqlArmor, queryCostPlugin } from './graphql/guards.js';
+import { auditPlugin, graphqlArmor, inputTextPlugin, queryCostPlugin } from './graphql/guards.js';
 import { Startup } from './startup.js';
 
 export interface App {
@@ -59,6 +59,7 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     plugins: [
       ...armor.plugins,
       queryCostPlugin(),
+      inputTextPlugin(),
       auditPlugin(),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
@@ -162,6 +163,8 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
       if (!(err instanceof AuthenticationError)) return next(err);
       res.status(401).set('WWW-Authenticate', BEARER_CHALLENGE).json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] });
     },
+    // … and so is a body that is not JSON or is too large, or anything unexpected: never Express's HTML page.
+    httpErrorHandler({ bodyLimit: config.http.bodyLimit, log: (err) => log.error({ err }, 'unexpected error at /graphql') }),
   );
   return { express: app, security, startup, stop: () => apollo.stop() };
 }

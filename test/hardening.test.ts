@@ -50,17 +50,19 @@ const dataQueries = () => t.queries.filter((q) => !/^select "\w+"\.\* from "(org
 
 describe('query limits are enforced while validating, before any SQL', () => {
   test.each([
-    ['over-deep (depth 12, limit 10)', AccessTooDeepDocument, /depth limit of 10 exceeded, found 12/],
-    ['over-costly (a wide page of 200)', AccessTooCostlyDocument, /Query Cost limit of \d+ exceeded, found \d+/],
-    ['too many aliases (16, limit 15)', AccessTooManyAliasesDocument, /Aliases limit of 15 exceeded, found 16/],
-  ] as const)('%s is refused', async (_name, doc, message) => {
+    ['over-deep (depth 12, limit 10)', AccessTooDeepDocument, /nested 12 levels deep, over the limit of 10/, { code: 'QUERY_TOO_DEEP', depth: 12, limit: 10 }],
+    ['over-costly (a wide page of 200)', AccessTooCostlyDocument, /estimated cost is 40544, over the limit of 30000/, { code: 'QUERY_TOO_COSTLY', cost: 40544, limit: 30000 }],
+    ['too many aliases (16, limit 15)', AccessTooManyAliasesDocument, /16 aliases, over the limit of 15/, { code: 'QUERY_TOO_MANY_ALIASES', aliases: 16, limit: 15 }],
+  ] as const)('%s is refused, with its own code', async (_name, doc, message, extensions) => {
     t.queries.length = 0;
     const res = await post(doc as TypedDocumentNode<unknown, unknown>);
     expect(res.status).toBe(400);
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors![0]!.message).toMatch(message);
-    expect(res.body.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.body.errors![0]!.message).not.toMatch(/Syntax Error/);
+    // The code and figures, and no stack trace: a refusal is not a fault.
+    expect(res.body.errors![0]!.extensions).toEqual(extensions);
     // Not one statement: no patient read, no count, not even an audit insert.
     expect(t.queries).toEqual([]);
   });
@@ -77,6 +79,20 @@ describe('query limits are enforced while validating, before any SQL', () => {
     const res = await post(AccessDepthTenDocument);
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
+  });
+
+  test('too many directives, and too many tokens, are refused with their own codes (tokens while parsing: a 400, not a 500)', async () => {
+    t.queries.length = 0;
+    const directives = await post(`{ viewer { ${'subject @include(if: true) '.repeat(21)}} }`);
+    expect(directives.status).toBe(400);
+    expect(directives.body.errors).toEqual([{ message: 'The query uses 21 directives, over the limit of 20.', extensions: { code: 'QUERY_TOO_MANY_DIRECTIVES', directives: 21, limit: 20 } }]);
+    const tokens = await post(`{ ${'viewer { subject } '.repeat(1000)}}`);
+    expect(tokens.status).toBe(400);
+    expect(tokens.body.errors).toEqual([{ message: 'The document has more than 3000 tokens: send a smaller query.', extensions: { code: 'QUERY_TOO_MANY_TOKENS', limit: 3000 } }]);
+    expect(t.queries).toEqual([]);
+    // Just under the token limit is parsed (2,996 tokens), and then refused for its aliases, not its length.
+    const under = await post(`{ ${Array.from({ length: 499 }, (_, i) => `a${i}: viewer { subject }`).join(' ')} }`);
+    expect(under.body.errors![0]!.extensions?.code).toBe('QUERY_TOO_MANY_ALIASES');
   });
 
   test('field suggestions are not given away', async () => {
@@ -104,6 +120,7 @@ describe('HTTP', () => {
       .set('authorization', `Bearer ${t.adminToken}`)
       .send({ query: '{ viewer { subject } }', variables: { padding: 'x'.repeat(1024 * 1024 + 1) } });
     expect(res.status).toBe(413);
+    expect(res.body).toEqual({ errors: [{ message: 'The request body is over the 1mb limit.', extensions: { code: 'BAD_REQUEST' } }] });
     expect(dataQueries()).toEqual([]);
     // Just under the limit is read (and then refused for the unknown variable, not for its size).
     const under = await t.http
@@ -112,6 +129,27 @@ describe('HTTP', () => {
       .set('authorization', `Bearer ${t.adminToken}`)
       .send({ query: '{ viewer { subject } }', variables: { padding: 'x'.repeat(1000 * 1000) } });
     expect(under.status).toBe(200);
+  });
+
+  test('a body that is not JSON, or not JSON the server reads: GraphQL-shaped errors, not an HTML page', async () => {
+    const send = (body: string, headers: Record<string, string> = {}) => {
+      let req = t.http.post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${t.adminToken}`);
+      for (const [k, v] of Object.entries(headers)) req = req.set(k, v);
+      return req.send(body);
+    };
+    for (const [body, headers, status] of [
+      ['{"query": ', {}, 400],
+      ['{"query": "{ viewer { subject } }",}', {}, 400],
+      ['"just a string"', {}, 400],
+      ['{}', { 'content-type': 'application/json; charset=latin2' }, 415],
+      ['{}', { 'content-encoding': 'compress-me' }, 415],
+    ] as const) {
+      const res = await send(body, headers);
+      expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: 'application/json; charset=utf-8' });
+      expect(res.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] });
+      expect(res.text).not.toMatch(/<html|at \w+ \(/);
+    }
+    expect((await send('{"query": ')).body.errors[0].message).toMatch(/^The request body is not valid JSON: /);
   });
 
   test('security headers are set and the framework is not named', async () => {

@@ -12,13 +12,20 @@ import { isR4ResourceType } from '../../fhir-mappings/index.js';
 import { capabilityStatement } from './capability.js';
 import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
-import { search } from './search.js';
+import { integerParam, search } from './search.js';
 import { patientEverything } from './everything.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
 
 type FhirRequest = Request & { caller?: Caller; requestId?: string; fhir?: FhirInteractions; audit?: RequestAudit };
+
+/** The body parser's other refusals (an unsupported charset or content encoding: 415), which it marks as the client's. */
+function bodyParserRefusal(err: unknown): FhirError | undefined {
+  const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: string };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  return fhirError(status, status === 415 ? 'not-supported' : 'invalid', message ?? 'bad request');
+}
 
 export interface FhirRouterDeps {
   config: Config;
@@ -133,9 +140,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const patient = await req.fhir!.store.read('Patient', id);
       req.audit!.touch(patient.id);
       const params = new URLSearchParams(req.query as Record<string, string>);
-      const count = Math.min(Number(params.get('_count') ?? 1000), 5000);
-      const offset = Number(params.get('_offset') ?? 0);
-      if (!Number.isInteger(count) || count < 1 || !Number.isInteger(offset) || offset < 0) throw fhirError(400, 'invalid', '_count and _offset must be positive integers');
+      const count = Math.min(integerParam(params.get('_count'), '_count', 1000, 1), 5000);
+      const offset = integerParam(params.get('_offset'), '_offset', 0);
       const since = params.get('_since');
       const sinceDate = since ? new Date(since) : undefined;
       if (sinceDate && Number.isNaN(sinceDate.getTime())) throw fhirError(400, 'invalid', '_since must be an instant', ['_since']);
@@ -196,8 +202,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   router.get(
     '/:type/:id/_history/:vid',
     audited(AuditAction.READ, async (req) => {
-      const vid = Number(req.params.vid);
-      if (!Number.isInteger(vid) || vid < 1) throw fhirError(400, 'invalid', 'version ids are positive integers');
+      const vid = integerParam(String(req.params.vid), 'version id', 1, 1);
       return resourceReply(200, await req.fhir!.store.vread(typeParam(req), String(req.params.id), vid), baseUrl);
     }),
   );
@@ -242,7 +247,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
         ? fhirError(400, 'structure', `malformed JSON: ${(err as Error).message}`)
         : (err as { type?: string }).type === 'entity.too.large'
           ? fhirError(413, 'too-costly', `request body over ${config.http.fhirBodyLimit}`)
-          : undefined);
+          : bodyParserRefusal(err));
     if (fe) return send(res, fe.status, fe.outcome);
     deps.logger.error({ err }, 'unexpected FHIR error');
     send(res, 500, new FhirError(500, [{ severity: 'fatal', code: 'exception', diagnostics: config.env === 'production' ? 'internal error' : String((err as Error).message) }]).outcome);

@@ -6,6 +6,23 @@ import { type FhirStore, type StoredRow, toPgArray } from './store.js';
 export const MAX_COUNT = 1000;
 const DEFAULT_COUNT = 50;
 
+/** The largest value an integer parameter (`_count`, `_offset`, a version id) may take: PostgreSQL's `integer`. */
+export const MAX_INTEGER_PARAM = 2_147_483_647;
+
+/**
+ * An integer parameter: plain decimal digits from `min` to MAX_INTEGER_PARAM, else a 400 — so SQL is only ever
+ * given a number it can hold (`_offset=99999999999999999999` is refused here, not by the database).
+ */
+export function integerParam(raw: string | null | undefined, name: string, fallback: number, min = 0): number {
+  if (raw === null || raw === undefined) return fallback;
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= MAX_INTEGER_PARAM)) throw fhirError(400, 'invalid', `${name} must be an integer from ${min} to ${MAX_INTEGER_PARAM}, not "${raw}"`, [name]);
+  return n;
+}
+
+/** U+0000: a URL may carry it (`%00`); no PostgreSQL text can hold it. */
+const NUL = '\u0000';
+
 interface Clause {
   sql: string;
   params: unknown[];
@@ -91,6 +108,13 @@ export interface SearchResult {
 export async function search(em: EntityManager, store: FhirStore, req: SearchRequest): Promise<SearchResult> {
   const { resourceType, params } = req;
   store.assertCan(resourceType, 's');
+  // Every search comes through here (GET, conditional create / update / delete, Bundle entries), and every value may reach SQL.
+  for (const [name, raw] of params) {
+    if (name.includes(NUL) || raw.includes(NUL)) {
+      const which = name.includes(NUL) ? 'a search parameter name' : `search parameter ${name}`;
+      throw fhirError(400, 'invalid', `${which} contains the NUL character (%00), which no stored text holds`, name.includes(NUL) ? undefined : [name]);
+    }
+  }
   const clauses: Clause[] = [{ sql: 'r.resource_type = ? and not r.deleted', params: [resourceType] }];
   const vis = store.visibility();
   if (vis) clauses.push(vis);
@@ -153,10 +177,8 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
   }
   const where = clauses.map((c) => `(${c.sql})`).join(' and ');
   const values = clauses.flatMap((c) => c.params);
-  const count = Math.min(Number(params.get('_count') ?? DEFAULT_COUNT), MAX_COUNT);
-  if (!Number.isInteger(count) || count < 0) throw fhirError(400, 'invalid', '_count must be a non-negative integer', ['_count']);
-  const offset = Number(params.get('_offset') ?? 0);
-  if (!Number.isInteger(offset) || offset < 0) throw fhirError(400, 'invalid', '_offset must be a non-negative integer', ['_offset']);
+  const count = Math.min(integerParam(params.get('_count'), '_count', DEFAULT_COUNT), MAX_COUNT);
+  const offset = integerParam(params.get('_offset'), '_offset', 0);
   // `_total=none` (conditional matching asks for it): no count, one row more tells whether there is a next page.
   const counted = params.get('_total') !== 'none' || params.get('_summary') === 'count';
   const total = counted ? Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n) : undefined;

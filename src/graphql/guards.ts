@@ -15,28 +15,85 @@ import {
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValidationContext,
+  type ValueNode,
+  type ArgumentNode,
+  visit,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE } from '../domain/pagination.js';
 import type { MiddlewareFn } from 'type-graphql';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { Patient } from '../domain/patient/patient.entity.js';
 import type { Context } from './context.js';
+import { RequestRefusal } from './errors.js';
+
+/** The query limits (graphql-armor, and graphql-js's own token limit), checked before any resolver or SQL runs. */
+export const QUERY_LIMITS = {
+  /**
+   * graphql-armor's cost: 2 per object field, 1 per scalar, ×1.5 for each level of nesting, a selection multiplied
+   * by its literal `first` (a `$first` variable counts as 1: estimateRows below counts variables); a fragment costs
+   * what its fields would inline. A worklist page of 100 passes: the README's query ≈ 16,200, the front ends'
+   * PatientsPage (conditions, latest readings, active plans with their activities) ≈ 21,100. Pages of 200 of
+   * either worklist (≈ 32,400, ≈ 42,200) and the wide page of 200 in the hardening test (≈ 40,500) do not.
+   */
+  cost: 30_000,
+  depth: 10,
+  aliases: 15,
+  directives: 20,
+  tokens: 3000,
+} as const;
+
+/** `… limit of 10 exceeded, found 12.` — what graphql-armor found, from its message (it reports nothing else). */
+const found = (err: GraphQLError): number | undefined => {
+  const m = /found (\d+(?:\.\d+)?)/.exec(err.message);
+  return m ? Math.ceil(Number(m[1])) : undefined;
+};
+
+/** A graphql-armor rejection, reported as a RequestRefusal of its own code (instead of armor's "Syntax Error: …"). */
+function refuse(code: string, measure: string, limit: number, describe: (found: number) => string) {
+  return {
+    n: limit,
+    propagateOnRejection: false,
+    onReject: [
+      (ctx: ValidationContext | null, err: GraphQLError) => {
+        const n = found(err);
+        const message = n === undefined ? err.message.replace(/^Syntax Error: /, '') : describe(n);
+        ctx?.reportError(new RequestRefusal(code, message, { ...(n === undefined ? {} : { [measure]: n }), limit }));
+      },
+    ],
+  };
+}
 
 /**
- * Query limits, checked while validating — before any resolver or SQL runs: depth, cost, aliases,
- * directives and tokens (graphql-armor). The nested worklist query the front ends use (README) is depth 6, cost ≈ 5,700.
+ * Query limits, checked while validating — before any resolver or SQL runs: depth, cost, aliases and directives
+ * (graphql-armor, each refused with its own code: QUERY_TOO_DEEP, QUERY_TOO_COSTLY, QUERY_TOO_MANY_ALIASES,
+ * QUERY_TOO_MANY_DIRECTIVES), and tokens while parsing (graphql-js; QUERY_TOO_MANY_TOKENS, see errors.ts).
  */
 export function graphqlArmor() {
+  const { cost, depth, aliases, directives, tokens } = QUERY_LIMITS;
   const armor = new ApolloArmor({
-    maxDepth: { n: 10 },
-    costLimit: { maxCost: 20000, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
-    maxAliases: { n: 15 },
-    maxDirectives: { n: 20 },
-    maxTokens: { n: 3000 },
+    maxDepth: refuse('QUERY_TOO_DEEP', 'depth', depth, (n) => `The query is nested ${n} levels deep, over the limit of ${depth}.`),
+    costLimit: {
+      ...refuse('QUERY_TOO_COSTLY', 'cost', cost, (n) => `The query's estimated cost is ${n}, over the limit of ${cost}: ask for smaller pages (first) or fewer fields.`),
+      maxCost: cost,
+      objectCost: 2,
+      scalarCost: 1,
+      depthCostFactor: 1.5,
+      flattenFragments: true,
+    },
+    maxAliases: refuse('QUERY_TOO_MANY_ALIASES', 'aliases', aliases, (n) => `The query uses ${n} aliases, over the limit of ${aliases}.`),
+    maxDirectives: refuse('QUERY_TOO_MANY_DIRECTIVES', 'directives', directives, (n) => `The query uses ${n} directives, over the limit of ${directives}.`),
+    // graphql-armor's token plugin throws from a parsing hook, which Apollo answers with a 500: graphql-js counts instead.
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
   const protection = armor.protect();
-  return { validationRules: protection.validationRules, plugins: protection.plugins as ApolloServerPlugin<Context>[], allowBatchedHttpRequests: false };
+  return {
+    validationRules: protection.validationRules,
+    plugins: protection.plugins as ApolloServerPlugin<Context>[],
+    parseOptions: { maxTokens: tokens },
+    allowBatchedHttpRequests: false,
+  };
 }
 
 /** The most rows (estimated) one operation may ask for: ≈ 8× the nested `patients(first: 50)` worklist. */
@@ -88,10 +145,61 @@ export function queryCostPlugin(): ApolloServerPlugin<Context> {
         async didResolveOperation({ request, document, schema }) {
           const rows = estimateRows(schema, document, request.operationName, request.variables ?? {});
           if (rows > MAX_ESTIMATED_ROWS) {
-            throw new GraphQLError(`Query too large: about ${Math.round(rows)} rows asked for, at most ${MAX_ESTIMATED_ROWS}. Ask for smaller pages.`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', estimatedRows: Math.round(rows), maxRows: MAX_ESTIMATED_ROWS, http: { status: 400 } },
+            throw new RequestRefusal('QUERY_TOO_COMPLEX', `Query too large: about ${Math.round(rows)} rows asked for, at most ${MAX_ESTIMATED_ROWS}. Ask for smaller pages.`, {
+              estimatedRows: Math.round(rows),
+              maxRows: MAX_ESTIMATED_ROWS,
             });
           }
+        },
+      };
+    },
+  };
+}
+
+/** U+0000: JSON and GraphQL strings may hold it; no PostgreSQL text (nor jsonb) can. */
+const NUL = '\u0000';
+
+/**
+ * Refuses text no database column can hold — the NUL character — wherever an operation carries it: in a string
+ * literal of an argument, or in a variable's value (at any depth) where the operation uses it. One check, once
+ * the operation is known and before any resolver (and so before any SQL); the refusal is BAD_USER_INPUT with
+ * `extensions.field` naming the argument, as `filter.search` or `input.name`.
+ */
+export function inputTextPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, operation }) {
+          if (!operation) return;
+          const variables = request.variables ?? {};
+          const defaults = new Map(operation.variableDefinitions?.map((d) => [d.variable.name.value, d.defaultValue]) ?? []);
+          const inValue = (value: unknown, path: string): string | undefined => {
+            if (typeof value === 'string') return value.includes(NUL) ? path : undefined;
+            if (Array.isArray(value)) return value.map((v, i) => inValue(v, `${path}[${i}]`)).find(Boolean);
+            if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => (k.includes(NUL) ? path : inValue(v, `${path}.${k}`))).find(Boolean);
+            return undefined;
+          };
+          const inNode = (node: ValueNode | undefined, path: string): string | undefined => {
+            switch (node?.kind) {
+              case Kind.STRING:
+                return node.value.includes(NUL) ? path : undefined;
+              case Kind.LIST:
+                return node.values.map((v, i) => inNode(v, `${path}[${i}]`)).find(Boolean);
+              case Kind.OBJECT:
+                return node.fields.map((f) => inNode(f.value, `${path}.${f.name.value}`)).find(Boolean);
+              case Kind.VARIABLE: {
+                const name = node.name.value;
+                return name in variables ? inValue(variables[name], path) : inNode(defaults.get(name), path);
+              }
+              default:
+                return undefined;
+            }
+          };
+          let field: string | undefined;
+          const check = { Argument: (arg: ArgumentNode) => void (field ??= inNode(arg.value, arg.name.value)) };
+          visit(operation, check);
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) visit(d, check);
+          if (field) throw new RequestRefusal('BAD_USER_INPUT', `${field}: text may not contain the NUL character (U+0000).`, { field });
         },
       };
     },

@@ -218,6 +218,93 @@ describe('refused, nothing stored', () => {
   });
 });
 
+describe('input the database cannot take: 400 OperationOutcomes naming the parameter, never a 500', () => {
+  const invalid = (outcome: OperationOutcome) => expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'invalid' })]);
+
+  test('a body in a charset or content encoding the server does not read: 415, not 500', async () => {
+    for (const [type, encoding] of [[`${FHIR_JSON}; charset=latin2`, undefined], [FHIR_JSON, 'compress-me']]) {
+      const headers: Record<string, string> = { 'content-type': type! };
+      if (encoding) headers['content-encoding'] = encoding;
+      const outcome = await refused(() => t.http.post('/fhir/Patient').set('authorization', `Bearer ${t.adminToken}`).set(headers).send(JSON.stringify(patient('E-ENC'))), 415);
+      expect(outcome.issue[0]!.code).toBe('not-supported');
+    }
+  });
+
+  test('integer parameters beyond what SQL holds, or not plain digits', async () => {
+    for (const [url, name] of [
+      ['/fhir/Patient?_offset=99999999999999999999', '_offset'],
+      ['/fhir/Patient?_offset=2147483648', '_offset'],
+      ['/fhir/Patient?_count=99999999999999999999', '_count'],
+      ['/fhir/Patient?_offset=-1', '_offset'],
+      ['/fhir/Patient?_count=1e2', '_count'],
+      [`/fhir/Patient/${patientId}/$everything?_offset=99999999999999999999`, '_offset'],
+      [`/fhir/Patient/${patientId}/$everything?_count=0`, '_count'],
+      [`/fhir/Patient/${patientId}/_history/99999999999999999999`, 'version id'],
+    ]) {
+      const outcome = await refused(() => get(t, url!), 400);
+      invalid(outcome);
+      expect(outcome.issue[0]!.diagnostics).toMatch(new RegExp(`^${name!.replace('$', '\\$')} must be an integer from [01] to 2147483647`));
+      expect(outcome.issue[0]!.expression).toEqual([name]);
+    }
+    // The largest offset is served: an empty page.
+    const last = await get(t, '/fhir/Patient?_offset=2147483647');
+    expect(last.status).toBe(200);
+    expect(last.body.entry).toEqual([]);
+  });
+
+  test('a NUL character (%00) in any search parameter, however the search is made', async () => {
+    for (const query of ['name=a%00b', 'family=%00', 'identifier=a%00', 'identifier=urn:x|a%00', 'gender=%00', 'status=%00', '_sort=%00', '_id=%00']) {
+      const type = query.startsWith('status') ? 'Observation' : 'Patient';
+      const outcome = await refused(() => get(t, `/fhir/${type}?${query}`), 400);
+      invalid(outcome);
+      expect(outcome.issue[0]!.diagnostics).toMatch(/contains the NUL character/);
+      expect(outcome.issue[0]!.expression).toEqual([query.split('=')[0]]);
+    }
+    // In a parameter's name, in If-None-Exist, in a conditional update, in a Bundle's search entry and conditional reference.
+    invalid(await refused(() => get(t, '/fhir/Patient?na%00me=x'), 400));
+    invalid(await refused(() => send(t, 'post', '/fhir/Patient', patient('E-NUL-1'), { headers: { 'if-none-exist': 'identifier=a%00' } }), 400));
+    invalid(await refused(() => send(t, 'put', '/fhir/Patient?identifier=a%00', patient('E-NUL-2')), 400));
+    invalid(await refused(() => send(t, 'post', '/fhir', transaction([{ request: { method: 'GET', url: 'Patient?name=\u0000' } }])), 400));
+    const performer = { ...bp(`Patient/${patientId}`), performer: [{ reference: `Practitioner?identifier=${NPI}|%00` }] };
+    invalid(await refused(() => send(t, 'post', '/fhir', transaction([postEntry(performer)])), 400));
+  });
+
+  test('a NUL character in the text of a resource, in any element (uri and xhtml too)', async () => {
+    for (const [body, expression] of [
+      [{ ...patient('E-NUL-3'), extension: [{ url: 'http://example.org/\u0000', valueString: 'x' }] }, 'Patient.extension[0].url'],
+      [{ ...patient('E-NUL-4'), meta: { source: 'urn:x\u0000' } }, 'Patient.meta.source'],
+      [{ ...patient('E-NUL-5'), text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">a\u0000</div>' } }, 'Patient.text.div'],
+    ] as const) {
+      const outcome = await refused(() => send(t, 'post', '/fhir/Patient', body), 400);
+      expect(outcome.issue).toEqual([expect.objectContaining({ code: 'structure', expression: [expression] })]);
+      expect(outcome.issue[0]!.details?.text).toMatch(/NUL character/);
+    }
+  });
+
+  test('an element named __proto__ (or after any other property of Object.prototype): unknown, at every depth, for every type', async () => {
+    // JSON.parse makes "__proto__" an own property: it arrives as an element, here sent as raw JSON text.
+    const raw = (json: string) => send(t, 'post', `/fhir/${/"resourceType":"(\w+)"/.exec(json)![1]}`, json);
+    for (const [json, expression] of [
+      ['{"resourceType":"Patient","__proto__":{"active":true}}', 'Patient.__proto__'],
+      ['{"resourceType":"Patient","name":[{"family":"Zhang","__proto__":{"x":1}}]}', 'Patient.name[0].__proto__'],
+      [`{"resourceType":"Observation","status":"final","code":{"text":"BP","__proto__":{}},"subject":{"reference":"Patient/${patientId}"}}`, 'Observation.code.__proto__'],
+      ['{"resourceType":"Organization","name":"Clinic","contact":[{"telecom":[{"system":"phone","value":"1","__proto__":null}]}]}', 'Organization.contact[0].telecom[0].__proto__'],
+      ['{"resourceType":"Patient","constructor":{"name":"x"}}', 'Patient.constructor'],
+      ['{"resourceType":"Patient","toString":"x"}', 'Patient.toString'],
+    ]) {
+      const outcome = await refused(() => raw(json!), 400);
+      expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'structure', expression: [expression] })]);
+      expect(outcome.issue[0]!.details?.text).toMatch(/^Invalid additional property "(__proto__|constructor|toString)"$/);
+    }
+    // In a Bundle entry, the issue names the entry; the whole transaction is refused.
+    const bundle = `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","__proto__":{"active":true}},"request":{"method":"POST","url":"Patient"}}]}`;
+    const outcome = await refused(() => send(t, 'post', '/fhir', bundle), 400);
+    expect(outcome.issue[0]!.expression).toEqual(['Bundle.entry[0].resource.__proto__']);
+    // An update is refused the same way.
+    await refused(() => send(t, 'put', `/fhir/Patient/${patientId}`, `{"resourceType":"Patient","id":"${patientId}","__proto__":{"active":true}}`), 400);
+  });
+});
+
 describe('authentication: refusals are OperationOutcomes too', () => {
   const config = loadConfig({ NODE_ENV: 'test' });
   /** A development token as the service signs them, with the claims, key and expiry given. */

@@ -114,6 +114,11 @@ export class AccessResolver {
     ctx.policy.assertCan('AuditEvent', 'r');
     const limit = pageSize(first);
     const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    // A cursor is (recordedAt, id) as this API encoded it; anything else must not reach SQL.
+    const issued = (at: unknown) => typeof at === 'string' && !Number.isNaN(Date.parse(at)) && new Date(at).toISOString() === at;
+    if (cursor && (!issued(cursor[0]) || typeof cursor[1] !== 'string' || !isUuid(cursor[1]))) {
+      throw badInput('after is not a cursor this API issued', 'after');
+    }
     if (filter?.patientId && !isUuid(filter.patientId)) throw badInput('patientId is not an id', 'filter.patientId');
     const where: string[] = [];
     const params: unknown[] = [];
