@@ -104,7 +104,7 @@ for raw in "${COMMANDS[@]}"; do
     "$NODE" -e 'const ls=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n"); for (const l of ls) if (!JSON.parse(l).resourceType) throw new Error("not a resource: "+l.slice(0,80)); console.log(`   ${process.argv[1]}: ${ls.length} resources, valid NDJSON`)' "${BASH_REMATCH[1]}"
   fi
   # curl says 0 for any HTTP answer: an API error in the output is a failure too.
-  if grep -qE '"errors":\[|"severity":"(error|fatal)"' "$LOGDIR/out"; then echo "readme-check: command $n answered an error"; exit 1; fi
+  if grep -qE '"errors":\[|"error":"|"severity":"(error|fatal)"' "$LOGDIR/out"; then echo "readme-check: command $n answered an error"; exit 1; fi
 done
 stop_server
 echo "readme-check: all ${#COMMANDS[@]} README commands ran; the tree after them (data/ is ignored):"

@@ -138,6 +138,19 @@ describe('SMART backend services token endpoint', () => {
     expect(Array.isArray(gql.body.data.organizations)).toBe(true);
   });
 
+  test('a client may ask for less than it was granted (read-only of a cruds grant), and gets exactly that', async () => {
+    const res = await clientCredentials(await assertion({ key: es, clientId: esClientId }), 'system/Observation.rs');
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('system/Observation.rs');
+    const fhir = (req: ReturnType<typeof t.http.get>) => req.set('authorization', `Bearer ${res.body.access_token}`);
+    expect((await fhir(t.http.get('/fhir/Observation?_count=1'))).status).toBe(200);
+    // what it did not ask for is not in its token, though granted
+    const write = await fhir(t.http.post('/fhir/Observation') as never).set('content-type', 'application/fhir+json').send({ resourceType: 'Observation', status: 'final', code: { text: 'x' } });
+    expect(write.status).toBe(403);
+    // more than granted stays refused: read-only Patient does not stretch to writes
+    expectOAuthError(await clientCredentials(await assertion({ key: es, clientId: esClientId }), 'system/Patient.cruds'), 400, 'invalid_scope');
+  });
+
   test('without a scope parameter the client gets every scope it was granted', async () => {
     const res = await clientCredentials(await assertion({ key: es, clientId: esClientId }));
     expect(res.status).toBe(200);

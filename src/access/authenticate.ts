@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { Organization } from '../domain/organization/organization.entity.js';
 import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { type Caller, ClientKind, Role } from './caller.js';
-import { scopesForRoles } from './scopes.js';
+import { scopesForRoles, scopeWithin } from './scopes.js';
 import { SystemClient } from './system-client.entity.js';
 import { AuthenticationError, type TokenService } from './tokens.js';
 
@@ -28,7 +28,7 @@ export class Authenticator {
     if (source === 'service' && payload.ncd_kind === 'system') {
       const client = await em.findOne(SystemClient, { clientId: payload.sub!, active: true }, { ...unfiltered, populate: ['organization'] });
       if (!client) throw new AuthenticationError('client is not registered or was deactivated');
-      const granted = String(payload.scope ?? '').split(' ').filter((s) => client.scopes.includes(s));
+      const granted = String(payload.scope ?? '').split(' ').filter((s) => scopeWithin(s, client.scopes));
       return {
         kind: 'system',
         subject: client.clientId,

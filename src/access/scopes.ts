@@ -50,6 +50,20 @@ export function allows(scopes: string[], resourceType: string, interaction: Inte
   });
 }
 
+/**
+ * A requested scope is within a granted one when it names the same context, the same type (or the grant is `*`),
+ * and only interactions the grant has: SMART v2 lets a client ask for less than it was granted
+ * (`system/Patient.rs` of a `system/Patient.cruds` grant).
+ */
+export function scopeWithin(requested: string, granted: string[]): boolean {
+  const r = parseScope(requested);
+  if (!r) return false;
+  return granted.some((g) => {
+    const p = parseScope(g);
+    return !!p && p.context === r.context && (p.type === '*' || p.type === r.type) && [...r.interactions].every((i) => p.interactions.has(i));
+  });
+}
+
 /** Insurers only ever read; whatever scopes a registration lists, writes are not among them. */
 export function callerAllows(caller: Caller, resourceType: string, interaction: Interaction): boolean {
   if (caller.kind === 'internal') return true;

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { EntityManager, Orm } from '../../db/orm.js';
 import { asInternal, type Security } from '../index.js';
-import { CLINICAL_RESOURCE_TYPES, parseScope } from '../scopes.js';
+import { CLINICAL_RESOURCE_TYPES, parseScope, scopeWithin } from '../scopes.js';
 import { SystemClient, UsedAssertion } from '../system-client.entity.js';
 
 /**
@@ -225,7 +225,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (scopeParam !== undefined && requested.length === 0) throw new OAuthError('invalid_scope', 'scope is empty', clientId);
     for (const scope of requested) {
       if (!parseScope(scope)) throw new OAuthError('invalid_scope', `"${scope}" is not a SMART scope`, clientId);
-      if (!client.scopes.includes(scope)) throw new OAuthError('invalid_scope', `scope "${scope}" was not granted to this client`, clientId);
+      if (!scopeWithin(scope, client.scopes)) throw new OAuthError('invalid_scope', `scope "${scope}" was not granted to this client`, clientId);
     }
     const granted = requested.length ? requested : [...client.scopes];
     if (granted.length === 0) throw new OAuthError('invalid_scope', 'the client has no scopes granted', clientId);
