@@ -154,7 +154,7 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const { caller, requestId } = req as AuthedRequest;
-        const { em, policy } = entityManagerFor(orm, caller!);
+        const { em, policy } = entityManagerFor(orm, caller!, security.policySettings);
         return createContext({ em, policy, config, rules, security, requestId: requestId!, audit: audit.forRequest(caller!, requestId!, req.ip) });
       },
     }),

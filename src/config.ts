@@ -24,6 +24,12 @@ export interface Config {
   /** Where development keys are kept; undefined keeps them in memory only. */
   keysDir?: string;
   http: { corsOrigins: string[]; bodyLimit: string; fhirBodyLimit: string; rateLimitPerMinute: number };
+  /**
+   * How long a completed referral still shows its patient to the receiving side (REFERRAL_ACCESS_DAYS_AFTER_COMPLETION,
+   * default 30): time to write up and answer follow-up questions. Requested and accepted referrals show the patient;
+   * rejected and cancelled ones do not (AccessPolicy.patientVisible).
+   */
+  referralAccessDaysAfterCompletion: number;
 }
 
 export interface OidcConfig {
@@ -129,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fhirBodyLimit: env.FHIR_BODY_LIMIT ?? '50mb',
       rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
     },
+    referralAccessDaysAfterCompletion: int('REFERRAL_ACCESS_DAYS_AFTER_COMPLETION', env.REFERRAL_ACCESS_DAYS_AFTER_COMPLETION, 30),
   };
   if (nodeEnv === 'production') assertProductionReady(config);
   return config;

@@ -4,7 +4,7 @@ import { Authenticator } from './authenticate.js';
 import { type Caller, INTERNAL_CALLER } from './caller.js';
 import { IdentifierProtector } from './identifier-protection.js';
 import { loadKeys, type ServiceKeys } from './keys.js';
-import { ACCESS_FILTER, AccessPolicy } from './policy.js';
+import { ACCESS_FILTER, AccessPolicy, DEFAULT_POLICY_SETTINGS, type PolicySettings } from './policy.js';
 import { TokenService } from './tokens.js';
 
 /** Everything the access layer needs, made once per process from configuration. */
@@ -13,18 +13,28 @@ export interface Security {
   tokens: TokenService;
   authenticator: Authenticator;
   protector: IdentifierProtector;
+  /** What the access policy takes from configuration: pass it to entityManagerFor. */
+  policySettings: PolicySettings;
+}
+
+export function policySettingsOf(config: Config): PolicySettings {
+  return { referralAccessDaysAfterCompletion: config.referralAccessDaysAfterCompletion };
 }
 
 export async function createSecurity(config: Config): Promise<Security> {
   const keys = await loadKeys(config);
   const tokens = new TokenService(config, keys);
-  return { keys, tokens, authenticator: new Authenticator(config, tokens), protector: new IdentifierProtector(keys.identifier) };
+  return { keys, tokens, authenticator: new Authenticator(config, tokens), protector: new IdentifierProtector(keys.identifier), policySettings: policySettingsOf(config) };
 }
 
-/** A unit of work that sees only what the caller may see: every entity query goes through the policy. */
-export function entityManagerFor(orm: Orm, caller: Caller): { em: EntityManager; policy: AccessPolicy } {
+/**
+ * A unit of work that sees only what the caller may see: every entity query goes through the policy. The one
+ * place a request's policy is made; servers pass `security.policySettings` (the defaults are for callers that
+ * see everything anyway: the CLI's internal caller, benchmarks).
+ */
+export function entityManagerFor(orm: Orm, caller: Caller, settings: PolicySettings = DEFAULT_POLICY_SETTINGS): { em: EntityManager; policy: AccessPolicy } {
   const em = orm.em.fork() as EntityManager;
-  const policy = new AccessPolicy(caller);
+  const policy = new AccessPolicy(caller, settings);
   em.setFilterParams(ACCESS_FILTER, { policy });
   return { em, policy };
 }

@@ -5,6 +5,8 @@ import { DomainError } from '../domain/errors.js';
 import { type Caller, ClientKind, hasRole, Role } from './caller.js';
 import { callerAllows, type Interaction } from './scopes.js';
 import { countyToday } from '../care-rules/calendar.js';
+import { OPEN_REFERRAL_STATUSES } from '../domain/referral/referral-lifecycle.js';
+import { ReferralStatus } from '../domain/referral/referral.entity.js';
 
 /** A SQL condition with `?` parameters, as MikroORM's raw fragments and query builder take them. */
 export interface Predicate {
@@ -55,6 +57,16 @@ function and(parts: Predicate[]): Predicate {
   return { sql: `(${parts.map((p) => `(${p.sql})`).join(' and ')})`, params: parts.flatMap((p) => p.params) };
 }
 
+/** What the policy takes from configuration (Config, via createSecurity and entityManagerFor in ./index.ts). */
+export interface PolicySettings {
+  /** Days a completed referral still shows its patient to the referral's other end (REFERRAL_ACCESS_DAYS_AFTER_COMPLETION). */
+  referralAccessDaysAfterCompletion: number;
+}
+
+export const DEFAULT_POLICY_SETTINGS: PolicySettings = Object.freeze({ referralAccessDaysAfterCompletion: 30 });
+
+const DAY_MS = 86_400_000;
+
 /**
  * Who may see which patients, decided once, here, from the caller. The result is a SQL predicate over a
  * patient-id column; the data layer adds it to every query (ORM filter for entity queries, explicitly for the
@@ -63,8 +75,23 @@ function and(parts: Predicate[]): Predicate {
 export class AccessPolicy {
   constructor(
     readonly caller: Caller,
+    private readonly settings: PolicySettings = DEFAULT_POLICY_SETTINGS,
     private readonly today: () => string = () => countyToday(),
+    private readonly now: () => number = () => Date.now(),
   ) {}
+
+  /**
+   * The referrals (table alias `r`) that grant access to their patient: open ones (requested, accepted), and
+   * completed ones for `referralAccessDaysAfterCompletion` days after completion. A rejected or cancelled referral
+   * grants nothing: access follows what the referral is now, not that it was ever made.
+   */
+  private referralGrants(): Predicate {
+    const cutoff = new Date(this.now() - this.settings.referralAccessDaysAfterCompletion * DAY_MS).toISOString();
+    return {
+      sql: `(r.status in (${OPEN_REFERRAL_STATUSES.map(() => '?').join(', ')}) or (r.status = ? and r.completed_at > ?))`,
+      params: [...OPEN_REFERRAL_STATUSES, ReferralStatus.COMPLETED, cutoff],
+    };
+  }
 
   /** Resident IDs in full: those who verify identity face to face, and hospitals matching records. */
   get revealsResidentIds(): boolean {
@@ -99,10 +126,14 @@ export class AccessPolicy {
       params: [`${c.organizationPath}%`],
     };
     const others: Predicate[] = [];
+    const referrals = this.referralGrants();
     if (c.clientKind === ClientKind.HOSPITAL) {
       others.push(
         { sql: `${column} in (select vp.id from patient vp where vp.registered_by_id = ?)`, params: [c.organizationId] },
-        { sql: `${column} in (select r.patient_id from referral r where r.from_organization_id = ? or r.to_organization_id = ?)`, params: [c.organizationId, c.organizationId] },
+        {
+          sql: `${column} in (select r.patient_id from referral r where (r.from_organization_id = ? or r.to_organization_id = ?) and ${referrals.sql})`,
+          params: [c.organizationId, c.organizationId, ...referrals.params],
+        },
       );
     } else if (c.kind === 'user' && hasRole(c, ...CLINICAL_ROLES) && c.practitionerId) {
       others.push(
@@ -116,15 +147,19 @@ export class AccessPolicy {
     }
     if (c.kind === 'user' && hasRole(c, Role.SPECIALIST)) {
       others.push({
-        sql: `${column} in (select r.patient_id from referral r where r.to_organization_id = ? or r.to_practitioner_id = ?)`,
-        params: [c.organizationId, c.practitionerId ?? null],
+        sql: `${column} in (select r.patient_id from referral r where (r.to_organization_id = ? or r.to_practitioner_id = ?) and ${referrals.sql})`,
+        params: [c.organizationId, c.practitionerId ?? null, ...referrals.params],
       });
     }
     if (others.length === 0) return managed;
     return or([managed, and([or(others), treatmentAllowed(column, today)])]);
   }
 
-  /** Referrals: those of visible patients, plus — for people and hospitals — those sent by or to their organisation. */
+  /**
+   * Referrals: those of visible patients, plus — for people and hospitals — those sent by or to their organisation,
+   * whatever their state: an organisation keeps its record of the referrals it sent, received, rejected or completed.
+   * The patient behind one is another matter (patientVisible: only while the referral grants access).
+   */
   referralVisible(alias: string): Predicate | undefined {
     const patients = this.patientVisible(`${alias}.patient_id`);
     if (!patients) return undefined;

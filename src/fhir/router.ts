@@ -83,7 +83,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   });
   router.use(express.json({ limit: config.http.fhirBodyLimit, type: ACCEPTED_TYPES }));
   router.use((req: FhirRequest, _res, next) => {
-    const { em, policy } = entityManagerFor(orm, req.caller!);
+    const { em, policy } = entityManagerFor(orm, req.caller!, security.policySettings);
     req.audit = deps.audit.forRequest(req.caller!, req.requestId!, req.ip);
     req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger });
     next();

@@ -13,6 +13,9 @@ const TRANSITIONS: Record<ReferralAction, { from: ReferralStatus[]; to: Referral
   cancel: { from: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED], to: ReferralStatus.CANCELLED },
 };
 
+/** Open: the receiver has yet to decide, or is caring for the patient. At most one per patient and receiver. */
+export const OPEN_REFERRAL_STATUSES: readonly ReferralStatus[] = Object.freeze([ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED]);
+
 export function nextReferralStatus(current: ReferralStatus, action: ReferralAction): ReferralStatus | undefined {
   const t = TRANSITIONS[action];
   return t.from.includes(current) ? t.to : undefined;

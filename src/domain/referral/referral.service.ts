@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.j
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
-import { nextReferralStatus, type ReferralAction, STATUS_TIMESTAMP } from './referral-lifecycle.js';
+import { nextReferralStatus, OPEN_REFERRAL_STATUSES, type ReferralAction, STATUS_TIMESTAMP } from './referral-lifecycle.js';
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.entity.js';
 
 export interface CreateReferralInput {
@@ -70,7 +70,7 @@ export class ReferralService {
       const open = await em.count(Referral, {
         patient,
         toOrganization: to,
-        status: { $in: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED] },
+        status: { $in: [...OPEN_REFERRAL_STATUSES] },
       });
       if (open > 0) throw conflict('this patient already has an open referral to that organisation');
       const referral = em.create(Referral, {
