@@ -1,11 +1,10 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { AccessPolicy } from '../../access/policy.js';
+import { attributeOne } from '../../access/attribution.js';
 import { ConditionKind, ObservationKind } from '../../../fhir-mappings/codes.js';
 import { badInput, conflict, isUuid, notFound } from '../errors.js';
-import { Organization } from '../organization/organization.entity.js';
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
-import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { ActivityCategory, ActivityStatus, CarePlan, CarePlanActivity, CarePlanGoal, CarePlanStatus } from './care-plan.entity.js';
 
 export interface GoalInput {
@@ -33,7 +32,9 @@ export interface CarePlanInput {
   addresses?: ConditionKind[] | null;
   periodStart: string;
   periodEnd?: string | null;
+  /** The caller when not given; else the caller or a colleague (attribution.ts). */
   authorId?: string | null;
+  /** The caller's organisation when not given; else it or one below it. */
   organizationId?: string | null;
   note?: string | null;
   goals?: GoalInput[] | null;
@@ -92,15 +93,17 @@ export class CarePlanService {
     const status = input.status ?? CarePlanStatus.ACTIVE;
     if (status !== CarePlanStatus.DRAFT && status !== CarePlanStatus.ACTIVE) throw badInput('a new care plan is DRAFT or ACTIVE', 'status');
     return this.em.transactional(async (em) => {
+      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+      const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, { practitioner: 'authorId', organization: 'organizationId' });
       const plan = em.create(CarePlan, {
-        patient: await mustFind(em, Patient, input.patientId, 'patientId'),
+        patient,
         title: input.title.trim(),
         status,
         addresses: input.addresses ?? [],
         periodStart: input.periodStart,
         periodEnd: input.periodEnd ?? undefined,
-        author: input.authorId ? await mustFind(em, Practitioner, input.authorId, 'authorId') : undefined,
-        organization: input.organizationId ? await mustFind(em, Organization, input.organizationId, 'organizationId') : undefined,
+        author: by.practitioner,
+        organization: by.organization,
         note: input.note ?? undefined,
         version: 1,
       } as never) as CarePlan;
@@ -132,8 +135,11 @@ export class CarePlanService {
       if (input.periodEnd !== undefined) plan.periodEnd = input.periodEnd ?? undefined;
       if (plan.periodEnd && plan.periodEnd < plan.periodStart) throw badInput('periodEnd is before periodStart', 'periodEnd');
       if (input.note !== undefined) plan.note = input.note ?? undefined;
-      if (input.authorId) plan.author = await mustFind(em, Practitioner, input.authorId, 'authorId');
-      if (input.organizationId) plan.organization = await mustFind(em, Organization, input.organizationId, 'organizationId');
+      if (input.authorId || input.organizationId) {
+        const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, { practitioner: 'authorId', organization: 'organizationId' }, false);
+        if (input.authorId) plan.author = by.practitioner;
+        if (input.organizationId) plan.organization = by.organization;
+      }
       await em.flush();
       return plan;
     });

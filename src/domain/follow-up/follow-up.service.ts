@@ -1,13 +1,12 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { AccessPolicy } from '../../access/policy.js';
+import { attributeOne } from '../../access/attribution.js';
 import { ControlStatus } from '../../care-rules/control.js';
 import { addDays, nextFollowUp } from '../../care-rules/follow-up-interval.js';
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
 import { badInput } from '../errors.js';
-import { Organization } from '../organization/organization.entity.js';
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
-import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { FollowUp, FollowUpType } from './follow-up.entity.js';
 import { countyToday } from '../../care-rules/calendar.js';
 
@@ -22,7 +21,9 @@ export interface RecordFollowUpInput {
   newComplication?: boolean | null;
   /** Overrides the interval the care rules would set. */
   nextDueDate?: string | null;
+  /** Who saw the patient: the caller when not given; else the caller or a colleague (attribution.ts). */
   practitionerId?: string | null;
+  /** Where: the caller's organisation when not given; else it or one below it. */
   organizationId?: string | null;
 }
 
@@ -53,6 +54,7 @@ export class FollowUpService {
     if (input.nextDueDate && input.nextDueDate <= reference) throw badInput('nextDueDate must be after the visit', 'nextDueDate');
     return this.em.transactional(async (em) => {
       const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+      const by = await attributeOne(em, this.policy, input, { practitioner: 'practitionerId', organization: 'organizationId' });
       if (patient.birthDate && reference < patient.birthDate) throw badInput('the visit is before the patient was born', 'doneDate');
       let step = { days: 0, referralAdvised: false, urgent: false };
       let nextDueDate = input.nextDueDate ?? undefined;
@@ -83,8 +85,8 @@ export class FollowUpService {
         adverseReaction: input.adverseReaction ?? false,
         newComplication: input.newComplication ?? false,
         nextDueDate,
-        practitioner: input.practitionerId ? await mustFind(em, Practitioner, input.practitionerId, 'practitionerId') : undefined,
-        organization: input.organizationId ? await mustFind(em, Organization, input.organizationId, 'organizationId') : undefined,
+        practitioner: by.practitioner,
+        organization: by.organization,
         version: 1,
       } as never) as FollowUp;
       await em.flush();

@@ -1,5 +1,6 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { AccessPolicy } from '../../access/policy.js';
+import { attribute } from '../../access/attribution.js';
 import {
   acceptedUnits,
   CANONICAL_UNIT,
@@ -12,9 +13,7 @@ import {
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
 import { badInput, isUuid } from '../errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
-import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
-import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { Observation, ObservationSource } from './observation.entity.js';
 
 export interface RecordObservationInput {
@@ -28,7 +27,9 @@ export interface RecordObservationInput {
   diastolic?: number | null;
   effectiveAt: Date;
   source?: ObservationSource | null;
+  /** Who took the reading: the caller when not given (for a clinic reading); else the caller or a colleague (attribution.ts). */
   performerId?: string | null;
+  /** Where: the caller's organisation when not given; else it or one below it. */
   organizationId?: string | null;
   deviceId?: string | null;
   sourceSystem?: string | null;
@@ -187,8 +188,11 @@ export class ObservationService {
     const readings = inputs.map((input, i) => normaliseReading(input, this.rules, prefix(i)));
     return this.em.transactional(async (em) => {
       const patients = await loadAll(em, Patient, inputs.map((i) => i.patientId), (i) => `${prefix(i)}.patientId`);
-      const performers = await loadAll(em, Practitioner, inputs.map((i) => i.performerId), (i) => `${prefix(i)}.performerId`);
-      const organizations = await loadAll(em, Organization, inputs.map((i) => i.organizationId), (i) => `${prefix(i)}.organizationId`);
+      // A reading taken at home or by a device has no performer unless one is named.
+      const attributed = await attribute(em, this.policy, inputs.map((i) => ({ practitionerId: i.performerId, organizationId: i.organizationId })), {
+        fields: (i) => ({ practitioner: `${prefix(i)}.performerId`, organization: `${prefix(i)}.organizationId` }),
+        defaultPractitioner: (i) => (inputs[i]!.source ?? ObservationSource.CLINIC) === ObservationSource.CLINIC,
+      });
       const keyed = inputs.filter((i) => i.sourceSystem && i.sourceId);
       const existing = keyed.length
         ? await em.find(Observation, { $or: keyed.map((i) => ({ sourceSystem: i.sourceSystem!, sourceId: i.sourceId! })) })
@@ -211,8 +215,8 @@ export class ObservationService {
           ...readings[i],
           patient,
           source: input.source ?? ObservationSource.CLINIC,
-          performer: input.performerId ? performers.get(input.performerId) : undefined,
-          organization: input.organizationId ? organizations.get(input.organizationId) : undefined,
+          performer: attributed[i]!.practitioner,
+          organization: attributed[i]!.organization,
           deviceId: input.deviceId ?? undefined,
           sourceSystem: input.sourceSystem ?? undefined,
           sourceId: input.sourceId ?? undefined,

@@ -1,11 +1,11 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { AccessPolicy } from '../../access/policy.js';
+import { attributeOne, practitionerAt } from '../../access/attribution.js';
 import { badInput, conflict, isUuid, notFound } from '../errors.js';
 import { LEVEL_RANK, Organization, OrganizationLevel } from '../organization/organization.entity.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
-import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { nextReferralStatus, OPEN_REFERRAL_STATUSES, type ReferralAction, STATUS_TIMESTAMP } from './referral-lifecycle.js';
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.entity.js';
 
@@ -14,7 +14,9 @@ export interface CreateReferralInput {
   direction: ReferralDirection;
   fromOrganizationId: string;
   toOrganizationId: string;
+  /** Who sends it: the caller when not given; else the caller or a colleague (attribution.ts). */
   fromPractitionerId?: string | null;
+  /** Who it is addressed to (they see the patient while it is open): a practitioner of the receiving organisation. */
   toPractitionerId?: string | null;
   reason: ReferralReason;
   reasonText?: string | null;
@@ -78,8 +80,8 @@ export class ReferralService {
         direction: input.direction,
         fromOrganization: from,
         toOrganization: to,
-        fromPractitioner: input.fromPractitionerId ? await mustFind(em, Practitioner, input.fromPractitionerId, 'fromPractitionerId') : undefined,
-        toPractitioner: input.toPractitionerId ? await mustFind(em, Practitioner, input.toPractitionerId, 'toPractitionerId') : undefined,
+        fromPractitioner: (await attributeOne(em, this.policy, { practitionerId: input.fromPractitionerId }, { practitioner: 'fromPractitionerId', organization: 'fromOrganizationId' })).practitioner,
+        toPractitioner: input.toPractitionerId ? await practitionerAt(em, this.policy, input.toPractitionerId, to, 'toPractitionerId') : undefined,
         reason: input.reason,
         reasonText: input.reasonText ?? undefined,
         urgency: input.urgency ?? ReferralUrgency.ROUTINE,
@@ -110,11 +112,12 @@ export class ReferralService {
       const next = nextReferralStatus(referral.status, action);
       if (!next) throw badInput(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`, 'id');
       if ((action === 'reject' || action === 'cancel') && !options.reason?.trim()) throw badInput(`a reason is required to ${action}`, 'reason');
+      const toPractitioner = options.toPractitionerId ? await practitionerAt(em, this.policy, options.toPractitionerId, referral.toOrganization, 'toPractitionerId') : undefined;
       referral.status = next;
+      if (toPractitioner) referral.toPractitioner = toPractitioner;
       referral[STATUS_TIMESTAMP[next as keyof typeof STATUS_TIMESTAMP]] = new Date();
       if (options.reason) referral.statusReason = options.reason.trim();
       if (options.outcomeSummary) referral.outcomeSummary = options.outcomeSummary;
-      if (options.toPractitionerId) referral.toPractitioner = await mustFind(em, Practitioner, options.toPractitionerId, 'toPractitionerId');
       await em.flush();
       return referral;
     });
