@@ -37,9 +37,9 @@ export interface ContextParts {
   requestId: string;
 }
 
-function createServices({ em, policy, config, rules, security }: ContextParts) {
+function createServices({ em, policy, config, rules, security, audit }: ContextParts) {
   return {
-    patients: new PatientService(em, config.identifierSystems, security.protector, policy),
+    patients: new PatientService(em, config.identifierSystems, security.protector, policy, audit),
     conditions: new ConditionService(em, policy),
     observations: new ObservationService(em, policy, rules),
     carePlans: new CarePlanService(em, policy),

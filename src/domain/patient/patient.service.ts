@@ -60,6 +60,18 @@ export function normaliseName(raw: string): string {
   return /[\u3400-\u9fff]/.test(trimmed) ? trimmed.replace(/\s/g, '') : trimmed;
 }
 
+/**
+ * One patient, one county record: an identifier already held is refused, even when its patient is out of the
+ * caller's sight. The answer says neither which identifier matched nor whose record it is, and the attempt is
+ * audited against that record, so its managing organisation can see who ran into it.
+ */
+export const IDENTIFIERS_HELD = 'a record with these identifiers already exists in the county; ask its managing organisation for a transfer';
+
+/** Where a service notes the patients a request concerned (the request's RequestAudit). */
+export interface PatientTouches {
+  touch(patientId: string): void;
+}
+
 const HEALTH_RECORD_NUMBER = /^\d{6}\d{3}(0\d{2}|1\d{2}|9\d{2})\d{5}$/;
 
 export class PatientService {
@@ -68,6 +80,7 @@ export class PatientService {
     private readonly systems: IdentifierSystems,
     private readonly protector: IdentifierProtector,
     private readonly policy: AccessPolicy,
+    private readonly audit?: PatientTouches,
   ) {}
 
   /** The stored lookup key of an identifier as typed: resident IDs upper-cased and hashed. */
@@ -188,10 +201,14 @@ export class PatientService {
       const checked = this.checkIdentifier(kind, value, patient, i);
       return { system, kind, ...this.protector.protect(system, kind, checked) };
     });
-    for (const { system, lookup } of validated) {
-      // Uniqueness is county-wide, beyond what the caller may see: a duplicate is a conflict either way.
-      const holder = await em.findOne(PatientIdentifier, { system, lookup }, { filters: false });
-      if (holder && holder.patient.id !== patient.id) throw conflict(`that ${system} identifier belongs to another patient`);
+    // Uniqueness is county-wide, beyond what the caller may see: a duplicate is a conflict either way (IDENTIFIERS_HELD).
+    const holders = validated.length
+      ? await em.find(PatientIdentifier, { $or: validated.map(({ system, lookup }) => ({ system, lookup })) }, { filters: false })
+      : [];
+    const others = [...new Set(holders.map((h) => h.patient.id).filter((id) => id !== patient.id))];
+    if (others.length > 0) {
+      for (const id of others) this.audit?.touch(id);
+      throw conflict(IDENTIFIERS_HELD);
     }
     const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
     for (const old of existing) if (!validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);
