@@ -14,10 +14,18 @@ export interface ProtectedIdentifier {
 /** Resident ID card numbers are the sensitive kind: stored encrypted, looked up by HMAC, shown masked. */
 export const isSensitive = (kind: IdentifierKind) => kind === IdentifierKind.RESIDENT_ID;
 
-/** `330326********1234`: area code and last four characters, the rest hidden. */
+/**
+ * `330326************`: the area code, nothing after it. A resident ID is area (6) + birth date (8) + sequence (3,
+ * odd for men) + check (1, computed from the other 17), and whoever is shown the mask is also shown the patient's
+ * birth date and sex. So every character after the area code must be hidden: showing the last four (as this mask
+ * once did) gave the number back outright, and even the check character alone would leave only about one in eleven
+ * of the ~500 sequences of that sex and birth date, ~45 candidates. Hidden as here, ~500 remain. The area code adds
+ * little the address does not, and tells staff where the card was issued. The mask depends only on the characters
+ * it shows, so masking an old-style mask gives the same mask (the migration that re-masked stored values relies on it).
+ */
 export function maskIdentifier(value: string): string {
   if (value.length <= 10) return '*'.repeat(value.length);
-  return `${value.slice(0, 6)}${'*'.repeat(value.length - 10)}${value.slice(-4)}`;
+  return `${value.slice(0, 6)}${'*'.repeat(value.length - 6)}`;
 }
 
 export class IdentifierProtector {
