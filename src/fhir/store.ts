@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
-import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, type Predicate, tokenIdentityOf, writeKindOf } from '../access/policy.js';
+import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, type Predicate, readKindOf, tokenIdentityOf, writeKindOf } from '../access/policy.js';
 import { callerAllows } from '../access/scopes.js';
 import { deepEqual, FhirMappingError } from '../../fhir-mappings/index.js';
 import { IdentifierKind } from '../domain/patient/patient.entity.js';
@@ -109,10 +109,23 @@ export class FhirStore {
     return visible;
   }
 
-  /** The predicate that limits store rows (alias r) to what the caller may see. */
+  /** The predicate that limits store rows (alias r) to what the caller may read (policy.ts, FHIR_READ_RULES). */
   visibility(alias = 'r'): Predicate | undefined {
-    const patients = this.policy.patientVisible(`${alias}.patient_id`);
-    return patients && { sql: `(${alias}.patient_id is null or ${patients.sql})`, params: patients.params };
+    return this.policy.fhirRowsVisible(alias);
+  }
+
+  /**
+   * Whether the caller may read a stored row it was handed by a lookup that does not limit what it finds (a
+   * write's target, a re-send found by its keys): a row in a record with its patient (known patients cached for
+   * the Bundle), any other as the store's reads would find it.
+   */
+  private async readable(row: StoredRow): Promise<boolean> {
+    if (row.patient_id) return this.patientVisible(row.patient_id);
+    if (this.policy.readReach(readKindOf(row.resource_type, false)) === 'any') return true; // the directory, shared definitions: no lookup
+    const vis = this.visibility();
+    if (!vis) return true;
+    const rows = (await this.em.execute(`select 1 from fhir_resource r where r.id = ? and ${vis.sql}`, [row.id, ...vis.params])) as unknown[];
+    return rows.length > 0;
   }
 
   assertCan(resourceType: string, interaction: 'c' | 'r' | 'u' | 'd' | 's'): void {
@@ -207,7 +220,7 @@ export class FhirStore {
     const existing = options.existing !== undefined ? (options.existing ?? undefined) : options.id ? await this.rawRow(options.id) : undefined;
     if (existing && existing.resource_type !== resourceType) throw fhirError(400, 'invalid', `${options.id} is a ${existing.resource_type}`);
     this.assertCan(resourceType, existing ? 'u' : 'c');
-    if (existing && existing.patient_id && !(await this.patientVisible(existing.patient_id))) throw fhirError(404, 'not-found', `${resourceType}/${existing.id} not found`);
+    if (existing && !(await this.readable(existing))) throw fhirError(404, 'not-found', `${resourceType}/${existing.id} not found`);
     if (options.ifMatch !== undefined && existing && existing.version_id !== options.ifMatch) {
       throw fhirError(412, 'conflict', `${resourceType}/${existing.id} is at version ${existing.version_id}, not ${options.ifMatch}`);
     }
@@ -223,9 +236,15 @@ export class FhirStore {
     index.sourceKeys = identifiersOf(plain)
       .filter((i) => i.system && i.value)
       .map((i) => this.identifierKey(i.system!, i.value!));
-    if (index.patientId && resourceType !== 'Patient' && !(await this.patientVisible(index.patientId))) {
-      // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise.
-      throw fhirError(422, 'not-found', `Patient/${index.patientId} not found`, [index.patientPath ?? `${resourceType}.subject`]);
+    if (resourceType === 'Bundle' && index.patients.length > 1) {
+      // A stored Bundle is one patient's (a document, a collection of one record): its entries are read with it.
+      throw fhirError(422, 'business-rule', `a stored Bundle is in one patient's record; this one's entries name ${index.patients.length} patients (send their records separately, or as a transaction)`, [index.patients[1]!.path]);
+    }
+    for (const named of index.patients) {
+      // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise —
+      // and so does naming one in it (an Appointment's second participant, a Group's members).
+      if (named.id === id && resourceType === 'Patient') continue;
+      if (!(await this.patientVisible(named.id))) throw fhirError(422, 'not-found', `Patient/${named.id} not found`, [named.path]);
     }
     const known = existing ? parseArray(existing.source_keys) : [];
     const senderKeys = [...new Set([...(options.senderKeys ?? []), ...known])];
