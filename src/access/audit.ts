@@ -4,12 +4,53 @@ import type { EntityManager, Orm } from '../db/orm.js';
 import { AuditAction, AuditOutcome } from './audit-event.entity.js';
 import type { Caller } from './caller.js';
 import { isUuid } from '../domain/errors.js';
+import { maskIdentifier } from './identifier-protection.js';
 
 export interface AuditRow {
   action: AuditAction;
   what: string;
   patientIds: string[];
   outcome: AuditOutcome;
+}
+
+/**
+ * A search parameter whose values are identifiers, whatever the resource or chain: `identifier`, `identifier:of-type`,
+ * `patient.identifier`, `subject:Patient.identifier`, …
+ */
+const IDENTIFIER_PARAMETER = /(?:^|[.:])identifier(?::[A-Za-z-]+)?$/i;
+/** `name=value` in a query string; a value ends at `&`, `#`, `;` (between Bundle entries in `what`) or white space. */
+const QUERY_PARAMETER = /([?&])([^=&#;\s]+)=([^&#;\s]*)/g;
+/** A run shaped like a resident ID: 17 digits and a check digit or X, or any 15 digits or more (the old 15-digit cards). */
+const RESIDENT_ID_RUN = /(?<!\d)(?:\d{17}[\dXx](?![\dXx])|\d{15,})/g;
+
+const decoded = (text: string): string => {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+};
+
+/** `system|value,…` with each value masked (maskIdentifier), the systems kept: which kind of identifier was asked for is not secret. */
+function maskIdentifierValues(raw: string): string {
+  return decoded(raw)
+    .split(',')
+    .map((v) => {
+      const bar = v.lastIndexOf('|');
+      return bar < 0 ? maskIdentifier(v) : `${v.slice(0, bar + 1)}${maskIdentifier(v.slice(bar + 1))}`;
+    })
+    .join(',');
+}
+
+/**
+ * What the audit trail stores of a request's text (`what`): every value of an identifier
+ * search parameter, and every resident-ID-shaped run of digits anywhere, masked with the identifiers' own mask.
+ * The audit trail is read by more people than may see resident IDs; what was asked for must not give one away.
+ */
+export function maskAuditText(text: string): string {
+  return text
+    .replace(QUERY_PARAMETER, (whole, sep: string, name: string, value: string) => (IDENTIFIER_PARAMETER.test(decoded(name)) ? `${sep}${name}=${maskIdentifierValues(value)}` : whole))
+    .replace(RESIDENT_ID_RUN, (run) => maskIdentifier(run));
 }
 
 /**
@@ -60,7 +101,7 @@ export class AuditRecorder {
         c.organizationId ?? null,
         c.onBehalfOf ?? null,
         row.action,
-        row.what.slice(0, 2000),
+        maskAuditText(row.what).slice(0, 2000),
         `{${row.patientIds.join(',')}}`,
         row.outcome,
         request.requestId,
