@@ -29,6 +29,7 @@ import { type Config, loadConfig } from '../config.js';
 import { type EntityManager, openDatabase, type Orm } from '../db/orm.js';
 import { FhirStore, type StoredRow } from '../fhir/store.js';
 import { patientEverything } from '../fhir/everything.js';
+import { countResources, selectResources } from '../fhir/store-sql.js';
 import { toFhirError } from '../fhir/outcome.js';
 
 export const EXPORT_PAGE_SIZE = 1000;
@@ -118,19 +119,15 @@ async function exportAll(
     clauses.push('r.resource_type = any(?::text[])');
     values.push(`{${types.join(',')}}`);
   }
-  const vis = store.visibility();
-  if (vis) {
-    clauses.push(vis.sql);
-    values.push(...vis.params);
-  }
+  // Read through the store's one scoped query path (src/fhir/store-sql.ts), as the API reads.
   const where = clauses.join(' and ');
-  const total = Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n);
+  const total = await countResources(em, store.scope, { where, params: values });
   onProgress?.(0, total);
   let written = 0;
   let after: string | undefined;
   for (;;) {
     const keyset = after ? ' and r.id > ?::uuid' : '';
-    const rows = (await em.execute(`select * from fhir_resource r where ${where}${keyset} order by r.id limit ?`, [...values, ...(after ? [after] : []), pageSize])) as StoredRow[];
+    const rows = await selectResources(em, store.scope, { where: `${where}${keyset}`, params: [...values, ...(after ? [after] : [])], orderBy: 'r.id', limit: pageSize });
     for (const row of rows) await emit(row, store.output(row));
     written += rows.length;
     onProgress?.(written, Math.max(total, written));

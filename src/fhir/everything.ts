@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { EntityManager } from '../db/orm.js';
 import { visitReferences } from './indexing.js';
 import type { FhirStore, StoredRow } from './store.js';
+import { selectResources } from './store-sql.js';
 
 export interface EverythingEntry {
   row: StoredRow;
@@ -25,11 +26,11 @@ export interface EverythingFilter {
  * rather than an empty result.
  */
 export async function patientEverything(em: EntityManager, store: FhirStore, patientId: string, { types, since }: EverythingFilter = {}): Promise<EverythingEntry[]> {
-  const vis = store.visibility();
-  const compartment = (await em.execute(
-    `select * from fhir_resource r where r.patient_id = ? and not r.deleted${vis ? ` and ${vis.sql}` : ''} order by (r.resource_type = 'Patient') desc, r.resource_type, r.id`,
-    [patientId, ...(vis?.params ?? [])],
-  )) as StoredRow[];
+  const compartment = await selectResources(em, store.scope, {
+    where: 'r.patient_id = ? and not r.deleted',
+    params: [patientId],
+    orderBy: `(r.resource_type = 'Patient') desc, r.resource_type, r.id`,
+  });
   const inCompartment = new Set(compartment.map((r) => r.id));
   const refs = new Set<string>();
   const resources = compartment.map((row) => store.output(row));
@@ -41,10 +42,7 @@ export async function patientEverything(em: EntityManager, store: FhirStore, pat
   }
   // In no record, and read as any other such resource: the directory and shared definitions, what the caller's organisation owns.
   const referenced = refs.size
-    ? ((await em.execute(`select * from fhir_resource r where r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted${vis ? ` and ${vis.sql}` : ''} order by r.resource_type, r.id`, [
-        `{${[...refs].join(',')}}`,
-        ...(vis?.params ?? []),
-      ])) as StoredRow[])
+    ? await selectResources(em, store.scope, { where: 'r.id = any(?::uuid[]) and r.patient_id is null and not r.deleted', params: [`{${[...refs].join(',')}}`], orderBy: 'r.resource_type, r.id' })
     : [];
   // Filtered only now, not in SQL: what the record refers to is found from all of it, whatever `_type` asks for.
   const wanted = (row: StoredRow) => (!types?.length || types.includes(row.resource_type)) && (!since || new Date(row.last_updated) >= since);

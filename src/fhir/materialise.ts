@@ -15,6 +15,7 @@ import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
 import { indexResource } from './indexing.js';
+import { unscopedIdsWithoutResource, unscopedRowsForMaterialising } from './store-sql.js';
 import { ENCRYPTED, insertResources, parseArray, sameResource, stripVersion, storeRow } from './store.js';
 
 /**
@@ -100,10 +101,8 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
   const ids = [...records.keys()];
   const connection = em.getConnection();
   const ctx = em.getTransactionContext();
-  const storedRows = new Map(
-    ((await connection.execute(`select * from fhir_resource where id in (${ids.map(() => '?').join(',')})`, ids, 'all', ctx)) as Array<Record<string, unknown>>).map((r) => [r.id as string, r]),
-  );
   const query = (sql: string, params: unknown[]) => connection.execute(sql, params, 'all', ctx) as Promise<Array<Record<string, unknown>>>;
+  const storedRows = new Map((await unscopedRowsForMaterialising(query, ids)).map((r) => [r.id as string, r]));
   const ownedBy = (type: new () => object) => [...records.values()].filter((r) => r instanceof type).map((r) => (r as { id: string }).id);
   const parts: Parts = {
     identifiers: await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null })),
@@ -434,10 +433,7 @@ export async function backfillFhir(em: EntityManager, options: { pageSize?: numb
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const fork = em.fork({ clear: true });
-      const missing = (await fork.execute(
-        `select t.id from ${table} t where t.id > ? and not exists (select 1 from fhir_resource f where f.id = t.id) order by t.id limit ?`,
-        [after, pageSize],
-      )) as Array<{ id: string }>;
+      const missing = await unscopedIdsWithoutResource(fork, table, after, pageSize);
       if (missing.length === 0) break;
       after = missing.at(-1)!.id;
       done += await fork.transactional(async (tx) => {

@@ -1,7 +1,8 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { EntityManager } from '../db/orm.js';
 import { fhirError } from './outcome.js';
-import { type FhirStore, type StoredRow, toPgArray } from './store.js';
+import { type FhirStore, toPgArray } from './store.js';
+import { countResources, selectResources } from './store-sql.js';
 
 export const MAX_COUNT = 1000;
 const DEFAULT_COUNT = 50;
@@ -116,8 +117,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     }
   }
   const clauses: Clause[] = [{ sql: 'r.resource_type = ? and not r.deleted', params: [resourceType] }];
-  const vis = store.visibility();
-  if (vis) clauses.push(vis);
+  // What the caller may read is added by the builder (store-sql.ts), to the count, the page and the includes alike.
   for (const [name, raw] of params) {
     if (RESULT_PARAMS.has(name)) continue;
     const [base, modifier] = name.split(':') as [string, string | undefined];
@@ -181,7 +181,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
   const offset = integerParam(params.get('_offset'), '_offset', 0);
   // `_total=none` (conditional matching asks for it): no count, one row more tells whether there is a next page.
   const counted = params.get('_total') !== 'none' || params.get('_summary') === 'count';
-  const total = counted ? Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, values)) as Array<{ n: string }>)[0]!.n) : undefined;
+  const total = counted ? await countResources(em, store.scope, { where, params: values }) : undefined;
   if (params.get('_summary') === 'count') return { bundle: { resourceType: 'Bundle', type: 'searchset', total }, patientIds: [] };
 
   const order = (params.get('_sort') ?? '_lastUpdated')
@@ -194,7 +194,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     })
     .concat('r.id asc')
     .join(', ');
-  const fetched = (await em.execute(`select * from fhir_resource r where ${where} order by ${order} limit ? offset ?`, [...values, counted ? count : count + 1, offset])) as StoredRow[];
+  const fetched = await selectResources(em, store.scope, { where, params: values, orderBy: order, limit: counted ? count : count + 1, offset });
   const hasNext = counted ? offset + count < total! : fetched.length > count;
   const rows = fetched.slice(0, count);
   const resources = rows.map((r) => store.output(r));
@@ -208,10 +208,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     }
     const ids = [...patientIds];
     if (ids.length === 0) continue;
-    const found = (await em.execute(
-      `select * from fhir_resource r where r.resource_type = 'Patient' and not r.deleted and r.id = any(?::uuid[])${vis ? ` and ${vis.sql}` : ''}`,
-      [`{${ids.join(',')}}`, ...(vis?.params ?? [])],
-    )) as StoredRow[];
+    const found = await selectResources(em, store.scope, { where: `r.resource_type = 'Patient' and not r.deleted and r.id = any(?::uuid[])`, params: [`{${ids.join(',')}}`] });
     included.push(...found.map((r) => store.output(r)));
   }
 

@@ -3,13 +3,14 @@ import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
-import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, type Predicate, readKindOf, tokenIdentityOf, writeKindOf } from '../access/policy.js';
+import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, readKindOf, tokenIdentityOf, writeKindOf } from '../access/policy.js';
 import { callerAllows } from '../access/scopes.js';
 import { deepEqual, FhirMappingError } from '../../fhir-mappings/index.js';
 import { IdentifierKind } from '../domain/patient/patient.entity.js';
 import { isUuid } from '../domain/errors.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { indexResource } from './indexing.js';
+import { selectResources, selectVersions, StoreScope, unscopedRow, unscopedRowsBySourceKeys } from './store-sql.js';
 
 export interface StoredRow {
   id: string;
@@ -109,10 +110,12 @@ export class FhirStore {
     return visible;
   }
 
-  /** The predicate that limits store rows (alias r) to what the caller may read (policy.ts, FHIR_READ_RULES). */
-  visibility(alias = 'r'): Predicate | undefined {
-    return this.policy.fhirRowsVisible(alias);
+  /** What the caller may read of the store: every SQL read of it goes through store-sql.ts with this. */
+  get scope(): StoreScope {
+    return (this._scope ??= new StoreScope(this.policy));
   }
+
+  private _scope?: StoreScope;
 
   /**
    * Whether the caller may read a stored row it was handed by a lookup that does not limit what it finds (a
@@ -122,10 +125,7 @@ export class FhirStore {
   private async readable(row: StoredRow): Promise<boolean> {
     if (row.patient_id) return this.patientVisible(row.patient_id);
     if (this.policy.readReach(readKindOf(row.resource_type, false)) === 'any') return true; // the directory, shared definitions: no lookup
-    const vis = this.visibility();
-    if (!vis) return true;
-    const rows = (await this.em.execute(`select 1 from fhir_resource r where r.id = ? and ${vis.sql}`, [row.id, ...vis.params])) as unknown[];
-    return rows.length > 0;
+    return (await selectResources(this.em, this.scope, { columns: 'r.id', where: 'r.id = ?', params: [row.id] })).length > 0;
   }
 
   assertCan(resourceType: string, interaction: 'c' | 'r' | 'u' | 'd' | 's'): void {
@@ -146,11 +146,7 @@ export class FhirStore {
     await this.read(resourceType, id).catch((err) => {
       if (err.status !== 410) throw err;
     });
-    const rows = (await this.em.execute(
-      `select * from fhir_resource_history where id = ? and resource_type = ? and version_id = ?`,
-      [id, resourceType, versionId],
-    )) as Array<StoredRow>;
-    const row = rows[0];
+    const [row] = await selectVersions(this.em, this.scope, { where: 'h.id = ? and h.resource_type = ? and h.version_id = ?', params: [id, resourceType, versionId] });
     if (!row) throw fhirError(404, 'not-found', `${resourceType}/${id}/_history/${versionId} not found`);
     if (row.deleted) throw fhirError(410, 'deleted', `${resourceType}/${id} version ${versionId} is a deletion`);
     return this.output(row);
@@ -160,10 +156,7 @@ export class FhirStore {
     await this.read(resourceType, id).catch((err) => {
       if (err.status !== 410) throw err;
     });
-    const rows = (await this.em.execute(
-      `select * from fhir_resource_history where id = ? and resource_type = ? order by version_id desc`,
-      [id, resourceType],
-    )) as StoredRow[];
+    const rows = await selectVersions(this.em, this.scope, { where: 'h.id = ? and h.resource_type = ?', params: [id, resourceType], orderBy: 'h.version_id desc' });
     return {
       resourceType: 'Bundle',
       type: 'history',
@@ -181,12 +174,7 @@ export class FhirStore {
   async row(resourceType: string, id: string): Promise<StoredRow | undefined> {
     if (!isUuid(id)) return undefined; // ids here are UUIDs; anything else (a sender's `Patient/example`) names nothing
     await this.flushInserts();
-    const vis = this.visibility();
-    const rows = (await this.em.execute(
-      `select * from fhir_resource r where r.id = ? and r.resource_type = ?${vis ? ` and ${vis.sql}` : ''}`,
-      [id, resourceType, ...(vis?.params ?? [])],
-    )) as StoredRow[];
-    return rows[0];
+    return (await selectResources(this.em, this.scope, { where: 'r.id = ? and r.resource_type = ?', params: [id, resourceType] }))[0];
   }
 
   /** Rows of a type holding any of these keys (identifiers as `system|value`, or the sender's own ids). */
@@ -195,18 +183,14 @@ export class FhirStore {
   }
 
   /**
-   * Rows of any type holding any of these keys: one lookup for a whole Bundle. One index probe per key: with
-   * `source_keys && <a thousand keys>` the planner, without statistics, expects half the table to match and
-   * scans all of it (2.3 s at 100,000 resources, against 15-40 ms this way). The type is filtered by the
-   * caller, not in SQL, so that no btree on the type tempts the planner either.
+   * Rows of any type holding any of these keys, whoever may read them: one lookup for a whole Bundle, for
+   * idempotency on write (store-sql.ts, unscopedRowsBySourceKeys). Never returned to a caller as such: the
+   * write checks what it found (`readable`).
    */
   async findByAnySourceKey(keys: string[]): Promise<StoredSourceRow[]> {
     if (keys.length === 0) return [];
     await this.flushInserts();
-    const rows = (await this.em.execute(
-      `select distinct on (r.id) r.* from unnest(?::text[]) k cross join lateral (select * from fhir_resource f where f.source_keys @> array[k] and not f.deleted) r`,
-      [toPgArray([...new Set(keys)])],
-    )) as StoredSourceRow[];
+    const rows = await unscopedRowsBySourceKeys(this.em, toPgArray([...new Set(keys)]));
     for (const row of rows) row.source_keys = parseArray(row.source_keys);
     return rows;
   }
@@ -340,8 +324,7 @@ export class FhirStore {
   private async rawRow(id: string): Promise<StoredSourceRow | undefined> {
     if (!isUuid(id)) return undefined;
     await this.flushInserts();
-    const rows = (await this.em.execute(`select * from fhir_resource where id = ?`, [id])) as StoredSourceRow[];
-    return rows[0];
+    return unscopedRow(this.em, id);
   }
 
   private async addSenderKeys(id: string, keys: string[]): Promise<void> {
