@@ -64,6 +64,24 @@ export function scopeWithin(requested: string, granted: string[]): boolean {
   });
 }
 
+/**
+ * The resource types the caller's scopes allow an interaction on: `*` for every type, else the list (empty:
+ * none). What the store returns is limited by this on every path — a read, a search's matches and includes,
+ * $everything, history — not only by the type a request names.
+ */
+export function typesAllowed(caller: Caller, interaction: Interaction): '*' | string[] {
+  if (caller.kind === 'internal') return '*';
+  if (caller.clientKind === ClientKind.INSURER && !['r', 's'].includes(interaction)) return [];
+  const types = new Set<string>();
+  for (const s of caller.scopes) {
+    const p = parseScope(s);
+    if (!p || !p.interactions.has(interaction)) continue;
+    if (p.type === '*') return '*';
+    types.add(p.type);
+  }
+  return [...types].sort();
+}
+
 /** Insurers only ever read; whatever scopes a registration lists, writes are not among them. */
 export function callerAllows(caller: Caller, resourceType: string, interaction: Interaction): boolean {
   if (caller.kind === 'internal') return true;

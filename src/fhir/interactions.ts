@@ -141,7 +141,7 @@ export class FhirInteractions {
     if (resource.id && resource.id !== id) throw fhirError(400, 'invalid', `resource id ${resource.id} differs from the URL's ${id}`, ['id']);
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw fhirError(400, 'invalid', 'ids on this server are UUIDs; create with POST', ['id']);
     // No update-as-create (the CapabilityStatement says updateCreate: false): the id must name a resource.
-    if (!(await this.store.row(resource.resourceType, id))) throw fhirError(404, 'not-found', `${resource.resourceType}/${id} not found (create with POST)`);
+    if (!(await this.store.row(resource.resourceType, id, 'exists'))) throw fhirError(404, 'not-found', `${resource.resourceType}/${id} not found (create with POST)`);
     return this.put(resource, id, ifMatch);
   }
 

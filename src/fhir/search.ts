@@ -181,7 +181,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
   const offset = integerParam(params.get('_offset'), '_offset', 0);
   // `_total=none` (conditional matching asks for it): no count, one row more tells whether there is a next page.
   const counted = params.get('_total') !== 'none' || params.get('_summary') === 'count';
-  const total = counted ? await countResources(em, store.scope, { where, params: values }) : undefined;
+  const total = counted ? await countResources(em, store.scope, { where, params: values, purpose: 's' }) : undefined;
   if (params.get('_summary') === 'count') return { bundle: { resourceType: 'Bundle', type: 'searchset', total }, patientIds: [] };
 
   const order = (params.get('_sort') ?? '_lastUpdated')
@@ -194,7 +194,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
     })
     .concat('r.id asc')
     .join(', ');
-  const fetched = await selectResources(em, store.scope, { where, params: values, orderBy: order, limit: counted ? count : count + 1, offset });
+  const fetched = await selectResources(em, store.scope, { where, params: values, orderBy: order, limit: counted ? count : count + 1, offset, purpose: 's' });
   const hasNext = counted ? offset + count < total! : fetched.length > count;
   const rows = fetched.slice(0, count);
   const resources = rows.map((r) => store.output(r));

@@ -1,5 +1,6 @@
 import type { EntityManager } from '../db/orm.js';
 import type { AccessPolicy, Predicate } from '../access/policy.js';
+import { typesAllowed } from '../access/scopes.js';
 import type { StoredRow, StoredSourceRow } from './store.js';
 
 /**
@@ -11,13 +12,29 @@ import type { StoredRow, StoredSourceRow } from './store.js';
  * saying why; none of them returns content to a caller without the store checking it first.
  */
 
-/** What one caller may read of the store, as SQL over a current row. */
+/**
+ * What a read is for. `r` (a read: the default) and `s` (a search's matches) return content, limited by the
+ * caller's read rules and its SMART scopes for the interaction, per type. `exists` is an access decision — may
+ * the caller write into this patient's record, is a write's or a delete's target one it may see — answered by the
+ * read rules alone (a client may write Observations into records it may not read Patients of), and returns no
+ * content: only the columns a write decides by (EXISTS_COLUMNS).
+ */
+export type ReadPurpose = 'r' | 's' | 'exists';
+
+const EXISTS_COLUMNS = 'r.id, r.resource_type, r.version_id, r.last_updated, r.deleted, r.patient_id, r.owner_organization_id';
+
+/** What one caller may read of the store, as SQL over a current row: its read rules and, per type, its SMART scopes. */
 export class StoreScope {
   constructor(readonly policy: AccessPolicy) {}
 
   /** The predicate over current rows (alias: a fhir_resource row); undefined when the caller reads every row. */
-  rows(alias = 'r'): Predicate | undefined {
-    return this.policy.fhirRowsVisible(alias);
+  rows(alias = 'r', purpose: ReadPurpose = 'r'): Predicate | undefined {
+    const visible = this.policy.fhirRowsVisible(alias);
+    if (purpose === 'exists') return visible;
+    const types = typesAllowed(this.policy.caller, purpose);
+    if (types === '*') return visible;
+    const typed: Predicate = types.length ? { sql: `${alias}.resource_type = any(?::text[])`, params: [`{${types.join(',')}}`] } : { sql: '1 = 0', params: [] };
+    return visible ? { sql: `(${typed.sql}) and (${visible.sql})`, params: [...typed.params, ...visible.params] } : typed;
   }
 }
 
@@ -30,10 +47,12 @@ export interface ResourceQuery {
   orderBy?: string;
   limit?: number;
   offset?: number;
+  /** Default `r`: a read. */
+  purpose?: ReadPurpose;
 }
 
-function scoped(scope: StoreScope, q: { where: string; params?: unknown[] }, alias = 'r'): { where: string; params: unknown[] } {
-  const predicate = scope.rows(alias);
+function scoped(scope: StoreScope, q: { where: string; params?: unknown[]; purpose?: ReadPurpose }, alias = 'r'): { where: string; params: unknown[] } {
+  const predicate = scope.rows(alias, q.purpose);
   return predicate ? { where: `(${predicate.sql}) and (${q.where})`, params: [...predicate.params, ...(q.params ?? [])] } : { where: `(${q.where})`, params: q.params ?? [] };
 }
 
@@ -55,11 +74,12 @@ function tail(q: { orderBy?: string; limit?: number; offset?: number }): { sql: 
 export async function selectResources<T = StoredRow>(em: EntityManager, scope: StoreScope, q: ResourceQuery): Promise<T[]> {
   const { where, params } = scoped(scope, q);
   const t = tail(q);
-  return (await em.execute(`select ${q.columns ?? 'r.*'} from fhir_resource r where ${where}${t.sql}`, [...params, ...t.params])) as T[];
+  const columns = q.purpose === 'exists' ? EXISTS_COLUMNS : (q.columns ?? 'r.*');
+  return (await em.execute(`select ${columns} from fhir_resource r where ${where}${t.sql}`, [...params, ...t.params])) as T[];
 }
 
 /** How many current rows the caller may read match. */
-export async function countResources(em: EntityManager, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params'>): Promise<number> {
+export async function countResources(em: EntityManager, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params' | 'purpose'>): Promise<number> {
   const { where, params } = scoped(scope, q);
   return Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, params)) as Array<{ n: string | number }>)[0]!.n);
 }
@@ -68,8 +88,8 @@ export async function countResources(em: EntityManager, scope: StoreScope, q: Pi
  * Versions (alias `h`: fhir_resource_history) of resources the caller may read: each version with its resource's
  * current row (alias `r`), to which the caller's scope applies — deleted or not.
  */
-export async function selectVersions<T = StoredRow>(em: EntityManager, scope: StoreScope, q: ResourceQuery): Promise<T[]> {
-  const { where, params } = scoped(scope, q);
+export async function selectVersions<T = StoredRow>(em: EntityManager, scope: StoreScope, q: Omit<ResourceQuery, 'purpose'>): Promise<T[]> {
+  const { where, params } = scoped(scope, { ...q, purpose: 'r' });
   const t = tail(q);
   return (await em.execute(`select ${q.columns ?? 'h.*'} from fhir_resource_history h join fhir_resource r on r.id = h.id where ${where}${t.sql}`, [...params, ...t.params])) as T[];
 }

@@ -10,7 +10,7 @@ import { IdentifierKind } from '../domain/patient/patient.entity.js';
 import { isUuid } from '../domain/errors.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { indexResource } from './indexing.js';
-import { selectResources, selectVersions, StoreScope, unscopedRow, unscopedRowsBySourceKeys } from './store-sql.js';
+import { type ReadPurpose, selectResources, selectVersions, StoreScope, unscopedRow, unscopedRowsBySourceKeys } from './store-sql.js';
 
 export interface StoredRow {
   id: string;
@@ -105,7 +105,8 @@ export class FhirStore {
   /** Whether the caller may see this patient (and so write into and read its compartment). */
   async patientVisible(patientId: string): Promise<boolean> {
     if (this.visiblePatients.has(patientId)) return true;
-    const visible = !!(await this.row('Patient', patientId));
+    // An access decision, not a read: the record's rules, whatever the caller's scopes for Patient (store-sql.ts, `exists`).
+    const visible = !!(await this.row('Patient', patientId, 'exists'));
     if (visible) this.visiblePatients.add(patientId);
     return visible;
   }
@@ -125,7 +126,7 @@ export class FhirStore {
   private async readable(row: StoredRow): Promise<boolean> {
     if (row.patient_id) return this.patientVisible(row.patient_id);
     if (this.policy.readReach(readKindOf(row.resource_type, false)) === 'any') return true; // the directory, shared definitions: no lookup
-    return (await selectResources(this.em, this.scope, { columns: 'r.id', where: 'r.id = ?', params: [row.id] })).length > 0;
+    return (await selectResources(this.em, this.scope, { where: 'r.id = ?', params: [row.id], purpose: 'exists' })).length > 0;
   }
 
   assertCan(resourceType: string, interaction: 'c' | 'r' | 'u' | 'd' | 's'): void {
@@ -170,11 +171,14 @@ export class FhirStore {
     } as Bundle;
   }
 
-  /** A visible current row, or undefined. */
-  async row(resourceType: string, id: string): Promise<StoredRow | undefined> {
+  /**
+   * A current row the caller may read (deleted or not), or undefined. With `exists`: one the caller may see for a
+   * write or a delete, whatever its read scopes — without its content.
+   */
+  async row(resourceType: string, id: string, purpose: ReadPurpose = 'r'): Promise<StoredRow | undefined> {
     if (!isUuid(id)) return undefined; // ids here are UUIDs; anything else (a sender's `Patient/example`) names nothing
     await this.flushInserts();
-    return (await selectResources(this.em, this.scope, { where: 'r.id = ? and r.resource_type = ?', params: [id, resourceType] }))[0];
+    return (await selectResources(this.em, this.scope, { where: 'r.id = ? and r.resource_type = ?', params: [id, resourceType], purpose }))[0];
   }
 
   /** Rows of a type holding any of these keys (identifiers as `system|value`, or the sender's own ids). */
@@ -274,7 +278,7 @@ export class FhirStore {
   async delete(resourceType: string, id: string): Promise<{ deleted: boolean; patientId?: string }> {
     this.assertCan(resourceType, 'd');
     await this.flushInserts();
-    const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
+    const row = isUuid(id) ? await this.row(resourceType, id, 'exists') : undefined;
     if (!row || row.deleted) return { deleted: false };
     await this.authorise('delete', resourceType, row);
     const versionId = row.version_id + 1;
