@@ -59,6 +59,7 @@ export function maskAuditText(text: string): string {
  */
 export class RequestAudit {
   readonly touched = new Set<string>();
+  private denied = false;
 
   constructor(
     private readonly recorder: AuditRecorder,
@@ -69,11 +70,20 @@ export class RequestAudit {
 
   touch(patientId: string | undefined | null): void {
     // Ids from client input may be anything; only real ids name a patient.
-    if (patientId && isUuid(patientId)) this.touched.add(patientId);
+    if (patientId && isUuid(patientId)) this.touched.add(patientId.toLowerCase());
+  }
+
+  /**
+   * The request was refused for data that is there but out of the caller's reach — answered as if there were
+   * nothing (a 404, or a delete's 204) — and is recorded as DENIED; touch the patient it ran into too.
+   */
+  deny(): void {
+    this.denied = true;
   }
 
   async record(action: AuditAction, what: string, outcome: AuditOutcome): Promise<void> {
-    await this.recorder.write(this, [{ action, what, outcome, patientIds: [...this.touched] }]);
+    const own = this.denied ? AuditOutcome.DENIED : outcome;
+    await this.recorder.write(this, [{ action, what, outcome: own, patientIds: [...this.touched] }]);
   }
 }
 

@@ -14,6 +14,7 @@ import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { integerParam, search } from './search.js';
 import { patientEverything } from './everything.js';
+import { attributeRefusal, attributeUnseenDelete, touchHistory, touchNamedPatients, touchResources } from './audit-trail.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
@@ -89,12 +90,16 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     next();
   });
 
+  const storeContext = (req: FhirRequest) => ({ em: req.fhir!.em, protector: security.protector, systems: config.identifierSystems });
+
   /**
    * Runs a handler and writes the request's audit record before anything is sent, as GraphQL does: a failure
-   * to audit is an error the request must not hide (the caller gets a 500, not the data).
+   * to audit is an error the request must not hide (the caller gets a 500, not the data). A request for one
+   * resource (`target`) that is refused is recorded against the patient whose record it is in (audit-trail.ts).
    */
   const audited =
-    (action: AuditAction, handler: (req: FhirRequest) => Promise<Reply>) => async (req: FhirRequest, res: Response, next: NextFunction) => {
+    (action: AuditAction, handler: (req: FhirRequest) => Promise<Reply>, target?: (req: FhirRequest) => { type: string; id: string }) =>
+    async (req: FhirRequest, res: Response, next: NextFunction) => {
       // Masked and cut to length when written (AuditRecorder.write): cut here, half a resident ID would escape the mask.
       const what = `FHIR ${req.method} ${req.originalUrl}`;
       let reply: Reply;
@@ -103,7 +108,11 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       } catch (err) {
         const outcome = toFhirError(err)?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
         let auditError: unknown;
-        await req.audit!.record(action, what, outcome).catch((e: unknown) => (auditError = e));
+        if (target) {
+          const { type, id } = target(req);
+          await attributeRefusal(req.audit, req.fhir!.store, storeContext(req), type, id, err).catch((e: unknown) => (auditError = e));
+        }
+        if (!auditError) await req.audit!.record(action, what, outcome).catch((e: unknown) => (auditError = e));
         return next(auditError ?? err);
       }
       try {
@@ -114,6 +123,9 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       if (reply.body === undefined) res.status(reply.status).end();
       else send(res, reply.status, reply.body, reply.headers);
     };
+
+  /** The one resource a request is about: `/:type/:id…` (`/Patient/:id/$everything`). */
+  const resourceOf = (req: Request) => ({ type: String(req.params.type ?? 'Patient'), id: String(req.params.id) });
 
   const typeParam = (req: Request) => {
     const type = String(req.params.type);
@@ -148,6 +160,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       if (sinceDate && Number.isNaN(sinceDate.getTime())) throw fhirError(400, 'invalid', '_since must be an instant', ['_since']);
       const types = params.get('_type')?.split(',').filter(Boolean);
       const all = await patientEverything(req.fhir!.em, req.fhir!.store, id, { types, since: sinceDate });
+      // Every patient whose record the answer holds, not only the one asked for (what the record refers to is in none).
+      for (const { row } of all) req.audit!.touch(row.patient_id);
       const total = all.length;
       const link = (o: number) => `${baseUrl}/Patient/${id}/$everything?${new URLSearchParams({ ...Object.fromEntries(params), _count: String(count), _offset: String(o) })}`;
       const bundle: Bundle = {
@@ -158,17 +172,16 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
         entry: all.slice(offset, offset + count).map(({ resource, mode }) => ({ fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode } })),
       };
       return { status: 200, body: bundle };
-    }),
+    }, resourceOf),
   );
 
   router.get(
     '/:type',
     audited(AuditAction.SEARCH, async (req) => {
-      const { bundle, patientIds } = await search(req.fhir!.em, req.fhir!.store, {
-        resourceType: typeParam(req),
-        params: new URLSearchParams(req.url.split('?')[1] ?? ''),
-        baseUrl,
-      });
+      const resourceType = typeParam(req);
+      const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+      touchNamedPatients(req.audit, resourceType, params);
+      const { bundle, patientIds } = await search(req.fhir!.em, req.fhir!.store, { resourceType, params, baseUrl });
       patientIds.forEach((p) => req.audit!.touch(p));
       return { status: 200, body: bundle };
     }),
@@ -190,22 +203,31 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const resource = await req.fhir!.store.read(typeParam(req), String(req.params.id));
       req.audit!.touch((await req.fhir!.store.row(resource.resourceType, resource.id!))?.patient_id);
       return resourceReply(200, resource, baseUrl);
-    }),
+    }, resourceOf),
   );
 
   router.get(
     '/:type/:id/_history',
     audited(AuditAction.READ, async (req) => {
-      return { status: 200, body: await req.fhir!.store.history(typeParam(req), String(req.params.id)) };
-    }),
+      const type = typeParam(req);
+      const history = await req.fhir!.store.history(type, String(req.params.id));
+      // The resource's patient now, and the patient of every version (one may have named another).
+      req.audit!.touch((await req.fhir!.store.row(type, String(req.params.id)))?.patient_id);
+      touchHistory(req.audit, history);
+      return { status: 200, body: history };
+    }, resourceOf),
   );
 
   router.get(
     '/:type/:id/_history/:vid',
     audited(AuditAction.READ, async (req) => {
       const vid = integerParam(String(req.params.vid), 'version id', 1, 1);
-      return resourceReply(200, await req.fhir!.store.vread(typeParam(req), String(req.params.id), vid), baseUrl);
-    }),
+      const type = typeParam(req);
+      const version = await req.fhir!.store.vread(type, String(req.params.id), vid);
+      req.audit!.touch((await req.fhir!.store.row(type, String(req.params.id)))?.patient_id);
+      touchResources(req.audit, [version]);
+      return resourceReply(200, version, baseUrl);
+    }, resourceOf),
   );
 
   router.put(
@@ -215,7 +237,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const ifMatch = parseEtag(req.headers['if-match'] as string | undefined);
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.update(body(req, type), String(req.params.id), ifMatch));
       return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
-    }),
+    }, resourceOf),
   );
 
   router.put(
@@ -232,9 +254,11 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   router.delete(
     '/:type/:id',
     audited(AuditAction.DELETE, async (req) => {
-      await req.fhir!.ctxTransaction((fhir) => fhir.delete(typeParam(req), String(req.params.id)));
+      const type = typeParam(req);
+      await req.fhir!.ctxTransaction((fhir) => fhir.delete(type, String(req.params.id)));
+      await attributeUnseenDelete(req.audit, req.fhir!.store, storeContext(req), type, String(req.params.id));
       return { status: 204 };
-    }),
+    }, resourceOf),
   );
 
   // Errors as OperationOutcomes: missing or refused tokens, malformed JSON, wrong content type, oversized bodies, refusals.
