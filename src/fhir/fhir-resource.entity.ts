@@ -79,6 +79,14 @@ export class FhirResourceHistory {
   @Property({ default: false })
   deleted: boolean = false;
 
+  /** The patient whose record this version was in (a deletion: the resource's last), read by it as the current row is (store-sql.ts, selectVersions). */
+  @Property({ type: 'uuid', nullable: true })
+  patientId?: string;
+
+  /** The resource's owner (fhir_resource.owner_organization_id), for versions outside any record. */
+  @Property({ type: 'uuid', nullable: true })
+  ownerOrganizationId?: string;
+
   @Property({ type: 'json', nullable: true })
   content?: Record<string, unknown>;
 }

@@ -77,7 +77,9 @@ export class FhirMaterialiser implements EventSubscriber {
       else current = sqlEm.create(FhirResource, { id, ...columns });
       uow.computeChangeSet(current);
       const { versionId, resourceType, lastUpdated, content } = columns;
-      uow.computeChangeSet(sqlEm.create(FhirResourceHistory, { id, versionId, resourceType, lastUpdated, deleted: false, content }));
+      // The version is in the record the current row is now in, owned as the resource is.
+      const { patientId, ownerOrganizationId } = current;
+      uow.computeChangeSet(sqlEm.create(FhirResourceHistory, { id, versionId, resourceType, lastUpdated, deleted: false, patientId, ownerOrganizationId, content }));
     }
   }
 }
@@ -406,6 +408,7 @@ function toEntityData(row: Record<string, unknown>): Record<string, unknown> {
     lastUpdated: row.last_updated,
     deleted: row.deleted,
     patientId: row.patient_id,
+    ownerOrganizationId: row.owner_organization_id,
     content: parse(row.content),
     sourceKeys: parseArray(row.source_keys),
     codes: parseArray(row.codes),

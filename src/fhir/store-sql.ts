@@ -85,11 +85,15 @@ export async function countResources(em: EntityManager, scope: StoreScope, q: Pi
 }
 
 /**
- * Versions (alias `h`: fhir_resource_history) of resources the caller may read: each version with its resource's
- * current row (alias `r`), to which the caller's scope applies — deleted or not.
+ * Versions (alias `h`: fhir_resource_history) the caller may read: the caller's scope applies to each version —
+ * the record it was in, its owner (history rows carry both) — and to its resource's current row (alias `r`),
+ * deleted or not. A version written into another patient's record stays in that record; a resource the caller
+ * cannot read now shows no version.
  */
 export async function selectVersions<T = StoredRow>(em: EntityManager, scope: StoreScope, q: Omit<ResourceQuery, 'purpose'>): Promise<T[]> {
-  const { where, params } = scoped(scope, { ...q, purpose: 'r' });
+  const current = scoped(scope, { ...q, purpose: 'r' });
+  const version = scope.rows('h', 'r');
+  const { where, params } = version ? { where: `(${version.sql}) and ${current.where}`, params: [...version.params, ...current.params] } : current;
   const t = tail(q);
   return (await em.execute(`select ${q.columns ?? 'h.*'} from fhir_resource_history h join fhir_resource r on r.id = h.id where ${where}${t.sql}`, [...params, ...t.params])) as T[];
 }

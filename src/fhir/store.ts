@@ -259,8 +259,8 @@ export class FhirStore {
         [resourceType, versionId, lastUpdated, index.patientId ?? null, json, toPgArray(keys), toPgArray(index.codes), index.dateAt ?? null, index.status ?? null, index.names ?? null, index.gender ?? null, id],
       );
       await this.em.execute(
-        `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content) values (?, ?, ?, ?, false, ?::jsonb)`,
-        [id, versionId, resourceType, lastUpdated, json],
+        `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content) values (?, ?, ?, ?, false, ?, ?, ?::jsonb)`,
+        [id, versionId, resourceType, lastUpdated, index.patientId ?? null, existing.owner_organization_id ?? null, json],
       );
     } else {
       this.pending.push(storeRow(id, { ...index, resourceType, versionId, lastUpdated, content, sourceKeys: keys, ownerOrganizationId: this.policy.caller.organizationId }));
@@ -285,8 +285,8 @@ export class FhirStore {
     const now = new Date();
     await this.em.execute(`update fhir_resource set deleted = true, version_id = ?, last_updated = ? where id = ?`, [versionId, now, id]);
     await this.em.execute(
-      `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content) values (?, ?, ?, ?, true, null)`,
-      [id, versionId, resourceType, now],
+      `insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content) values (?, ?, ?, ?, true, ?, ?, null)`,
+      [id, versionId, resourceType, now, row.patient_id ?? null, row.owner_organization_id ?? null],
     );
     return { deleted: true, patientId: row.patient_id ?? undefined };
   }
@@ -471,8 +471,8 @@ export async function insertResources(em: EntityManager, rows: PendingRow[]): Pr
        insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender)
        select id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender from rows
      )
-     insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, content)
-     select id, version_id, resource_type, last_updated, false, content from rows`,
+     insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content)
+     select id, version_id, resource_type, last_updated, false, patient_id, owner_organization_id, content from rows`,
     [JSON.stringify(rows)],
   );
 }
