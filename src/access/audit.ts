@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager, Orm } from '../db/orm.js';
@@ -53,13 +54,41 @@ export function maskAuditText(text: string): string {
     .replace(RESIDENT_ID_RUN, (run) => maskIdentifier(run));
 }
 
+/** audit_event.what is cut to this length (after masking). */
+const WHAT_LENGTH = 2000;
+
+/** `a; b; c; … and 12 more`: whole items only, up to about `length` characters (a 5,000-entry Bundle's `what`). */
+function joinUpTo(items: string[], length: number): string {
+  let out = '';
+  for (const [i, item] of items.entries()) {
+    if (out.length + item.length > length) return `${out}; … and ${items.length - i} more`;
+    out += i ? `; ${item}` : item;
+  }
+  return out;
+}
+
+/** A part of a request that is an interaction of its own (a Bundle entry): its action, what it asked, whom it touched. */
+interface AuditPart {
+  action: AuditAction;
+  what: string;
+  patients: Set<string>;
+  outcome?: AuditOutcome;
+  denied: boolean;
+}
+
 /**
  * Collects, during one request, every patient whose data was read or written, and writes one audit record
- * for the request when it ends — one INSERT per request, however many patients a search returned.
+ * for the request when it ends — one INSERT per request, however many patients a search returned. A Bundle's
+ * entries are parts of their own (`part`), each recorded under its own interaction — a GET entry as a READ or
+ * SEARCH, a POST as a CREATE — in one row per action and outcome, with the patients of those entries, in the
+ * same INSERT.
  */
 export class RequestAudit {
   readonly touched = new Set<string>();
   private denied = false;
+  private readonly parts = new Map<number | string, AuditPart>();
+  /** The part running: what `touch` and `deny` apply to (async context, so parts may even overlap). */
+  private readonly current = new AsyncLocalStorage<AuditPart>();
 
   constructor(
     private readonly recorder: AuditRecorder,
@@ -70,7 +99,7 @@ export class RequestAudit {
 
   touch(patientId: string | undefined | null): void {
     // Ids from client input may be anything; only real ids name a patient.
-    if (patientId && isUuid(patientId)) this.touched.add(patientId.toLowerCase());
+    if (patientId && isUuid(patientId)) (this.current.getStore()?.patients ?? this.touched).add(patientId.toLowerCase());
   }
 
   /**
@@ -78,12 +107,44 @@ export class RequestAudit {
    * nothing (a 404, or a delete's 204) — and is recorded as DENIED; touch the patient it ran into too.
    */
   deny(): void {
-    this.denied = true;
+    const part = this.current.getStore();
+    if (part) part.denied = true;
+    else this.denied = true;
+  }
+
+  /**
+   * Runs `work` as a part of the request with an action of its own (a Bundle entry, keyed by its index: a part run
+   * again — a batch retried entry by entry — replaces the earlier run). What it touches is recorded under that
+   * action; `failed` says what a failure of the part is (FAILURE unless it says DENIED).
+   */
+  async part<T>(key: number | string, action: AuditAction, what: string, work: () => Promise<T>, failed: (err: unknown) => AuditOutcome = () => AuditOutcome.FAILURE): Promise<T> {
+    const part: AuditPart = { action, what, patients: new Set(), denied: false };
+    this.parts.set(key, part);
+    try {
+      return await this.current.run(part, work);
+    } catch (err) {
+      part.outcome = failed(err);
+      throw err;
+    }
   }
 
   async record(action: AuditAction, what: string, outcome: AuditOutcome): Promise<void> {
-    const own = this.denied ? AuditOutcome.DENIED : outcome;
-    await this.recorder.write(this, [{ action, what, outcome: own, patientIds: [...this.touched] }]);
+    const rows: AuditRow[] = [];
+    // The request's own row: always without parts; with them, when something outside them touched a patient.
+    if (this.parts.size === 0 || this.touched.size > 0) rows.push({ action, what, outcome: this.denied ? AuditOutcome.DENIED : outcome, patientIds: [...this.touched] });
+    // The parts, a row per action and outcome. When the request as a whole failed (a transaction rolled back),
+    // nothing a part did stands: a part that did not fail itself is a FAILURE too.
+    const groups = new Map<string, { action: AuditAction; outcome: AuditOutcome; whats: string[]; patients: Set<string> }>();
+    for (const part of this.parts.values()) {
+      const own = part.denied ? AuditOutcome.DENIED : (part.outcome ?? (outcome === AuditOutcome.SUCCESS ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE));
+      const key = `${part.action} ${own}`;
+      const group = groups.get(key) ?? { action: part.action, outcome: own, whats: [], patients: new Set<string>() };
+      groups.set(key, group);
+      group.whats.push(part.what);
+      part.patients.forEach((p) => group.patients.add(p));
+    }
+    for (const g of groups.values()) rows.push({ action: g.action, what: `${what}: ${joinUpTo(g.whats, WHAT_LENGTH)}`, outcome: g.outcome, patientIds: [...g.patients] });
+    await this.recorder.write(this, rows);
   }
 }
 
@@ -111,7 +172,7 @@ export class AuditRecorder {
         c.organizationId ?? null,
         c.onBehalfOf ?? null,
         row.action,
-        maskAuditText(row.what).slice(0, 2000),
+        maskAuditText(row.what).slice(0, WHAT_LENGTH),
         `{${row.patientIds.join(',')}}`,
         row.outcome,
         request.requestId,

@@ -1,10 +1,11 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import { INTERNAL_CALLER } from '../access/caller.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
 import { AccessPolicy } from '../access/policy.js';
 import type { RequestAudit } from '../access/audit.js';
+import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { isUuid } from '../domain/errors.js';
 import { patientIdOf } from './indexing.js';
 import { toFhirError } from './outcome.js';
@@ -78,4 +79,46 @@ export async function attributeUnseenDelete(audit: RequestAudit | undefined, cal
   if (!patient) return;
   audit.touch(patient);
   audit.deny();
+}
+
+/** The interaction a Bundle entry is: GET of an id a READ, a GET search a SEARCH, POST a CREATE, PUT/PATCH an UPDATE, DELETE a DELETE. */
+export function bundleEntryAction(method: string | undefined, url: string | undefined): AuditAction {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return (url ?? '').includes('?') || !/^\/?[A-Z][A-Za-z]+\/[^/?]+/.test(url ?? '') ? AuditAction.SEARCH : AuditAction.READ;
+    case 'POST':
+      return AuditAction.CREATE;
+    case 'DELETE':
+      return AuditAction.DELETE;
+    default:
+      return AuditAction.UPDATE;
+  }
+}
+
+/**
+ * Runs one Bundle entry as a part of the request's audit (RequestAudit.part): recorded under its own interaction
+ * with the patients it touched; refused by id, against the patient whose record the resource is in (as the
+ * router does for a single request); a 403 is DENIED.
+ */
+export async function auditedEntry<T>(audit: RequestAudit | undefined, store: FhirStore, ctx: StoreContext, i: number, entry: BundleEntry, work: () => Promise<T>): Promise<T> {
+  if (!audit) return work();
+  const { method, url } = entry.request ?? {};
+  const [type, id] = (url ?? '').split('?')[0]!.replace(/^\//, '').split('/') as [string, string | undefined];
+  return audit.part(
+    i,
+    bundleEntryAction(method, url),
+    `[${i}] ${method} ${url}`,
+    async () => {
+      try {
+        const out = await work();
+        if (method === 'DELETE' && id) await attributeUnseenDelete(audit, store, ctx, type, id);
+        return out;
+      } catch (err) {
+        if (id) await attributeRefusal(audit, store, ctx, type, id, err).catch(() => undefined); // the entry's own error is the one to answer
+        throw err;
+      }
+    },
+    (err) => (toFhirError(err)?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE),
+  );
 }

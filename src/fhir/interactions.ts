@@ -12,6 +12,7 @@ import { visitReferences } from './indexing.js';
 import { DomainProjection } from './projection.js';
 import { search } from './search.js';
 import { FhirStore, type StoredSourceRow } from './store.js';
+import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
 
 export const MAX_BUNDLE_ENTRIES = 10_000;
 
@@ -259,7 +260,7 @@ export class FhirInteractions {
 
     for (const { entry, i } of indexed) {
       try {
-        responses[i] = await this.entry(entry);
+        responses[i] = await auditedEntry(this.ctx.audit, this.store, this.ctx, i, entry, () => this.entry(entry));
       } catch (err) {
         const fe = toFhirError(err);
         if (!fe) throw err;
@@ -289,11 +290,13 @@ export class FhirInteractions {
     for (const [i, entry] of entries.entries()) {
       try {
         this.checkEntry(entry, i);
-        const result = await this.ctx.em.transactional(async (em) => {
-          const inner = new FhirInteractions({ ...this.ctx, em });
-          await inner.rewriteReferences(entry, new Map(), i);
-          return inner.entry(entry);
-        });
+        const result = await auditedEntry(this.ctx.audit, this.store, this.ctx, i, entry, () =>
+          this.ctx.em.transactional(async (em) => {
+            const inner = new FhirInteractions({ ...this.ctx, em });
+            await inner.rewriteReferences(entry, new Map(), i);
+            return inner.entry(entry);
+          }),
+        );
         responses.push(result);
       } catch (err) {
         const fe = toFhirError(err) ?? this.unexpected(err, i);
@@ -349,8 +352,16 @@ export class FhirInteractions {
         throw fhirError(400, 'invalid', `DELETE ${url}: give an id or a search`);
       case 'GET': {
         await this.flush();
-        if (id) return this.outcomeOf(await this.store.read(type, id), '200');
-        const { bundle } = await search(this.ctx.em, this.store, { resourceType: type, params: new URLSearchParams(query ?? ''), baseUrl: this.ctx.baseUrl });
+        // Audited as the entry's own READ or SEARCH (auditedEntry), with the patients it reads or names.
+        if (id) {
+          const resource = await this.store.read(type, id);
+          touchResources(this.ctx.audit, [resource]);
+          return this.outcomeOf(resource, '200');
+        }
+        const params = new URLSearchParams(query ?? '');
+        touchNamedPatients(this.ctx.audit, type, params);
+        const { bundle, patientIds } = await search(this.ctx.em, this.store, { resourceType: type, params, baseUrl: this.ctx.baseUrl });
+        patientIds.forEach((p) => this.touch(p));
         return { status: '200', resource: bundle };
       }
       default:

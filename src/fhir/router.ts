@@ -101,7 +101,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     (action: AuditAction, handler: (req: FhirRequest) => Promise<Reply>, target?: (req: FhirRequest) => { type: string; id: string }) =>
     async (req: FhirRequest, res: Response, next: NextFunction) => {
       // Masked and cut to length when written (AuditRecorder.write): cut here, half a resident ID would escape the mask.
-      const what = `FHIR ${req.method} ${req.originalUrl}`;
+      const bundle = req.method === 'POST' && req.path === '/' && ['batch', 'transaction'].includes(req.body?.type) ? ` (${req.body.type})` : '';
+      const what = `FHIR ${req.method} ${req.originalUrl}${bundle}`;
       let reply: Reply;
       try {
         reply = await handler(req);
