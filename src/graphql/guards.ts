@@ -206,19 +206,36 @@ export function inputTextPlugin(): ApolloServerPlugin<Context> {
   };
 }
 
+/** A patient, or a record of one (anything with a `patient`), or a connection's edge of either: whose it is. */
+function touchRow(audit: Context['audit'], value: unknown): void {
+  if (!value || typeof value !== 'object') return;
+  if (value instanceof Patient) return audit.touch(value.id);
+  if ('patient' in value) return audit.touch((value as { patient?: { id?: string } | null }).patient?.id);
+  // An edge: its cursor encodes its node's id, so an edge is its node's, asked for or not.
+  if ('node' in value && 'cursor' in value) touchRow(audit, (value as { node: unknown }).node);
+}
+
 /**
- * Notes every patient whose data a resolver touches: the patient objects themselves and every record that
- * belongs to a patient, whichever query or nested field reached them.
+ * Notes every patient whose data a resolver touches, decided from what resolvers are given and return — the
+ * patient objects themselves, every record that belongs to a patient, and every edge of a connection of either
+ * (a cursor encodes its node's id) — whichever query, nested field, fragment or alias reached them. A connection
+ * counted only (`totalCount`) names no one; its page (`edges`, `pageInfo { endCursor }`) names whom it holds.
  */
 export const auditTouches: MiddlewareFn<Context> = async ({ root, args, context, info }, next) => {
-  if (root instanceof Patient) context.audit.touch(root.id);
-  else if (root && typeof root === 'object' && 'patient' in root) context.audit.touch((root as { patient?: { id?: string } }).patient?.id);
+  touchRow(context.audit, root);
   const input = (args as { input?: { patientId?: unknown } }).input;
   if (input && typeof input.patientId === 'string') context.audit.touch(input.patientId);
   // A patient asked for by id is named in the record whether or not it was found: a refused look is audited too.
   const asked = PATIENT_ID_ARGUMENT[`${info.parentType.name}.${info.fieldName}`]?.(args as Record<string, unknown>);
   if (typeof asked === 'string') context.audit.touch(asked);
-  return next();
+  const result: unknown = await next();
+  if (Array.isArray(result)) for (const item of result) touchRow(context.audit, item);
+  else touchRow(context.audit, result);
+  // The end cursor is the last edge's: that edge's node is read whether or not `edges` is asked for.
+  if (info.fieldName === 'pageInfo' && root && typeof root === 'object' && Array.isArray((root as { edges?: unknown }).edges)) {
+    touchRow(context.audit, (root as { edges: unknown[] }).edges.at(-1));
+  }
+  return result;
 };
 
 /** Root fields with an argument that names a patient by id. */
@@ -232,8 +249,28 @@ const PATIENT_ID_ARGUMENT: Record<string, (args: Record<string, unknown>) => unk
 const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'carePlan', 'careTeam']);
 const SEARCH_ROOTS = new Set(['patients', 'observations', 'referrals', 'careTeam']);
 
-function classify(operation: OperationDefinitionNode): { action: AuditAction; what: string; patientData: boolean } {
-  const roots = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+/** The operation's root fields, through its fragments (spreads and inline, nested): what it runs, however it is written. */
+function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const roots = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) roots.add(s.name.value);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment = fragments.get(s.name.value);
+        if (fragment) walk(fragment.selectionSet);
+      }
+    }
+  };
+  walk(operation.selectionSet);
+  return [...roots];
+}
+
+function classify(operation: OperationDefinitionNode, document: DocumentNode): { action: AuditAction; what: string; patientData: boolean } {
+  const roots = rootFields(operation, document);
   const what = `${operation.operation} ${operation.name?.value ?? '(anonymous)'} { ${roots.join(' ')} }`;
   if (operation.operation === 'mutation') {
     const creates = roots.every((r) => /^(register|create|record|add)/.test(r));
@@ -248,9 +285,11 @@ export function auditPlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ contextValue, operation, errors, response }) {
-          if (!operation || !contextValue?.audit) return;
-          const { action, what, patientData } = classify(operation);
+        async willSendResponse({ contextValue, operation, document, errors, response }) {
+          if (!operation || !document || !contextValue?.audit) return;
+          // Recorded when the operation asks for patient data (its root fields, fragments resolved) or any resolver
+          // touched some (auditTouches): either alone is enough.
+          const { action, what, patientData } = classify(operation, document);
           if (!patientData && contextValue.audit.touched.size === 0) return;
           const bodyErrors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const failed = (errors?.length ?? 0) > 0 || (bodyErrors?.length ?? 0) > 0;
