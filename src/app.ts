@@ -72,7 +72,9 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For names the client (req.ip: the audit's source address, the rate limit's key): only the
+  // proxies configured (TRUSTED_PROXIES); none by default, and then a client's own header is ignored.
+  app.set('trust proxy', config.http.trustedProxies.length ? config.http.trustedProxies : false);
   app.use(
     helmet({
       // The Apollo Sandbox landing page (development only) loads its scripts from Apollo's CDN.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -23,7 +24,19 @@ export interface Config {
   identifierKey?: string;
   /** Where development keys are kept; undefined keeps them in memory only. */
   keysDir?: string;
-  http: { corsOrigins: string[]; bodyLimit: string; fhirBodyLimit: string; rateLimitPerMinute: number };
+  http: {
+    corsOrigins: string[];
+    bodyLimit: string;
+    fhirBodyLimit: string;
+    rateLimitPerMinute: number;
+    /**
+     * The reverse proxies whose `X-Forwarded-For` is believed (TRUSTED_PROXIES: comma-separated addresses, CIDR
+     * ranges, or Express's names `loopback`, `linklocal`, `uniquelocal`). Default none: the client address the
+     * audit records and the rate limit counts by is the connection's peer, and a client's own X-Forwarded-For is
+     * ignored. Behind a proxy, name it (e.g. `loopback` for one on the same host).
+     */
+    trustedProxies: string[];
+  };
   /**
    * How long a completed referral still shows its patient to the receiving side (REFERRAL_ACCESS_DAYS_AFTER_COMPLETION,
    * default 30): time to write up and answer follow-up questions. Requested and accepted referrals show the patient;
@@ -75,6 +88,23 @@ export const DEFAULT_IDENTIFIER_SYSTEMS: IdentifierSystems = {
   insurance: 'urn:oid:2.16.156.10011.1.14',
   mrn: [],
 };
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUSTED_PROXIES: addresses, CIDR ranges and Express's names; `none` or nothing is none. A hop count is refused (it trusts whoever is that many hops away). */
+export function trustedProxies(value: string | undefined): string[] {
+  const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 1 && list[0] === 'none') return [];
+  for (const entry of list) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!PROXY_NAMES.has(entry) && !(family && prefixOk && extra === undefined)) {
+      throw new Error(`Configuration: TRUSTED_PROXIES must list addresses, CIDR ranges, loopback, linklocal or uniquelocal (or be none), got "${entry}"`);
+    }
+  }
+  return list;
+}
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -134,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Hospitals post whole patient records as one transaction Bundle: a few MB each.
       fhirBodyLimit: env.FHIR_BODY_LIMIT ?? '50mb',
       rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
+      trustedProxies: trustedProxies(env.TRUSTED_PROXIES),
     },
     referralAccessDaysAfterCompletion: int('REFERRAL_ACCESS_DAYS_AFTER_COMPLETION', env.REFERRAL_ACCESS_DAYS_AFTER_COMPLETION, 30),
   };
