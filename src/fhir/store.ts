@@ -2,7 +2,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
-import type { IdentifierProtector } from '../access/identifier-protection.js';
+import { type IdentifierProtector, maskIdentifier } from '../access/identifier-protection.js';
 import { type AccessPolicy, DIRECTORY_ORGANIZATION_ELEMENT, type FhirWrite, readKindOf, tokenIdentityOf, writeKindOf } from '../access/policy.js';
 import { callerAllows } from '../access/scopes.js';
 import { deepEqual, FhirMappingError } from '../../fhir-mappings/index.js';
@@ -341,12 +341,16 @@ export class FhirStore {
     return this.reveal(content);
   }
 
+  /**
+   * Encrypts every resident ID in a resource, at any depth: the resource's own identifiers, those of Bundle
+   * entries and contained resources, an identifier in a reference (`subject.identifier`), anything shaped
+   * `{ system: <the resident-ID system>, value }`. What is stored holds none in clear (current row and versions).
+   */
   private protect(resource: Resource): Resource {
-    for (const identifier of identifiersOf(resource)) {
-      if (identifier.system === this.systems.residentId && identifier.value && !identifier.value.startsWith(ENCRYPTED)) {
-        identifier.value = ENCRYPTED + this.protector.protect(identifier.system, IdentifierKind.RESIDENT_ID, identifier.value).cipher;
-      }
-    }
+    const system = this.systems.residentId;
+    visitIdentifiers(resource, system, (identifier) => {
+      identifier.value = ENCRYPTED + this.protector.protect(system, IdentifierKind.RESIDENT_ID, identifier.value).cipher;
+    });
     return resource;
   }
 
@@ -361,13 +365,14 @@ export class FhirStore {
     return `${system}|${this.protector.lookup(system, IdentifierKind.RESIDENT_ID, plain.trim().toUpperCase())}`;
   }
 
+  /** Every resident ID in a resource, at any depth, in full for roles that may see it, else masked as the domain masks it. */
   private reveal(resource: Resource, full = this.policy.revealsResidentIds): Resource {
-    for (const identifier of identifiersOf(resource)) {
-      if (identifier.system && identifier.value?.startsWith(ENCRYPTED)) {
-        const plain = this.protector.reveal(identifier.system, identifier.value.slice(ENCRYPTED.length));
-        identifier.value = full ? plain : `${plain.slice(0, 6)}${'*'.repeat(Math.max(0, plain.length - 10))}${plain.slice(-4)}`;
-      }
-    }
+    const system = this.systems.residentId;
+    visitIdentifiers(resource, system, (identifier) => {
+      // One in clear was stored before resident IDs were protected at every depth: masked all the same.
+      const plain = identifier.value.startsWith(ENCRYPTED) ? this.protector.reveal(system, identifier.value.slice(ENCRYPTED.length)) : identifier.value;
+      identifier.value = full ? plain : maskIdentifier(plain);
+    });
     return resource;
   }
 }
@@ -406,6 +411,24 @@ function assertIdentityKept(before: Resource, after: Resource): void {
       `${changed.join(' and ')} of ${before.resourceType}/${before.id} cannot change over FHIR: tokens resolve by its code, access goes by its place in the tree (changed by an operator in the domain, not by an exchanged resource)`,
       changed,
     );
+  }
+}
+
+/**
+ * Every object shaped `{ system: <system>, value: <string> }` at any depth of a resource — its identifiers, those of
+ * Bundle entries and contained resources, Reference.identifier — for the visitor to rewrite its value.
+ */
+function visitIdentifiers(node: unknown, system: string, visit: (identifier: { system: string; value: string }) => void): void {
+  if (Array.isArray(node)) {
+    for (const n of node) visitIdentifiers(n, system, visit);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const obj = node as Record<string, unknown>;
+  if (obj.system === system && typeof obj.value === 'string') visit(obj as { system: string; value: string });
+  for (const key in obj) {
+    const value = obj[key];
+    if (value && typeof value === 'object') visitIdentifiers(value, system, visit);
   }
 }
 

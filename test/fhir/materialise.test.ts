@@ -3,6 +3,7 @@
  * and versioned — valid R4; a change through GraphQL to a record a hospital sent keeps everything it sent.
  */
 import type { Bundle, CarePlan, Goal, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import { maskIdentifier } from '../../src/access/identifier-protection.js';
 import { startCountyApp, type TestApp } from '../helpers/app.js';
 import { residentId, SYSTEMS, type County } from '../helpers/fixtures.js';
 import {
@@ -55,7 +56,7 @@ test('a patient managed through GraphQL comes out of FHIR whole: $everything, re
   // Same ids as in GraphQL; the resident ID masked for a role that does not need it, and never stored in clear.
   const fhirPatient = resources.find((r) => r.resourceType === 'Patient') as Patient;
   expect(fhirPatient.id).toBe(patient.id);
-  expect(fhirPatient.identifier).toEqual([{ system: SYSTEMS.residentId, value: `${rid.slice(0, 6)}********${rid.slice(-4)}` }]);
+  expect(fhirPatient.identifier).toEqual([{ system: SYSTEMS.residentId, value: maskIdentifier(rid) }]);
   const stored = (await t.em().getConnection().execute(`select content::text as c from fhir_resource where id = ?`, [patient.id])) as Array<{ c: string }>;
   expect(stored[0]!.c).not.toContain(rid);
   const reading = (await get(t, `/fhir/Observation/${bp.id}`)).body as Observation;
