@@ -14,7 +14,7 @@ import { asInternal, createSecurity, entityManagerFor, type Security } from './a
 import type { Caller } from './access/caller.js';
 import { AuthenticationError, BEARER_CHALLENGE } from './access/tokens.js';
 import { createAuthRouter, smartConfiguration } from './access/smart/token-endpoint.js';
-import { AuditRecorder } from './access/audit.js';
+import { AuditRecorder, requestIdFrom } from './access/audit.js';
 import { type Context, createContext } from './graphql/context.js';
 import { formatError, httpErrorHandler } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
@@ -41,9 +41,6 @@ export interface AppOptions {
 }
 
 type AuthedRequest = Request & { caller?: Caller; requestId?: string };
-
-/** What an `x-request-id` from a client may look like (audit_event.request_id is varchar(255)). */
-const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,200}$/;
 
 /** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
 export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logger, security: given }: AppOptions): Promise<App> {
@@ -83,10 +80,11 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     }),
   );
   app.use(cors({ origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: false }));
-  app.use((req: AuthedRequest, _res, next) => {
-    // A caller's request id is kept when it is a plain token the audit record can hold; anything else is replaced.
-    const given = req.headers['x-request-id'];
-    req.requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  app.use((req: AuthedRequest, res, next) => {
+    // One check for every path, before any router: a caller's request id is kept when it is a plain token the audit
+    // record can hold (requestIdFrom), anything else replaced; the response says which one the request went by.
+    req.requestId = requestIdFrom(req.headers['x-request-id'], randomUUID);
+    res.setHeader('X-Request-Id', req.requestId);
     next();
   });
 

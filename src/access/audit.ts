@@ -44,7 +44,7 @@ function maskIdentifierValues(raw: string): string {
 }
 
 /**
- * What the audit trail stores of a request's text (`what`): every value of an identifier
+ * What the audit trail stores of a request's text (`what`, the request id): every value of an identifier
  * search parameter, and every resident-ID-shaped run of digits anywhere, masked with the identifiers' own mask.
  * The audit trail is read by more people than may see resident IDs; what was asked for must not give one away.
  */
@@ -148,6 +148,18 @@ export class RequestAudit {
   }
 }
 
+/** What an `x-request-id` from a client may look like (audit_event.request_id is varchar(255)). */
+const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,200}$/;
+
+/**
+ * The one check of a client's request id, for every path (app.ts runs it before any router): kept when it is a
+ * plain token the audit record can hold and holds nothing shaped like a resident ID (maskAuditText would change
+ * it), else replaced by `fresh()`.
+ */
+export function requestIdFrom(given: unknown, fresh: () => string): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) && maskAuditText(given) === given ? given : fresh();
+}
+
 export class AuditRecorder {
   constructor(
     private readonly orm: Orm,
@@ -175,7 +187,8 @@ export class AuditRecorder {
         maskAuditText(row.what).slice(0, WHAT_LENGTH),
         `{${row.patientIds.join(',')}}`,
         row.outcome,
-        request.requestId,
+        // Checked on the way in (requestIdFrom); masked here too for ids made in-process (the import CLI names its files).
+        maskAuditText(request.requestId),
         request.sourceIp ?? null,
       );
       return '(?, ?, ?, ?, ?, ?, ?, ?, ?::uuid[], ?, ?, ?)';
