@@ -24,9 +24,10 @@ const QUERY_PARAMETER = /([?&])([^=&#;\s]+)=([^&#;\s]*)/g;
 /** A run shaped like a resident ID: 17 digits and a check digit or X, or any 15 digits or more (the old 15-digit cards). */
 const RESIDENT_ID_RUN = /(?<!\d)(?:\d{17}[\dXx](?![\dXx])|\d{15,})/g;
 
+/** A query string's text decoded, for reading — control characters (a `%00`) shown as U+FFFD: no text column holds a NUL. */
 const decoded = (text: string): string => {
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(text.replace(/\+/g, ' ')).replace(/[\u0000-\u001f\u007f]/g, '\ufffd');
   } catch {
     return text;
   }
@@ -53,6 +54,9 @@ export function maskAuditText(text: string): string {
     .replace(QUERY_PARAMETER, (whole, sep: string, name: string, value: string) => (IDENTIFIER_PARAMETER.test(decoded(name)) ? `${sep}${name}=${maskIdentifierValues(value)}` : whole))
     .replace(RESIDENT_ID_RUN, (run) => maskIdentifier(run));
 }
+
+/** No PostgreSQL text holds the NUL character: shown as U+FFFD, so that nothing a client sent can make the audit fail. */
+const textColumn = (text: string) => text.replace(/\u0000/g, '\ufffd');
 
 /** audit_event.what is cut to this length (after masking). */
 const WHAT_LENGTH = 2000;
@@ -184,11 +188,11 @@ export class AuditRecorder {
         c.organizationId ?? null,
         c.onBehalfOf ?? null,
         row.action,
-        maskAuditText(row.what).slice(0, WHAT_LENGTH),
+        textColumn(maskAuditText(row.what)).slice(0, WHAT_LENGTH),
         `{${row.patientIds.join(',')}}`,
         row.outcome,
         // Checked on the way in (requestIdFrom); masked here too for ids made in-process (the import CLI names its files).
-        maskAuditText(request.requestId),
+        textColumn(maskAuditText(request.requestId)),
         request.sourceIp ?? null,
       );
       return '(?, ?, ?, ?, ?, ?, ?, ?, ?::uuid[], ?, ?, ?)';

@@ -75,6 +75,14 @@ test('a long URL is cut to length after masking: no part of an ID escapes the ma
   expect(what).not.toContain(rid.slice(0, 14));
 });
 
+test('an identifier value holding %00 is refused as input (400), and audited — masked, the NUL shown as U+FFFD', async () => {
+  const id = requestId('nul');
+  const res = await fhir(t, t.adminToken, 'get', `/fhir/Patient?identifier=${SYSTEMS.residentId}%7C${rid}%00`, { id });
+  expect(res.status).toBe(400);
+  const [what] = await whats(id);
+  expect(what).toContain(`${SYSTEMS.residentId}|${maskIdentifier(`${rid}\ufffd`)}`);
+});
+
 test('a GraphQL operation named with a resident ID is audited with it masked', async () => {
   const id = requestId('gql');
   const res = await graphql(t, t.adminToken, `query Q${rid} { patient(id: "${c.patients.a1.id}") { id } }`, { id });
