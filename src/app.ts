@@ -19,6 +19,7 @@ import { type Context, createContext } from './graphql/context.js';
 import { formatError, httpErrorHandler } from './graphql/errors.js';
 import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
+import { fhirError } from './fhir/outcome.js';
 import { createAdminRouter } from './access/admin-router.js';
 import { auditPlugin, graphqlArmor, inputTextPlugin, queryCostPlugin } from './graphql/guards.js';
 import { Startup } from './startup.js';
@@ -121,6 +122,10 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     }
     next();
   };
+  /** FHIR's 429: an OperationOutcome, answered by the FHIR router's error handler. */
+  const fhirTooMany = (next: NextFunction, limit: number, what: string) =>
+    next(fhirError(429, 'throttled', `too many requests: at most ${limit} ${what} a minute for this caller; retry when the RateLimit header says (Retry-After)`));
+  /** One limit per caller across /graphql, /admin and /fhir (RATE_LIMIT_PER_MINUTE). */
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: config.http.rateLimitPerMinute,
@@ -128,14 +133,37 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     legacyHeaders: false,
     // Per client or user once authenticated: one hospital's bulk load must not throttle a village clinic.
     keyGenerator: (req: AuthedRequest) => req.caller?.subject ?? ipKeyGenerator(req.ip ?? 'unknown'),
-    handler: (_req, res) => {
+    handler: (req, res, next) => {
+      if (req.baseUrl === '/fhir') return fhirTooMany(next, config.http.rateLimitPerMinute, 'requests');
       res.status(429).json({ errors: [{ message: 'Too many requests', extensions: { code: 'RATE_LIMITED' } }] });
     },
+  });
+  /**
+   * A system client's FHIR writes (FHIR_WRITE_RATE_LIMIT_PER_MINUTE, default 6,000 — five times the interactive
+   * limit): hospitals post records one resource at a time as well as in Bundles, and a county's bulk import must
+   * not be throttled to a clinic's pace, nor use up the client's reads. Per client; its reads count as everyone's.
+   */
+  const fhirSystemWrites = rateLimit({
+    windowMs: 60_000,
+    limit: config.http.fhirWriteRateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: 'fhir-system-writes',
+    keyGenerator: (req: AuthedRequest) => req.caller!.subject,
+    handler: (_req, _res, next) => fhirTooMany(next, config.http.fhirWriteRateLimitPerMinute, 'writes'),
   });
 
   app.use(
     '/fhir',
-    createFhirRouter({ config, orm, security, audit, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }),
+    createFhirRouter({
+      config,
+      orm,
+      security,
+      audit,
+      authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next),
+      logger: log,
+      rateLimits: { requests: limiter, systemWrites: fhirSystemWrites },
+    }),
   );
   // Platform administration (client registration): what `npm run client` uses while a server holds the embedded database.
   app.use('/admin', createAdminRouter({ orm, audit, limiter, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }));

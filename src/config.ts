@@ -28,7 +28,14 @@ export interface Config {
     corsOrigins: string[];
     bodyLimit: string;
     fhirBodyLimit: string;
+    /** Requests a minute per caller on /graphql, /admin and /fhir, together (RATE_LIMIT_PER_MINUTE, default 1,200); /auth/token's per client address. */
     rateLimitPerMinute: number;
+    /**
+     * FHIR writes (POST, PUT, PATCH, DELETE) a minute per system client (FHIR_WRITE_RATE_LIMIT_PER_MINUTE, default
+     * 6,000), counted apart from the limit above: a hospital's bulk import is not starved by the interactive limit,
+     * nor does it use up its own reads'. A system client's Bundle with GET entries counts against the limit above too.
+     */
+    fhirWriteRateLimitPerMinute: number;
     /**
      * The reverse proxies whose `X-Forwarded-For` is believed (TRUSTED_PROXIES: comma-separated addresses, CIDR
      * ranges, or Express's names `loopback`, `linklocal`, `uniquelocal`). Default none: the client address the
@@ -43,6 +50,21 @@ export interface Config {
    * rejected and cancelled ones do not (AccessPolicy.patientVisible).
    */
   referralAccessDaysAfterCompletion: number;
+  fhir: FhirLimits;
+}
+
+/** What one FHIR Bundle may ask for (src/fhir/interactions.ts); beyond each, 413 `too-costly`. */
+export interface FhirLimits {
+  /** Entries a batch or transaction may hold (FHIR_MAX_BUNDLE_ENTRIES, default 5,000; the Synthea records hold up to ~1,500). */
+  maxBundleEntries: number;
+  /** GET entries a Bundle may hold (FHIR_MAX_BUNDLE_GET_ENTRIES, default 50): reads in bulk are searches. */
+  maxBundleGetEntries: number;
+  /**
+   * What a Bundle's GET entries may answer, all together, in bytes of JSON (FHIR_MAX_BUNDLE_READ_BYTES, default
+   * 4 MiB: about three full search pages of 1,000 readings). Counted as the entries are answered: the Bundle is
+   * refused once over it, before more is read.
+   */
+  maxBundleReadBytes: number;
 }
 
 export interface OidcConfig {
@@ -88,6 +110,8 @@ export const DEFAULT_IDENTIFIER_SYSTEMS: IdentifierSystems = {
   insurance: 'urn:oid:2.16.156.10011.1.14',
   mrn: [],
 };
+
+export const DEFAULT_FHIR_LIMITS: FhirLimits = Object.freeze({ maxBundleEntries: 5000, maxBundleGetEntries: 50, maxBundleReadBytes: 4 * 1024 * 1024 });
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -164,9 +188,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Hospitals post whole patient records as one transaction Bundle: a few MB each.
       fhirBodyLimit: env.FHIR_BODY_LIMIT ?? '50mb',
       rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
+      fhirWriteRateLimitPerMinute: int('FHIR_WRITE_RATE_LIMIT_PER_MINUTE', env.FHIR_WRITE_RATE_LIMIT_PER_MINUTE, 6000),
       trustedProxies: trustedProxies(env.TRUSTED_PROXIES),
     },
     referralAccessDaysAfterCompletion: int('REFERRAL_ACCESS_DAYS_AFTER_COMPLETION', env.REFERRAL_ACCESS_DAYS_AFTER_COMPLETION, 30),
+    fhir: {
+      maxBundleEntries: int('FHIR_MAX_BUNDLE_ENTRIES', env.FHIR_MAX_BUNDLE_ENTRIES, DEFAULT_FHIR_LIMITS.maxBundleEntries),
+      maxBundleGetEntries: int('FHIR_MAX_BUNDLE_GET_ENTRIES', env.FHIR_MAX_BUNDLE_GET_ENTRIES, DEFAULT_FHIR_LIMITS.maxBundleGetEntries),
+      maxBundleReadBytes: int('FHIR_MAX_BUNDLE_READ_BYTES', env.FHIR_MAX_BUNDLE_READ_BYTES, DEFAULT_FHIR_LIMITS.maxBundleReadBytes),
+    },
   };
   if (nodeEnv === 'production') assertProductionReady(config);
   return config;

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import type { IdentifierSystems } from '../config.js';
+import { DEFAULT_FHIR_LIMITS, type FhirLimits, type IdentifierSystems } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
 import type { AccessPolicy } from '../access/policy.js';
@@ -14,7 +14,14 @@ import { search } from './search.js';
 import { FhirStore, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
 
-export const MAX_BUNDLE_ENTRIES = 10_000;
+/** Entries a Bundle may hold unless configured otherwise (FHIR_MAX_BUNDLE_ENTRIES). */
+export const MAX_BUNDLE_ENTRIES = DEFAULT_FHIR_LIMITS.maxBundleEntries;
+
+/**
+ * A Bundle whose GET entries answer more than FHIR_MAX_BUNDLE_READ_BYTES: the whole Bundle is refused (413), not the
+ * entry — a batch does not go on entry by entry, and what was read is not sent.
+ */
+class BundleTooCostly extends FhirError {}
 
 /** Types written first in a transaction, in this order: what other resources refer to. */
 const WRITE_FIRST = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient'];
@@ -27,6 +34,10 @@ export interface FhirContext {
   audit?: RequestAudit;
   baseUrl: string;
   logger?: Logger;
+  /** What a Bundle may ask for (config.fhir; default DEFAULT_FHIR_LIMITS). */
+  limits?: FhirLimits;
+  /** Bytes the running Bundle's GET entries have answered so far: shared by the Bundle's inner units of work. */
+  reads?: { bytes: number };
 }
 
 interface Outcome {
@@ -193,7 +204,15 @@ export class FhirInteractions {
       throw fhirError(400, 'not-supported', `a ${b.type ?? 'typeless'} Bundle cannot be processed: POST a transaction or batch (documents and collections are stored with POST /fhir/Bundle)`, ['Bundle.type']);
     }
     const entries = b.entry ?? [];
-    if (entries.length > MAX_BUNDLE_ENTRIES) throw fhirError(413, 'too-costly', `a Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, ['Bundle.entry']);
+    const limits = this.ctx.limits ?? DEFAULT_FHIR_LIMITS;
+    if (entries.length > limits.maxBundleEntries) {
+      throw fhirError(413, 'too-costly', `a Bundle may hold at most ${limits.maxBundleEntries} entries (this one holds ${entries.length}): send it in parts`, ['Bundle.entry']);
+    }
+    const gets = Array.isArray(entries) ? entries.filter((e) => e?.request?.method === 'GET' || e?.request?.method === 'HEAD').length : 0;
+    if (gets > limits.maxBundleGetEntries) {
+      throw fhirError(413, 'too-costly', `a Bundle may hold at most ${limits.maxBundleGetEntries} GET entries (this one holds ${gets}): read in bulk with a search (_count, _offset) instead`, ['Bundle.entry']);
+    }
+    this.ctx.reads = { bytes: 0 };
     if (b.type === 'batch') return this.batch(entries);
     entries.forEach((e, i) => this.checkEntry(e, i));
     return this.atOnce(entries, 'transaction');
@@ -263,7 +282,7 @@ export class FhirInteractions {
         responses[i] = await auditedEntry(this.ctx.audit, this.store, this.ctx, i, entry, () => this.entry(entry));
       } catch (err) {
         const fe = toFhirError(err);
-        if (!fe) throw err;
+        if (!fe || err instanceof BundleTooCostly) throw err;
         throw new FhirError(fe.status, fe.issues.map((issue) => ({ ...issue, diagnostics: `entry ${i}: ${issue.diagnostics ?? ''}`, expression: issue.expression ?? [`Bundle.entry[${i}]`] })));
       }
     }
@@ -280,7 +299,9 @@ export class FhirInteractions {
     try {
       entries.forEach((e, i) => this.checkEntry(e, i));
       return await this.atOnce(structuredClone(entries), 'batch');
-    } catch {
+    } catch (err) {
+      if (err instanceof BundleTooCostly) throw err;
+      this.ctx.reads = { bytes: 0 }; // the attempt's answer is not sent: the budget is the retry's
       return this.entryByEntry(entries);
     }
   }
@@ -299,6 +320,7 @@ export class FhirInteractions {
         );
         responses.push(result);
       } catch (err) {
+        if (err instanceof BundleTooCostly) throw err;
         const fe = toFhirError(err) ?? this.unexpected(err, i);
         responses.push({ status: String(fe.status), outcome: fe.outcome });
       }
@@ -356,17 +378,36 @@ export class FhirInteractions {
         if (id) {
           const resource = await this.store.read(type, id);
           touchResources(this.ctx.audit, [resource]);
-          return this.outcomeOf(resource, '200');
+          return this.outcomeOf(this.charged(resource), '200');
         }
         const params = new URLSearchParams(query ?? '');
         touchNamedPatients(this.ctx.audit, type, params);
         const { bundle, patientIds } = await search(this.ctx.em, this.store, { resourceType: type, params, baseUrl: this.ctx.baseUrl });
         patientIds.forEach((p) => this.touch(p));
-        return { status: '200', resource: bundle };
+        return { status: '200', resource: this.charged(bundle) };
       }
       default:
         throw fhirError(400, 'not-supported', `method ${method} is not supported in a Bundle`);
     }
+  }
+
+  /** A GET entry's answer, counted against what the Bundle's GET entries may answer in all (FHIR_MAX_BUNDLE_READ_BYTES). */
+  private charged<T extends Resource>(answer: T): T {
+    const reads = this.ctx.reads;
+    if (!reads) return answer;
+    reads.bytes += Buffer.byteLength(JSON.stringify(answer));
+    const max = (this.ctx.limits ?? DEFAULT_FHIR_LIMITS).maxBundleReadBytes;
+    if (reads.bytes > max) {
+      throw new BundleTooCostly(413, [
+        {
+          severity: 'error',
+          code: 'too-costly',
+          diagnostics: `the GET entries of this Bundle answer more than ${max.toLocaleString('en')} bytes: ask for less (a smaller _count, fewer entries) or page through a search instead`,
+          expression: ['Bundle.entry'],
+        },
+      ]);
+    }
+    return answer;
   }
 
   /**

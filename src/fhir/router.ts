@@ -1,5 +1,5 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -36,7 +36,17 @@ export interface FhirRouterDeps {
   /** Sets `req.caller`, or passes an AuthenticationError on to be answered as an OperationOutcome. */
   authenticate: (req: Request, res: Response, next: NextFunction) => void;
   logger: Logger;
+  /**
+   * Rate limits, run once the caller is known (app.ts): `requests`, the caller's one limit (shared with /graphql);
+   * `systemWrites`, the limit of a system client's FHIR writes. Over either, the limiter passes a 429 FhirError on.
+   */
+  rateLimits?: { requests: RequestHandler; systemWrites: RequestHandler };
 }
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A Bundle that reads: any GET entry. */
+const readsAnything = (body: unknown) => Array.isArray((body as Bundle | undefined)?.entry) && (body as Bundle).entry!.some((e) => e?.request?.method === 'GET' || e?.request?.method === 'HEAD');
 
 function send(res: Response, status: number, body: unknown, headers: Record<string, string | undefined> = {}) {
   for (const [k, v] of Object.entries(headers)) if (v) res.setHeader(k, v);
@@ -75,6 +85,13 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   router.get('/metadata', (_req, res) => send(res, 200, capabilityStatement(config)));
 
   router.use(deps.authenticate);
+  // Rate limits, before the body is read. A system client's writes count against their own, higher limit — a
+  // hospital's bulk import is not starved by the interactive limit — and everything else against the caller's one
+  // limit, as on /graphql. A system client's Bundle that reads (GET entries) counts against that too, once read.
+  const limits = deps.rateLimits;
+  if (limits) {
+    router.use((req: FhirRequest, res, next) => (req.caller?.kind === 'system' && WRITES.has(req.method) ? limits.systemWrites : limits.requests)(req, res, next));
+  }
   router.use((req: FhirRequest, _res, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
       const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -83,10 +100,13 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     next();
   });
   router.use(express.json({ limit: config.http.fhirBodyLimit, type: ACCEPTED_TYPES }));
+  if (limits) {
+    router.use((req: FhirRequest, res, next) => (req.caller?.kind === 'system' && req.method === 'POST' && req.path === '/' && readsAnything(req.body) ? limits.requests(req, res, next) : next()));
+  }
   router.use((req: FhirRequest, _res, next) => {
     const { em, policy } = entityManagerFor(orm, req.caller!, security.policySettings);
     req.audit = deps.audit.forRequest(req.caller!, req.requestId!, req.ip);
-    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger });
+    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger, limits: config.fhir });
     next();
   });
 
