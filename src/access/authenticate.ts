@@ -10,6 +10,25 @@ import { AuthenticationError, type TokenService } from './tokens.js';
 const ROLES = new Set<string>(Object.values(Role));
 
 /**
+ * A registered system client as a caller, with the scopes it holds (those of its token, within its grant): the one
+ * way a client becomes a caller, for its tokens and for an operator acting as it (`npm run export -- --as`).
+ * `client.organization` must be loaded.
+ */
+export function systemCaller(client: SystemClient, scopes: string[], onBehalfOf?: string): Caller {
+  return {
+    kind: 'system',
+    subject: client.clientId,
+    clientId: client.clientId,
+    clientKind: client.kind,
+    roles: [],
+    scopes,
+    organizationId: client.organization.id,
+    organizationPath: client.kind === ClientKind.HOSPITAL ? client.organization.path : undefined,
+    onBehalfOf,
+  };
+}
+
+/**
  * Turns a verified bearer token into the Caller: people are mapped by their claims to a practitioner,
  * an organisation and roles; systems to their registered client and the scopes they were granted.
  */
@@ -29,17 +48,7 @@ export class Authenticator {
       const client = await em.findOne(SystemClient, { clientId: payload.sub!, active: true }, { ...unfiltered, populate: ['organization'] });
       if (!client) throw new AuthenticationError('client is not registered or was deactivated');
       const granted = String(payload.scope ?? '').split(' ').filter((s) => scopeWithin(s, client.scopes));
-      return {
-        kind: 'system',
-        subject: client.clientId,
-        clientId: client.clientId,
-        clientKind: client.kind,
-        roles: [],
-        scopes: granted,
-        organizationId: client.organization.id,
-        organizationPath: client.kind === ClientKind.HOSPITAL ? client.organization.path : undefined,
-        onBehalfOf: typeof payload.on_behalf_of === 'string' ? payload.on_behalf_of : undefined,
-      };
+      return systemCaller(client, granted, typeof payload.on_behalf_of === 'string' ? payload.on_behalf_of : undefined);
     }
 
     // A person: from the OIDC provider in production, or a development token signed by this service.

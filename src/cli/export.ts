@@ -1,6 +1,6 @@
 /**
- * npm run export -- --patient <id> [--type T,…] --out patient.ndjson
- * npm run --silent export -- --all [--type T,…] > everything.ndjson
+ * npm run export -- --patient <id> [--type T,…] [--as <clientId>] [--operator <name>] --out patient.ndjson
+ * npm run --silent export -- --all [--type T,…] [--as <clientId>] [--operator <name>] > everything.ndjson
  *
  * Writes FHIR resources as NDJSON (one resource a line) to the file named by --out, or to stdout (then with
  * npm's --silent, or npm's banner lands in the file too); progress goes to stderr.
@@ -9,20 +9,30 @@
  *    patient's compartment (organisations, practitioners, …).
  *  - `--all`: every current resource, read in pages by keyset pagination on id (never all in memory).
  * `--type` limits either to the resource types listed. Resources go out through FhirStore.output, as the API
- * serves them; the operator is the internal caller, who sees resident IDs in full. One audit record (EXPORT)
- * names the patients exported.
+ * serves them, to a named caller whose access policy decides what is exported and what is revealed — never the
+ * internal caller:
+ *  - by default the operator, as a platform administrator named `cli:<name>` (the OS user, or `--operator <name>`):
+ *    every patient, resident IDs masked, as platform administrators see them over the API;
+ *  - `--as <clientId>`: as that registered, active system client (its organisation, kind and granted scopes), the
+ *    operator recorded as acting on its behalf — a hospital's own patients, resident IDs in full, as its tokens get.
+ * One audit record (EXPORT) names the caller, the operator and every patient exported; a refused export is
+ * recorded too.
  */
 import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createSecurity, entityManagerFor, type Security } from '../access/index.js';
-import { INTERNAL_CALLER } from '../access/caller.js';
+import { type Caller, Role } from '../access/caller.js';
+import { systemCaller } from '../access/authenticate.js';
+import { scopesForRoles } from '../access/scopes.js';
+import { SystemClient } from '../access/system-client.entity.js';
 import { AuditRecorder } from '../access/audit.js';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { type Config, loadConfig } from '../config.js';
@@ -31,10 +41,13 @@ import { FhirStore, type StoredRow } from '../fhir/store.js';
 import { patientEverything } from '../fhir/everything.js';
 import { countResources, selectResources } from '../fhir/store-sql.js';
 import { toFhirError } from '../fhir/outcome.js';
+import { attributeRefusal } from '../fhir/audit-trail.js';
 
 export const EXPORT_PAGE_SIZE = 1000;
 
 export interface ExportOptions {
+  /** Who exports: its policy decides what is exported and revealed (default: the OS user as an operator, operatorCaller()). */
+  caller?: Caller;
   /** One patient's $everything, or every current resource when absent. */
   patientId?: string;
   types?: string[];
@@ -50,6 +63,36 @@ export interface ExportSummary {
 }
 
 const TYPE = /^[A-Z][A-Za-z]+$/;
+const OPERATOR = /^[A-Za-z0-9._@+-]{1,100}$/;
+
+/** Who is at the keyboard: `--operator <name>`, else the OS user. */
+export function operatorName(given?: string): string {
+  let name = given;
+  if (!name) {
+    try {
+      name = os.userInfo().username;
+    } catch {
+      name = process.env.USER ?? process.env.LOGNAME;
+    }
+  }
+  if (!name || !OPERATOR.test(name)) throw new Error(`--operator: "${name ?? ''}" is not a name the audit can hold (letters, digits, . _ @ + -)`);
+  return name;
+}
+
+/**
+ * The operator as a caller: a platform administrator named `cli:<name>` — every patient, and, as for every platform
+ * administrator, resident IDs masked (AccessPolicy.revealsResidentIds). Recorded in the audit under that name.
+ */
+export function operatorCaller(name?: string): Caller {
+  return { kind: 'user', subject: `cli:${operatorName(name)}`, roles: [Role.PLATFORM_ADMIN], scopes: scopesForRoles([Role.PLATFORM_ADMIN]) };
+}
+
+/** `--as <clientId>`: a registered, active system client with every scope granted to it, the operator acting on its behalf. */
+export async function clientCaller(orm: Orm, clientId: string, operator?: string): Promise<Caller> {
+  const client = await orm.em.fork().findOne(SystemClient, { clientId, active: true }, { filters: false, populate: ['organization'] });
+  if (!client) throw new Error(`--as: no active registered client "${clientId}" (npm run client -- list)`);
+  return systemCaller(client, [...client.scopes], `cli:${operatorName(operator)}`);
+}
 
 /**
  * Writes resources to `write`, awaited so that back-pressure reaches the database reads: a patient's
@@ -59,17 +102,22 @@ export async function exportResources(orm: Orm, security: Security, config: Conf
   const types = options.types?.filter(Boolean);
   for (const t of types ?? []) if (!TYPE.test(t)) throw new Error(`--type: "${t}" is not a resource type`);
   const pageSize = Math.max(1, options.pageSize ?? EXPORT_PAGE_SIZE);
-  const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
+  const caller = options.caller ?? operatorCaller();
+  const { em, policy } = entityManagerFor(orm, caller, security.policySettings);
   const store = new FhirStore(em, policy, security.protector, config.identifierSystems);
-  const audit = new AuditRecorder(orm, pino({ level: 'silent' })).forRequest(INTERNAL_CALLER, `export:${process.pid}`, undefined);
+  const audit = new AuditRecorder(orm, pino({ level: 'silent' })).forRequest(caller, `export:${process.pid}`, undefined);
   const summary: ExportSummary = { resources: 0, byType: {}, patients: 0 };
+  const what = options.patientId ? `FHIR export Patient/${options.patientId}/$everything` : `FHIR export of every resource`;
+  const recordAs = `${what}${types?.length ? ` (_type=${types.join(',')})` : ''} (CLI)`;
 
   if (options.patientId) {
-    // As $everything: the patient must be there (404 / 410 otherwise).
+    // As $everything: the patient must be there and the caller's to see (404 / 410 / 403 otherwise) — a refusal is audited too.
     try {
       await store.read('Patient', options.patientId);
     } catch (err) {
       const fe = toFhirError(err);
+      await attributeRefusal(audit, store, { em, protector: security.protector, systems: config.identifierSystems }, 'Patient', options.patientId, err);
+      await audit.record(AuditAction.EXPORT, recordAs, fe?.status === 403 ? AuditOutcome.DENIED : AuditOutcome.FAILURE);
       throw fe ? new Error(`Patient/${options.patientId}: ${fe.message}`) : err;
     }
   }
@@ -98,8 +146,7 @@ export async function exportResources(orm: Orm, security: Security, config: Conf
   } finally {
     patients.forEach((p) => audit.touch(p));
     summary.patients = patients.size;
-    const what = options.patientId ? `FHIR export Patient/${options.patientId}/$everything` : `FHIR export of every resource`;
-    await audit.record(AuditAction.EXPORT, `${what}${types?.length ? ` (_type=${types.join(',')})` : ''} (CLI)`, outcome);
+    await audit.record(AuditAction.EXPORT, recordAs, outcome);
   }
   return summary;
 }
@@ -146,7 +193,7 @@ export function lineWriter(out: Writable): (resource: Resource) => Promise<void>
   };
 }
 
-const USAGE = 'usage: npm run export -- (--patient <id> | --all) [--type Patient,Observation,…] [--out out.ndjson]';
+const USAGE = 'usage: npm run export -- (--patient <id> | --all) [--type Patient,Observation,…] [--as <clientId>] [--operator <name>] [--out out.ndjson]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -156,6 +203,8 @@ async function main(): Promise<number> {
       all: { type: 'boolean', default: false },
       type: { type: 'string', short: 't' },
       out: { type: 'string', short: 'o' },
+      as: { type: 'string' },
+      operator: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -169,13 +218,17 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const security = await createSecurity(config);
+  const operator = operatorName(values.operator);
   const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
   // Written to a temporary name and renamed at the end: a failed export leaves no half file under the name asked for.
   const out = values.out ? fs.createWriteStream(`${values.out}.partial`) : process.stdout;
   const t0 = Date.now();
   let lastLogged = 0;
   try {
+    const caller = values.as ? await clientCaller(orm, values.as, operator) : operatorCaller(operator);
+    process.stderr.write(`Exporting as ${caller.subject}${caller.onBehalfOf ? ` on behalf of ${caller.onBehalfOf}` : ''} (resident IDs as that caller may see them)\n`);
     const summary = await exportResources(orm, security, config, lineWriter(out), {
+      caller,
       patientId: values.patient,
       types: values.type?.split(',').map((t) => t.trim()),
       onProgress: (written, total) => {
