@@ -280,9 +280,10 @@ describe('access', () => {
     )) as Array<{ actor: string; action: string; what: string; outcome: string; patients: string }>;
     const reads = rows.filter((r) => r.what === `FHIR GET /fhir/Patient/${liz.serverId}`);
     expect(reads.filter((r) => r.actor === 'gp-fhir').at(-1)).toMatchObject({ action: 'READ', outcome: 'SUCCESS', patients: `{${liz.serverId}}` });
-    expect(reads.filter((r) => r.actor === 'vd-fhir').at(-1)).toMatchObject({ action: 'READ', outcome: 'FAILURE', patients: '{}' });
-    // The imports themselves: one row per Bundle, naming the patient written.
-    const imports = rows.filter((r) => r.actor === 'test-admin' && r.what === 'FHIR POST /fhir');
+    // Refused (404, as if there were nothing): recorded against the patient, DENIED (test/security/audit-fhir-reads.test.ts).
+    expect(reads.filter((r) => r.actor === 'vd-fhir').at(-1)).toMatchObject({ action: 'READ', outcome: 'DENIED', patients: `{${liz.serverId}}` });
+    // The imports themselves: one row per Bundle (its entries are all POSTs: one CREATE), naming the patient written.
+    const imports = rows.filter((r) => r.actor === 'test-admin' && r.what.startsWith('FHIR POST /fhir (transaction): '));
     expect(imports).toHaveLength(2);
     expect(imports.map((r) => r.patients).sort()).toEqual(ids(sentOf('Patient')).map((id) => `{${id}}`));
     // A search names every patient whose data it returned.
