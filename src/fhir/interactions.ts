@@ -11,7 +11,7 @@ import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { visitReferences } from './indexing.js';
 import { DomainProjection } from './projection.js';
 import { search } from './search.js';
-import { FhirStore, type StoredSourceRow } from './store.js';
+import { FhirStore, HeldOutOfReach, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
 
 /** Entries a Bundle may hold unless configured otherwise (FHIR_MAX_BUNDLE_ENTRIES). */
@@ -164,7 +164,11 @@ export class FhirInteractions {
   }
 
   private async put(resource: Resource, id: string | undefined, ifMatch?: number, senderKeys: string[] = [], existing?: StoredSourceRow | null): Promise<Outcome> {
-    const result = await this.store.write(resource, { id, ifMatch, senderKeys, existing });
+    const result = await this.store.write(resource, { id, ifMatch, senderKeys, existing }).catch((err: unknown) => {
+      // A record the county holds out of the caller's reach: the answer names nothing, the audit names the patient.
+      if (err instanceof HeldOutOfReach) this.touch(err.patientId);
+      throw err;
+    });
     try {
       if (result.changed) await this.projection.project(result.plain, result.created);
     } catch (err) {

@@ -64,6 +64,23 @@ export interface WriteResult {
   changed: boolean;
 }
 
+/**
+ * A resource the county already holds — found by its identifiers (or the sender's keys) — that the caller may not
+ * see: 409, saying neither which record nor which identifier matched (an answer naming either tells anyone which of
+ * a person's identifiers the county holds, and where). One patient, one county record: the way on is a transfer
+ * by the organisation that manages it. The patient is kept for the audit (FhirInteractions.put touches it).
+ */
+export class HeldOutOfReach extends FhirError {
+  constructor(
+    resourceType: string,
+    readonly patientId: string | undefined,
+  ) {
+    const what = resourceType === 'Patient' ? 'a record with these identifiers' : `a ${resourceType} with these identifiers`;
+    super(409, [{ severity: 'error', code: 'duplicate', diagnostics: `${what} already exists in the county; ask its managing organisation for a transfer` }]);
+    this.name = 'HeldOutOfReach';
+  }
+}
+
 /** Prefix of an encrypted identifier value in stored JSON. */
 export const ENCRYPTED = 'enc:';
 
@@ -208,7 +225,9 @@ export class FhirStore {
     const existing = options.existing !== undefined ? (options.existing ?? undefined) : options.id ? await this.rawRow(options.id) : undefined;
     if (existing && existing.resource_type !== resourceType) throw fhirError(400, 'invalid', `${options.id} is a ${existing.resource_type}`);
     this.assertCan(resourceType, existing ? 'u' : 'c');
-    if (existing && !(await this.readable(existing))) throw fhirError(404, 'not-found', `${resourceType}/${existing.id} not found`);
+    // A target the caller may not read is one an idempotency lookup found past its reach (by identifier, or by its
+    // own keys for a resource since moved out of it): updates by id and conditional ones only find readable rows.
+    if (existing && !(await this.readable(existing))) throw new HeldOutOfReach(resourceType, existing.patient_id ?? undefined);
     if (options.ifMatch !== undefined && existing && existing.version_id !== options.ifMatch) {
       throw fhirError(412, 'conflict', `${resourceType}/${existing.id} is at version ${existing.version_id}, not ${options.ifMatch}`);
     }
