@@ -23,13 +23,14 @@ import { createTestDatabase } from '../helpers/database.js';
 export const FHIR_JSON = 'application/fhir+json';
 
 /**
- * The app as startTestApp builds it, but with the per-caller rate limit out of the way: the matrix sends a few
- * thousand requests per caller in minutes, and what it checks is who may do what, not throttling.
+ * The app as startTestApp builds it, but with the per-caller rate limits (all requests, and system clients' FHIR
+ * writes) out of the way: the matrix sends thousands of requests in minutes, some callers hundreds of set-up
+ * writes, and what it checks is who may do what, not throttling.
  */
 export async function startMatrixApp(): Promise<TestApp> {
   const db = await createTestDatabase();
   const orm = await openDatabase({ databaseUrl: db.databaseUrl, embeddedDataDir: db.embeddedDataDir });
-  const config = loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '10000000' });
+  const config = loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '10000000', FHIR_WRITE_RATE_LIMIT_PER_MINUTE: '10000000' });
   const app = await createApp({ config, orm });
   const http = supertest(app.express);
   const tokenFor = (claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }) =>
