@@ -152,6 +152,9 @@ export class FhirInteractions {
   async update(resource: Resource, id: string, ifMatch?: number): Promise<Outcome> {
     if (resource.id && resource.id !== id) throw fhirError(400, 'invalid', `resource id ${resource.id} differs from the URL's ${id}`, ['id']);
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw fhirError(400, 'invalid', 'ids on this server are UUIDs; create with POST', ['id']);
+    // A caller that may not update this type at all is told so before anything is looked up, as create and delete
+    // are: whether the resource exists is none of its business (404 would say it does not, 403 says nothing).
+    this.ctx.policy.assertCan(resource.resourceType, 'u');
     // No update-as-create (the CapabilityStatement says updateCreate: false): the id must name a resource.
     if (!(await this.store.row(resource.resourceType, id, 'exists'))) throw fhirError(404, 'not-found', `${resource.resourceType}/${id} not found (create with POST)`);
     return this.put(resource, id, ifMatch);

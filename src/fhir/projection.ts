@@ -105,6 +105,9 @@ export class DomainProjection {
     const em = this.em;
     const existing = await em.findOne(Patient, { id }, { filters: false });
     const managing = existing?.managingOrganization ?? (await this.managingOrganization(shape.managingOrganizationRef));
+    // As registerPatient: staff register patients for their own organisation and below. Hospital systems send the
+    // records of patients managed anywhere in the county (a referral, an admission), so they are not held to it.
+    if (!existing && this.policy.caller.kind === 'user') this.policy.assertManages(managing.path);
     const patient = await this.upsert(Patient, id, {
       name: normaliseName(shape.name ?? '') || '(未登记姓名)',
       gender: shape.gender,
