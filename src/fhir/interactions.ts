@@ -176,6 +176,7 @@ export class FhirInteractions {
       if (result.changed) await this.projection.project(result.plain, result.created);
     } catch (err) {
       if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
+      if (err instanceof HeldOutOfReach) this.touch(err.patientId);
       throw err;
     }
     this.touch(result.patientId);

@@ -15,6 +15,7 @@ import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { parseResidentId } from '../domain/patient/resident-id.js';
 import { DomainError, isUuid } from '../domain/errors.js';
 import { fhirError } from './outcome.js';
+import { HeldOutOfReach } from './store.js';
 import { fromFhir } from './materialise.js';
 
 /** The server id a reference names; a reference this server did not resolve (`Organization/f001`) names none. */
@@ -129,7 +130,8 @@ export class DomainProjection {
       }
       const protectedId = this.protector.protect(ident.system, kind, value);
       const holder = await em.findOne(PatientIdentifier, { system: ident.system, lookup: protectedId.lookup }, { filters: false });
-      if (holder && holder.patient.id !== id) throw fhirError(409, 'conflict', `identifier ${ident.system} belongs to another patient`, [`Patient.identifier[${i}]`]);
+      // Answered as the store answers it: naming neither the record nor the identifier; the audit names the patient.
+      if (holder && holder.patient.id !== id) throw new HeldOutOfReach('Patient', holder.patient.id);
       if (holder) continue;
       for (const old of current.filter((c) => c.system === ident.system)) em.remove(old);
       fromFhir.add(em.create(PatientIdentifier, { patient, system: ident.system, kind, ...protectedId, version: 1 } as never));

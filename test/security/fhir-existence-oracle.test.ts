@@ -98,3 +98,10 @@ test('any resource found by its identifiers out of reach: 409 naming nothing, au
   expect(await counts()).toEqual(before);
   expect((await auditOf(requestId)).map((a) => asArray(a.patient_ids))).toEqual([[b1]]);
 });
+
+test("an update giving a patient another patient's resident ID (a caller who sees both): the same 409, naming neither", async () => {
+  const a1 = f.c.patients.a1.id;
+  const record = (await f.fhir('admin', 'get', `/fhir/Patient/${a1}`)).body as Patient;
+  const changed: Patient = { ...record, identifier: [...(record.identifier ?? []).filter((i) => i.system !== SYSTEMS.residentId), { system: SYSTEMS.residentId, value: f.c.residentIds.b1 }] };
+  await refusedAsDuplicate((id) => f.fhir('admin', 'put', `/fhir/Patient/${a1}`, changed, { 'x-request-id': id }));
+});

@@ -15,7 +15,7 @@ import { LocalDate } from '../scalars.js';
 
 @Resolver(() => PatientIdentifier)
 export class PatientIdentifierResolver {
-  @FieldResolver(() => String, { description: 'Resident ID numbers are masked (330326********1234) unless your role needs them in full.' })
+  @FieldResolver(() => String, { description: 'Resident ID numbers are masked to their area code (330326************) unless your role needs them in full.' })
   value(@Root() identifier: PatientIdentifier, @Ctx() ctx: Context): string {
     if (!isSensitive(identifier.kind) || !identifier.cipher) return identifier.value;
     return ctx.policy.revealsResidentIds ? ctx.security.protector.reveal(identifier.system, identifier.cipher) : identifier.value;
