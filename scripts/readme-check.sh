@@ -22,7 +22,7 @@ stop_server() {
     SERVER_PID=
   fi
 }
-trap 'stop_server; rm -rf "$LOGDIR"' EXIT
+trap 'stop_server; drop_readme_databases 2>/dev/null || true; rm -rf "$LOGDIR"' EXIT
 
 gql() { # query as the platform administrator → JSON
   curl -sf "http://127.0.0.1:$PORT/graphql" -H "authorization: Bearer $("$NODE" dist/src/cli/token.js --role PLATFORM_ADMIN 2>/dev/null)" \
@@ -46,6 +46,19 @@ mapfile -t COMMANDS < <("$NODE" -e '
   for (const c of out) console.log(c);
 ')
 [ ${#COMMANDS[@]} -gt 5 ] || { echo "readme-check: found only ${#COMMANDS[@]} commands in README.md"; exit 1; }
+
+# The PostgreSQL databases the README names are this check's own: dropped before (one left by an earlier run holds
+# data encrypted with that run's keys, which this clone does not have) and after.
+drop_readme_databases() {
+  printf '%s\n' "${COMMANDS[@]}" | grep -oE 'postgresql://[^ ]+' | sort -u | while read -r url; do
+    "$NODE" -e '
+      const pg = require("pg"); const u = new URL(process.argv[1]); const db = u.pathname.slice(1); u.pathname = "/postgres";
+      const c = new pg.Client({ connectionString: u.href });
+      c.connect().then(() => c.query(`drop database if exists "${db.replace(/"/g, "")}" with (force)`)).then(() => c.end(), (e) => { console.error(`readme-check: cannot drop ${db}: ${e.message}`); process.exit(1); });
+    ' "$url"
+  done
+}
+drop_readme_databases
 
 fill() { # placeholders → values from the running county
   local cmd=$1
