@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every shell command of README.md, in order, as written, and fails at the first that fails: what a newcomer
-# does on a fresh clone. Run from the repository root of such a clone (.ci/run does, on a copy with no ../shared).
+# does on a fresh clone. Run from the repository root of such a clone (.ci/run does, on a copy with nothing beside it).
 #  - `npm start` (with whatever settings precede it) starts the service in the background; the check waits for
 #    /ready and measures the time to the first answer and to ready. A later `npm start` replaces the earlier one.
 #  - `npm test` is left out when README_CHECK_SKIP_TESTS=1 (.ci/run has just run it).
