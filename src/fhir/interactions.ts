@@ -9,7 +9,7 @@ import type { RequestAudit } from '../access/audit.js';
 import { errorsOf, FhirMappingError, validateFhir } from '../../fhir-mappings/index.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { visitReferences } from './indexing.js';
-import { DomainProjection } from './projection.js';
+import { DomainProjection } from './projection/index.js';
 import { search } from './search.js';
 import { FhirStore, HeldOutOfReach, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';

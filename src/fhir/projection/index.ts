@@ -1,0 +1,58 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { IdentifierSystems } from '../../config.js';
+import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
+import type { EntityManager } from '../../db/orm.js';
+import type { IdentifierProtector } from '../../access/identifier-protection.js';
+import type { AccessPolicy } from '../../access/policy.js';
+import { mappingFor } from '../../../fhir-mappings/index.js';
+import type { ProjectionContext, ProjectionWarnings, Projector } from './context.js';
+import { projectCondition } from './condition.js';
+import { projectObservation } from './observation.js';
+import { projectOrganization } from './organization.js';
+import { projectPatient } from './patient.js';
+import { projectPractitioner } from './practitioner.js';
+
+/**
+ * One projector per resource type the domain models: the pure mapping turns the resource into its domain shape,
+ * the projector writes that shape into the domain. Types not listed here live in the FHIR store only.
+ */
+const PROJECTORS: Record<string, Projector<never>> = {
+  Patient: projectPatient,
+  Condition: projectCondition,
+  Observation: projectObservation,
+  Organization: projectOrganization,
+  Practitioner: projectPractitioner,
+};
+
+/**
+ * Projects FHIR resources of the types the domain models into the domain tables, under the resource's own
+ * id, so that what hospitals send is seen by GraphQL, the worklists and the indicators. The FHIR store keeps
+ * the resource itself; this keeps the domain's view of it in step.
+ */
+export class DomainProjection {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly policy: AccessPolicy,
+    private readonly protector: IdentifierProtector,
+    private readonly systems: IdentifierSystems,
+    private readonly rules: CareRules = DEFAULT_CARE_RULES,
+  ) {}
+
+  static readonly PROJECTED = new Set(Object.keys(PROJECTORS));
+
+  /**
+   * Set while a transaction Bundle runs: its hundreds of readings are written in one flush at the end (batched
+   * inserts) rather than one by one. Patients, organisations and practitioners are still written at once —
+   * the access checks of the resources that follow look them up in SQL.
+   */
+  deferFlush = false;
+
+  /** Projects one stored resource (in clear); the warnings go on its entry of the Bundle response. */
+  async project(resource: Resource, created = false): Promise<ProjectionWarnings> {
+    const projector = PROJECTORS[resource.resourceType];
+    if (!projector) return [];
+    const shape = mappingFor(resource.resourceType)!.fromFhir(resource).domain as never;
+    const ctx: ProjectionContext = { em: this.em, policy: this.policy, protector: this.protector, systems: this.systems, rules: this.rules, created, deferFlush: this.deferFlush };
+    return (await projector(ctx, resource.id!, shape)) ?? [];
+  }
+}
