@@ -11,6 +11,7 @@ import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
+import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
 import { SystemClient, UsedAssertion } from '../access/system-client.entity.js';
 
 export const ENTITIES = [
@@ -36,4 +37,6 @@ export const ENTITIES = [
   AuditEvent,
   FhirResource,
   FhirResourceHistory,
+  DomainEvent,
+  EventConsumerPosition,
 ];

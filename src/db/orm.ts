@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
 import { accessFilter } from '../access/policy.js';
 import { FhirMaterialiser } from '../fhir/materialise.js';
+import { DomainEventRecorder } from '../events/recorder.js';
 import { acquireEmbeddedLock, type EmbeddedLock, ownerOfThisProcess } from './embedded-lock.js';
 
 export type EntityManager = SqlEntityManager;
@@ -49,8 +50,9 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
     // Every query on patient data passes the access policy (src/access/policy.ts).
     filters: { [accessFilter.name]: accessFilter as never },
     discovery: { warnWhenNoEntities: true },
-    // Records written through the domain (GraphQL, workflows) are written as FHIR too, in the same transaction.
-    subscribers: db.materialiseFhir === false ? [] : [new FhirMaterialiser()],
+    // Every change to the domain leaves its event in the outbox (src/events/), and records written through the
+    // domain (GraphQL, workflows) are written as FHIR too: both in the same transaction as the change.
+    subscribers: [new DomainEventRecorder(), ...(db.materialiseFhir === false ? [] : [new FhirMaterialiser()])],
     debug: db.onQuery ? ['query'] : false,
     ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),
   };
