@@ -90,6 +90,17 @@ export async function appendEventsFor(em: EntityManager, className: string, wher
 }
 
 /**
+ * The creation events of every record of every event source not yet in the outbox: what the services would have
+ * written, for rows inserted in bulk (the seed).
+ */
+export async function appendMissingEvents(em: EntityManager): Promise<void> {
+  for (const [className, source] of Object.entries(EVENT_SOURCES)) {
+    if (source.partOf || !em.getMetadata().getByClassName(className, false)) continue;
+    await appendEventsFor(em, className, `not exists (select 1 from domain_event d where d.aggregate_id = r.id)`);
+  }
+}
+
+/**
  * Appends the events of a flush to the outbox, in the flush's own transaction: whatever writes the domain —
  * a GraphQL mutation, a FHIR Bundle, an import, a workflow — leaves the same events for the same change, and
  * a change is never committed without its event. One event per record per flush (a plan and three of its

@@ -13,6 +13,8 @@
 import { type EntityManager as CoreEntityManager, ReferenceKind } from '@mikro-orm/core';
 import { DEFAULT_IDENTIFIER_SYSTEMS, type IdentifierSystems } from '../config.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
+import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
+import { appendMissingEvents } from '../events/recorder.js';
 import type { EntityManager } from '../db/orm.js';
 import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
 import { addDays, nextFollowUp } from '../care-rules/follow-up-interval.js';
@@ -146,7 +148,8 @@ export async function clearCountyData(anyEm: SeedEntityManager): Promise<void> {
   const em = sql(anyEm);
   const platform = em.getPlatform();
   // The FHIR store goes too: its resources are of the records deleted here.
-  const tables = [...SEEDED_ENTITIES, FhirResource, FhirResourceHistory].map((e) => platform.quoteIdentifier(em.getMetadata().get<object>(e).tableName));
+  // The outbox goes too (its events are of those records), and with it where its consumers had got to.
+  const tables = [...SEEDED_ENTITIES, FhirResource, FhirResourceHistory, DomainEvent, EventConsumerPosition].map((e) => platform.quoteIdentifier(em.getMetadata().get<object>(e).tableName));
   await em.execute(`truncate table ${tables.join(', ')} cascade`, [], 'run');
 }
 
@@ -1651,6 +1654,8 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
       options.onProgress?.(done, total);
     }
     await generator.drain();
+    // Written in bulk, past the ORM: the events the services would have left are appended from the same rows.
+    await appendMissingEvents(tem as EntityManager);
   });
   // Fresh statistics for the planner after a bulk load.
   await em.execute('analyze', [], 'run');
