@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/src', '<rootDir>/fhir-mappings'],
+  roots: ['<rootDir>/test', '<rootDir>/src', '<rootDir>/fhir-mappings', '<rootDir>/vocabulary'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

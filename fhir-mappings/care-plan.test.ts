@@ -1,5 +1,5 @@
 import type { CarePlan, Goal } from '@medplum/fhirtypes';
-import { ActivityCategory, ActivityStatus, CarePlanStatus } from '../src/domain/care-plan/care-plan.entity.js';
+import { ActivityCategory, ActivityStatus, CarePlanStatus } from '../vocabulary/index.js';
 import { carePlanMapping as plans } from './care-plan.js';
 import { ConditionKind, NCD_SYSTEMS, ObservationKind } from './codes.js';
 import type { CarePlanShape, GoalShape } from './domain-shapes.js';

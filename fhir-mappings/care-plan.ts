@@ -1,5 +1,5 @@
 import type { CarePlan, CarePlanActivity, CarePlanActivityDetail, CodeableConcept, Condition, Extension } from '@medplum/fhirtypes';
-import { ActivityCategory, ActivityStatus, CarePlanStatus } from '../src/domain/care-plan/care-plan.entity.js';
+import { ActivityCategory, ActivityStatus, CarePlanStatus } from '../vocabulary/index.js';
 import { ACTIVITY_CATEGORY_DISPLAY, classifyActivity, classifyCondition, CONDITION_DISPLAY, ConditionKind, NCD_EXTENSIONS, NCD_SYSTEMS } from './codes.js';
 import { datePart, defineMapping, enumFrom, findExtension, ncdConcept, notesText, refOf, refType, toReference } from './common.js';
 import { conditionCoding } from './condition.js';

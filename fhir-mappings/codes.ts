@@ -4,6 +4,11 @@
  * Pure data and functions — the domain, GraphQL and FHIR layers all ask this module.
  */
 
+import { ConditionKind, ObservationKind } from '../vocabulary/index.js';
+
+// The enums are defined in vocabulary/ (no dependencies); re-exported here, where their codes are.
+export { ConditionKind, ObservationKind };
+
 export const SYSTEMS = {
   snomed: 'http://snomed.info/sct',
   icd10: 'http://hl7.org/fhir/sid/icd-10',
@@ -11,17 +16,6 @@ export const SYSTEMS = {
   loinc: 'http://loinc.org',
   ucum: 'http://unitsofmeasure.org',
 } as const;
-
-export enum ConditionKind {
-  HYPERTENSION = 'HYPERTENSION',
-  TYPE_2_DIABETES = 'TYPE_2_DIABETES',
-  COPD = 'COPD',
-  CKD = 'CKD',
-  STROKE = 'STROKE',
-  CHD = 'CHD',
-  CANCER = 'CANCER',
-  OTHER = 'OTHER',
-}
 
 export const CONDITION_DISPLAY: Record<ConditionKind, { zh: string; en: string }> = {
   HYPERTENSION: { zh: '高血压', en: 'Hypertension' },
@@ -88,19 +82,6 @@ export function isWellFormedConditionCode(system: string, code: string): boolean
   if (system === SYSTEMS.snomed) return /^\d{6,18}$/.test(code);
   if (isIcd10System(system)) return /^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?$/i.test(code.trim());
   return code.trim().length > 0;
-}
-
-export enum ObservationKind {
-  BLOOD_PRESSURE = 'BLOOD_PRESSURE',
-  FASTING_GLUCOSE = 'FASTING_GLUCOSE',
-  GLUCOSE = 'GLUCOSE',
-  HBA1C = 'HBA1C',
-  WEIGHT = 'WEIGHT',
-  HEIGHT = 'HEIGHT',
-  BMI = 'BMI',
-  HEART_RATE = 'HEART_RATE',
-  WAIST_CIRCUMFERENCE = 'WAIST_CIRCUMFERENCE',
-  OTHER = 'OTHER',
 }
 
 export const LOINC = {
@@ -230,7 +211,7 @@ function round(v: number, digits: number): number {
 
 // ---------------------------------------------------------------------------------------------------------
 // FHIR exchange: code systems, extension URLs and displays used by the mapping layer (fhir-mappings/*.ts).
-// Kept here so that a code means one thing everywhere; the enums themselves live with the entities.
+// Kept here so that a code means one thing everywhere; the enums themselves are in vocabulary/.
 // ---------------------------------------------------------------------------------------------------------
 
 /** A display in both languages the county's systems show. */

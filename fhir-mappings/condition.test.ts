@@ -1,5 +1,5 @@
 import type { Condition } from '@medplum/fhirtypes';
-import { ClinicalStatus, VerificationStatus } from '../src/domain/condition/condition.entity.js';
+import { ClinicalStatus, VerificationStatus } from '../vocabulary/index.js';
 import { ConditionKind, SYSTEMS } from './codes.js';
 import { conditionMapping as m } from './condition.js';
 import type { ConditionShape } from './domain-shapes.js';

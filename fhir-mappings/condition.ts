@@ -1,5 +1,5 @@
 import type { CodeableConcept, Coding, Condition } from '@medplum/fhirtypes';
-import { ClinicalStatus, VerificationStatus } from '../src/domain/condition/condition.entity.js';
+import { ClinicalStatus, VerificationStatus } from '../vocabulary/index.js';
 import {
   bilingual,
   classifyCondition,

@@ -1,5 +1,5 @@
 import type { CodeableConcept, Consent } from '@medplum/fhirtypes';
-import { ConsentDecision, ConsentPurpose } from '../src/domain/consent/consent.entity.js';
+import { ConsentDecision, ConsentPurpose } from '../vocabulary/index.js';
 import { bilingual, CONSENT_PURPOSE_DISPLAY, CONSENT_PURPOSE_OF_USE, HL7, NCD_EXTENSIONS, NCD_FHIR_BASE, NCD_SYSTEMS, SYSTEMS } from './codes.js';
 import { coding, datePart, defineMapping, enumFrom, findCodingIn, findExtension, iso, ncdConcept, parseInstant, refOf, toReference } from './common.js';
 import type { ConsentShape } from './domain-shapes.js';

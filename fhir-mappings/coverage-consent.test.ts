@@ -1,6 +1,5 @@
 import type { Consent, Coverage } from '@medplum/fhirtypes';
-import { ConsentDecision, ConsentPurpose } from '../src/domain/consent/consent.entity.js';
-import { CoverageStatus } from '../src/domain/coverage/coverage.entity.js';
+import { ConsentDecision, ConsentPurpose, CoverageStatus } from '../vocabulary/index.js';
 import { consentMapping as consents } from './consent.js';
 import { coverageMapping as coverages } from './coverage.js';
 import type { ConsentShape, CoverageShape } from './domain-shapes.js';

@@ -1,5 +1,5 @@
 import type { Coverage, Organization, Reference } from '@medplum/fhirtypes';
-import { CoverageStatus } from '../src/domain/coverage/coverage.entity.js';
+import { CoverageStatus } from '../vocabulary/index.js';
 import { datePart, defineMapping, refOf, toReference } from './common.js';
 import type { CoverageShape } from './domain-shapes.js';
 

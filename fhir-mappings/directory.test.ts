@@ -1,8 +1,6 @@
 /** Organizations, practitioners, their roles, locations (grids) and care teams. */
 import type { Resource } from '@medplum/fhirtypes';
-import { GridKind, OrganizationLevel, OrganizationType } from '../src/domain/organization/organization.entity.js';
-import { Gender } from '../src/domain/patient/gender.js';
-import { PractitionerRoleCode } from '../src/domain/practitioner/practitioner.entity.js';
+import { Gender, GridKind, OrganizationLevel, OrganizationType, PractitionerRoleCode } from '../vocabulary/index.js';
 import { careTeamMapping } from './care-team.js';
 import { NCD_SYSTEMS } from './codes.js';
 import type { CareTeamShape, LocationShape, OrganizationShape, PractitionerRoleShape, PractitionerShape } from './domain-shapes.js';

@@ -6,19 +6,32 @@
  * name is valid FHIR): what the domain then accepts is the importing service's decision, not the mapper's.
  */
 import type { CarePlan, CareTeam, Consent, Encounter, Goal, Observation, ServiceRequest, Task } from '@medplum/fhirtypes';
-import type { ConditionKind, ObservationKind } from './codes.js';
-import type { ActivityCategory, ActivityStatus, CarePlanStatus } from '../src/domain/care-plan/care-plan.entity.js';
-import type { ClinicalStatus, VerificationStatus } from '../src/domain/condition/condition.entity.js';
-import type { ConsentDecision, ConsentPurpose } from '../src/domain/consent/consent.entity.js';
-import type { CoverageStatus } from '../src/domain/coverage/coverage.entity.js';
-import type { FollowUpType } from '../src/domain/follow-up/follow-up.entity.js';
-import type { ObservationSource } from '../src/domain/observation/observation.entity.js';
-import type { GridKind, OrganizationLevel, OrganizationType } from '../src/domain/organization/organization.entity.js';
-import type { Gender } from '../src/domain/patient/gender.js';
-import type { ManagementColour, ManagementTier } from '../src/domain/patient/patient.entity.js';
-import type { PractitionerRoleCode } from '../src/domain/practitioner/practitioner.entity.js';
-import type { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../src/domain/referral/referral.entity.js';
-import type { ControlStatus } from '../src/care-rules/control.js';
+import type {
+  ActivityCategory,
+  ActivityStatus,
+  CarePlanStatus,
+  ClinicalStatus,
+  ConditionKind,
+  ConsentDecision,
+  ConsentPurpose,
+  ControlStatus,
+  CoverageStatus,
+  FollowUpType,
+  Gender,
+  GridKind,
+  ManagementColour,
+  ManagementTier,
+  ObservationKind,
+  ObservationSource,
+  OrganizationLevel,
+  OrganizationType,
+  PractitionerRoleCode,
+  ReferralDirection,
+  ReferralReason,
+  ReferralStatus,
+  ReferralUrgency,
+  VerificationStatus,
+} from '../vocabulary/index.js';
 
 /**
  * A link to another record: 'Patient/123', 'urn:uuid:…', '#contained-id', an absolute URL, or for a logical

@@ -1,6 +1,5 @@
 import type { Encounter } from '@medplum/fhirtypes';
-import { ControlStatus } from '../src/care-rules/control.js';
-import { FollowUpType } from '../src/domain/follow-up/follow-up.entity.js';
+import { ControlStatus, FollowUpType } from '../vocabulary/index.js';
 import { EncounterKind, type EncounterShape } from './domain-shapes.js';
 import { encounterMapping as m } from './encounter.js';
 import { loadSharedResources } from './test-support/shared-data.js';

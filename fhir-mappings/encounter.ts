@@ -1,6 +1,5 @@
 import type { CodeableConcept, Encounter, EncounterParticipant, Extension } from '@medplum/fhirtypes';
-import { ControlStatus } from '../src/care-rules/control.js';
-import { FollowUpType } from '../src/domain/follow-up/follow-up.entity.js';
+import { ControlStatus, FollowUpType } from '../vocabulary/index.js';
 import {
   bilingual,
   CONTROL_STATUS_DISPLAY,

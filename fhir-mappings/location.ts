@@ -1,5 +1,5 @@
 import type { Location } from '@medplum/fhirtypes';
-import { GridKind } from '../src/domain/organization/organization.entity.js';
+import { GridKind } from '../vocabulary/index.js';
 import { GRID_KIND_DISPLAY, HL7, NCD_SYSTEMS } from './codes.js';
 import { addressText, coding, defineMapping, enumFrom, findCodingIn, identifiersOf, ncdConcept, phoneOf, refOf, toIdentifiers, toReference } from './common.js';
 import type { LocationShape } from './domain-shapes.js';

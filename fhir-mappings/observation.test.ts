@@ -1,5 +1,5 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { ObservationSource } from '../src/domain/observation/observation.entity.js';
+import { ObservationSource } from '../vocabulary/index.js';
 import { NCD_EXTENSIONS, ObservationKind } from './codes.js';
 import type { ObservationShape } from './domain-shapes.js';
 import { FhirMappingError } from './errors.js';

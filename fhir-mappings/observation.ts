@@ -1,5 +1,5 @@
 import type { CodeableConcept, Coding, Extension, Observation, ObservationComponent, Organization, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
-import { ObservationSource } from '../src/domain/observation/observation.entity.js';
+import { ObservationSource } from '../vocabulary/index.js';
 import {
   bilingual,
   BP_COMPONENT_DISPLAY,

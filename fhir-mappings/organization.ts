@@ -1,5 +1,5 @@
 import type { CodeableConcept, Organization } from '@medplum/fhirtypes';
-import { OrganizationLevel, OrganizationType } from '../src/domain/organization/organization.entity.js';
+import { OrganizationLevel, OrganizationType } from '../vocabulary/index.js';
 import { HL7, NCD_SYSTEMS, ORGANIZATION_LEVEL_DISPLAY, ORGANIZATION_TYPE_DISPLAY } from './codes.js';
 import { addressText, coding, defineMapping, enumFrom, findCodingIn, identifiersOf, ncdConcept, phoneOf, refOf, toIdentifiers, toReference } from './common.js';
 import type { OrganizationShape } from './domain-shapes.js';

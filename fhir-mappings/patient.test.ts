@@ -1,6 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { Gender } from '../src/domain/patient/gender.js';
-import { ManagementColour, ManagementTier } from '../src/domain/patient/patient.entity.js';
+import { Gender, ManagementColour, ManagementTier } from '../vocabulary/index.js';
 import { NCD_EXTENSIONS } from './codes.js';
 import type { PatientShape } from './domain-shapes.js';
 import { patientMapping as m } from './patient.js';

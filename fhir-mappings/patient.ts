@@ -1,6 +1,5 @@
 import type { Address, Extension, Patient } from '@medplum/fhirtypes';
-import { Gender } from '../src/domain/patient/gender.js';
-import { ManagementColour, ManagementTier } from '../src/domain/patient/patient.entity.js';
+import { Gender, ManagementColour, ManagementTier } from '../vocabulary/index.js';
 import { MANAGEMENT_COLOUR_DISPLAY, MANAGEMENT_TIER_DISPLAY, NCD_EXTENSIONS, NCD_SYSTEMS } from './codes.js';
 import {
   addressText,

@@ -1,5 +1,5 @@
 import type { CodeableConcept, PractitionerRole } from '@medplum/fhirtypes';
-import { PractitionerRoleCode } from '../src/domain/practitioner/practitioner.entity.js';
+import { PractitionerRoleCode } from '../vocabulary/index.js';
 import { classifyPractitionerRole, NCD_SYSTEMS, PRACTITIONER_ROLE_DISPLAY, ROLE_SNOMED, SYSTEMS } from './codes.js';
 import { coding, defineMapping, enumFrom, ncdConcept, refOf, toReference } from './common.js';
 import type { PractitionerRoleShape } from './domain-shapes.js';

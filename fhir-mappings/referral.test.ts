@@ -1,5 +1,5 @@
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
-import { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../src/domain/referral/referral.entity.js';
+import { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../vocabulary/index.js';
 import { NCD_EXTENSIONS } from './codes.js';
 import type { ReferralShape, ReferralTaskShape } from './domain-shapes.js';
 import { referralStatusOfRequest, requestStatusOf, serviceRequestMapping as sr } from './service-request.js';

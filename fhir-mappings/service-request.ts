@@ -1,5 +1,5 @@
 import type { CodeableConcept, Organization, Practitioner, Reference, ServiceRequest } from '@medplum/fhirtypes';
-import { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../src/domain/referral/referral.entity.js';
+import { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../vocabulary/index.js';
 import {
   bilingual,
   isReferralCode,

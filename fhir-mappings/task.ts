@@ -1,5 +1,5 @@
 import type { Task } from '@medplum/fhirtypes';
-import { ReferralStatus } from '../src/domain/referral/referral.entity.js';
+import { ReferralStatus } from '../vocabulary/index.js';
 import { bilingual, HL7, NCD_SYSTEMS, REFERRAL_OUTCOME_DISPLAY, REFERRAL_STATUS_DISPLAY, REFERRAL_TASK_DISPLAY } from './codes.js';
 import { coding, defineMapping, findCoding, iso, ncdConcept, parseInstant, refOf, toReference } from './common.js';
 import type { ReferralTaskShape } from './domain-shapes.js';

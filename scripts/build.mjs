@@ -7,7 +7,7 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
-const SOURCES = ['src', 'fhir-mappings', 'migrations', 'bench'];
+const SOURCES = ['src', 'fhir-mappings', 'vocabulary', 'migrations', 'bench'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
 function newestInput() {

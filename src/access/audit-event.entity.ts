@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { v7 as uuidv7 } from 'uuid';
 
 export enum AuditAction {
@@ -10,14 +10,12 @@ export enum AuditAction {
   DELETE = 'DELETE',
   EXPORT = 'EXPORT',
 }
-registerEnumType(AuditAction, { name: 'AuditAction' });
 
 export enum AuditOutcome {
   SUCCESS = 'SUCCESS',
   FAILURE = 'FAILURE',
   DENIED = 'DENIED',
 }
-registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
 
 /**
  * One look at or change to patient data. Append-only: a database trigger refuses UPDATE and DELETE on this

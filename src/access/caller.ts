@@ -1,5 +1,3 @@
-import { registerEnumType } from 'type-graphql';
-
 /** What a person may do is set by role; the organisation (and its subtree) sets over whom. */
 export enum Role {
   VILLAGE_DOCTOR = 'VILLAGE_DOCTOR',
@@ -10,13 +8,11 @@ export enum Role {
   COMMUNITY_ADMIN = 'COMMUNITY_ADMIN',
   PLATFORM_ADMIN = 'PLATFORM_ADMIN',
 }
-registerEnumType(Role, { name: 'Role' });
 
 export enum ClientKind {
   HOSPITAL = 'HOSPITAL',
   INSURER = 'INSURER',
 }
-registerEnumType(ClientKind, { name: 'ClientKind' });
 
 /**
  * Who is asking, resolved once per request from the bearer token. Every read and write is decided from

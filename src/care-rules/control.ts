@@ -1,16 +1,7 @@
-import { registerEnumType } from 'type-graphql';
-import { ObservationKind } from '../../fhir-mappings/codes.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
+import { ControlStatus, ObservationKind } from '../../vocabulary/index.js';
 
-export enum ControlStatus {
-  CONTROLLED = 'CONTROLLED',
-  UNCONTROLLED = 'UNCONTROLLED',
-  URGENT = 'URGENT',
-}
-registerEnumType(ControlStatus, {
-  name: 'ControlStatus',
-  description: 'CONTROLLED: below target; UNCONTROLLED: above target; URGENT: needs referral now.',
-});
+export { ControlStatus };
 
 export interface Reading {
   kind: ObservationKind;

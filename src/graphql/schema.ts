@@ -1,5 +1,7 @@
 import { buildSchema } from 'type-graphql';
 import { printSchema, type GraphQLSchema, lexicographicSortSchema } from 'graphql';
+// Registers every enum with type-graphql (names, descriptions): needed before buildSchema.
+import './enums.js';
 import { CarePlanActivityResolver, CarePlanResolver } from './resolvers/care-plan.resolver.js';
 import { ConditionResolver } from './resolvers/condition.resolver.js';
 import { FollowUpResolver } from './resolvers/follow-up.resolver.js';

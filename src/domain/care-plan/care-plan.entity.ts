@@ -1,46 +1,13 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
-import { ConditionKind, ObservationKind } from '../../../fhir-mappings/codes.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { ActivityCategory, ActivityStatus, CarePlanStatus, ConditionKind, ObservationKind } from '../../../vocabulary/index.js';
 
-export enum CarePlanStatus {
-  DRAFT = 'DRAFT',
-  ACTIVE = 'ACTIVE',
-  ON_HOLD = 'ON_HOLD',
-  REVOKED = 'REVOKED',
-  COMPLETED = 'COMPLETED',
-}
-registerEnumType(CarePlanStatus, { name: 'CarePlanStatus' });
-
-export enum ActivityCategory {
-  DIET = 'DIET',
-  EXERCISE = 'EXERCISE',
-  SALT_REDUCTION = 'SALT_REDUCTION',
-  SMOKING_CESSATION = 'SMOKING_CESSATION',
-  ALCOHOL_LIMITATION = 'ALCOHOL_LIMITATION',
-  SELF_MANAGEMENT_GROUP = 'SELF_MANAGEMENT_GROUP',
-  MEDICATION = 'MEDICATION',
-  OTHER = 'OTHER',
-}
-registerEnumType(ActivityCategory, {
-  name: 'ActivityCategory',
-  description: 'Everything but MEDICATION is a non-medical prescription (非药物处方).',
-});
-
-export enum ActivityStatus {
-  NOT_STARTED = 'NOT_STARTED',
-  SCHEDULED = 'SCHEDULED',
-  IN_PROGRESS = 'IN_PROGRESS',
-  ON_HOLD = 'ON_HOLD',
-  COMPLETED = 'COMPLETED',
-  CANCELLED = 'CANCELLED',
-  STOPPED = 'STOPPED',
-}
-registerEnumType(ActivityStatus, { name: 'ActivityStatus' });
+export { CarePlanStatus, ActivityCategory, ActivityStatus };
 
 export const isNonMedical = (category: ActivityCategory): boolean => category !== ActivityCategory.MEDICATION;
 

@@ -1,33 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
-import { ConditionKind } from '../../../fhir-mappings/codes.js';
+import { ClinicalStatus, ConditionKind, VerificationStatus } from '../../../vocabulary/index.js';
 
-export { ConditionKind };
-registerEnumType(ConditionKind, { name: 'ConditionKind' });
-
-export enum ClinicalStatus {
-  ACTIVE = 'ACTIVE',
-  RECURRENCE = 'RECURRENCE',
-  RELAPSE = 'RELAPSE',
-  INACTIVE = 'INACTIVE',
-  REMISSION = 'REMISSION',
-  RESOLVED = 'RESOLVED',
-}
-registerEnumType(ClinicalStatus, { name: 'ClinicalStatus' });
-
-export enum VerificationStatus {
-  UNCONFIRMED = 'UNCONFIRMED',
-  PROVISIONAL = 'PROVISIONAL',
-  DIFFERENTIAL = 'DIFFERENTIAL',
-  CONFIRMED = 'CONFIRMED',
-  REFUTED = 'REFUTED',
-  ENTERED_IN_ERROR = 'ENTERED_IN_ERROR',
-}
-registerEnumType(VerificationStatus, { name: 'VerificationStatus' });
+export { ConditionKind, ClinicalStatus, VerificationStatus };
 
 @ObjectType()
 @Entity()

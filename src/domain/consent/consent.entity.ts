@@ -1,22 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { ConsentDecision, ConsentPurpose } from '../../../vocabulary/index.js';
 
-export enum ConsentPurpose {
-  TREATMENT = 'TREATMENT',
-  INSURER_SHARING = 'INSURER_SHARING',
-  RESEARCH = 'RESEARCH',
-}
-registerEnumType(ConsentPurpose, { name: 'ConsentPurpose' });
-
-export enum ConsentDecision {
-  PERMIT = 'PERMIT',
-  DENY = 'DENY',
-}
-registerEnumType(ConsentDecision, { name: 'ConsentDecision' });
+export { ConsentPurpose, ConsentDecision };
 
 /**
  * A patient's decision about one purpose of use, for a period. The newest record for a purpose that is in

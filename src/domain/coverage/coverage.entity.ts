@@ -1,15 +1,12 @@
 import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
+import { CoverageStatus } from '../../../vocabulary/index.js';
 
-export enum CoverageStatus {
-  ACTIVE = 'ACTIVE',
-  CANCELLED = 'CANCELLED',
-}
-registerEnumType(CoverageStatus, { name: 'CoverageStatus' });
+export { CoverageStatus };
 
 /** Medical-insurance membership: which insurer covers the patient, under which number, for which period. */
 @ObjectType()

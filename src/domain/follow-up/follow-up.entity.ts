@@ -1,19 +1,14 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { ControlStatus } from '../../care-rules/control.js';
+import { FollowUpType } from '../../../vocabulary/index.js';
 
-export enum FollowUpType {
-  CLINIC = 'CLINIC',
-  HOME = 'HOME',
-  PHONE = 'PHONE',
-  REMOTE = 'REMOTE',
-}
-registerEnumType(FollowUpType, { name: 'FollowUpType' });
+export { FollowUpType };
 
 /** A follow-up visit: planned, then done, with findings and the date the next one is due. */
 @ObjectType()

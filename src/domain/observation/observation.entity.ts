@@ -1,20 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
-import { ObservationKind } from '../../../fhir-mappings/codes.js';
+import { ObservationKind, ObservationSource } from '../../../vocabulary/index.js';
 
-export { ObservationKind };
-registerEnumType(ObservationKind, { name: 'ObservationKind' });
-
-export enum ObservationSource {
-  CLINIC = 'CLINIC',
-  HOME = 'HOME',
-  DEVICE = 'DEVICE',
-}
-registerEnumType(ObservationSource, { name: 'ObservationSource' });
+export { ObservationKind, ObservationSource };
 
 /**
  * One measurement. A blood pressure is one observation carrying systolic and diastolic; other kinds carry

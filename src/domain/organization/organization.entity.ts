@@ -1,26 +1,9 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
+import { GridKind, OrganizationLevel, OrganizationType } from '../../../vocabulary/index.js';
 
-/** Place in the county medical community: county → township → village; insurers stand outside it. */
-export enum OrganizationLevel {
-  COUNTY = 'COUNTY',
-  TOWNSHIP = 'TOWNSHIP',
-  VILLAGE = 'VILLAGE',
-  EXTERNAL = 'EXTERNAL',
-}
-registerEnumType(OrganizationLevel, { name: 'OrganizationLevel' });
-
-export enum OrganizationType {
-  MEDICAL_COMMUNITY_LEAD = 'MEDICAL_COMMUNITY_LEAD',
-  COUNTY_HOSPITAL = 'COUNTY_HOSPITAL',
-  TOWNSHIP_HEALTH_CENTRE = 'TOWNSHIP_HEALTH_CENTRE',
-  COMMUNITY_HEALTH_CENTRE = 'COMMUNITY_HEALTH_CENTRE',
-  VILLAGE_CLINIC = 'VILLAGE_CLINIC',
-  INSURER = 'INSURER',
-  OTHER = 'OTHER',
-}
-registerEnumType(OrganizationType, { name: 'OrganizationType' });
+export { OrganizationLevel, OrganizationType, GridKind };
 
 /** The rank of each level: referral "up" goes to a lower rank number. */
 export const LEVEL_RANK: Record<OrganizationLevel, number> = {
@@ -69,13 +52,6 @@ export class Organization extends BaseEntity {
   @Property({ nullable: true })
   phone?: string;
 }
-
-export enum GridKind {
-  URBAN_BLOCK = 'URBAN_BLOCK',
-  VILLAGE = 'VILLAGE',
-  SPECIAL_GROUP = 'SPECIAL_GROUP',
-}
-registerEnumType(GridKind, { name: 'GridKind', description: 'Management grid (网格) kind.' });
 
 /** A management grid (网格): a residential block, a village, or a special group, run by one organisation. */
 @ObjectType()

@@ -1,9 +1,1 @@
-import { registerEnumType } from 'type-graphql';
-
-export enum Gender {
-  MALE = 'MALE',
-  FEMALE = 'FEMALE',
-  OTHER = 'OTHER',
-  UNKNOWN = 'UNKNOWN',
-}
-registerEnumType(Gender, { name: 'Gender' });
+export { Gender } from '../../../vocabulary/index.js';

@@ -1,37 +1,14 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
 import { CareTeam } from '../care-team/care-team.entity.js';
 import { Grid, Organization } from '../organization/organization.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { Gender } from './gender.js';
+import { IdentifierKind, ManagementColour, ManagementTier } from '../../../vocabulary/index.js';
 
-export enum ManagementTier {
-  INTENSIVE = 'INTENSIVE',
-  ROUTINE = 'ROUTINE',
-  GENERAL = 'GENERAL',
-}
-registerEnumType(ManagementTier, {
-  name: 'ManagementTier',
-  description: 'Tiered management: intensive (重点), routine (常规), general (一般). Sets the follow-up interval.',
-});
-
-export enum ManagementColour {
-  RED = 'RED',
-  YELLOW = 'YELLOW',
-  GREEN = 'GREEN',
-}
-registerEnumType(ManagementColour, { name: 'ManagementColour' });
-
-export enum IdentifierKind {
-  RESIDENT_ID = 'RESIDENT_ID',
-  HEALTH_RECORD = 'HEALTH_RECORD',
-  INSURANCE = 'INSURANCE',
-  MRN = 'MRN',
-  OTHER = 'OTHER',
-}
-registerEnumType(IdentifierKind, { name: 'IdentifierKind' });
+export { ManagementTier, ManagementColour, IdentifierKind };
 
 @ObjectType()
 @Entity()

@@ -1,18 +1,11 @@
 import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Gender } from '../patient/gender.js';
+import { PractitionerRoleCode } from '../../../vocabulary/index.js';
 
-export enum PractitionerRoleCode {
-  GENERAL_PRACTITIONER = 'GENERAL_PRACTITIONER',
-  NURSE = 'NURSE',
-  PUBLIC_HEALTH_OFFICER = 'PUBLIC_HEALTH_OFFICER',
-  VILLAGE_DOCTOR = 'VILLAGE_DOCTOR',
-  SPECIALIST = 'SPECIALIST',
-  ADMINISTRATOR = 'ADMINISTRATOR',
-}
-registerEnumType(PractitionerRoleCode, { name: 'PractitionerRoleCode' });
+export { PractitionerRoleCode };
 
 @ObjectType()
 @Entity()

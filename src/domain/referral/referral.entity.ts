@@ -1,41 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../../../vocabulary/index.js';
 
-export enum ReferralDirection {
-  UP = 'UP',
-  DOWN = 'DOWN',
-}
-registerEnumType(ReferralDirection, { name: 'ReferralDirection', description: 'UP: village → township → county; DOWN: the reverse.' });
-
-export enum ReferralStatus {
-  REQUESTED = 'REQUESTED',
-  ACCEPTED = 'ACCEPTED',
-  REJECTED = 'REJECTED',
-  COMPLETED = 'COMPLETED',
-  CANCELLED = 'CANCELLED',
-}
-registerEnumType(ReferralStatus, { name: 'ReferralStatus' });
-
-export enum ReferralUrgency {
-  ROUTINE = 'ROUTINE',
-  URGENT = 'URGENT',
-}
-registerEnumType(ReferralUrgency, { name: 'ReferralUrgency' });
-
-export enum ReferralReason {
-  UNCLEAR_DIAGNOSIS = 'UNCLEAR_DIAGNOSIS',
-  POOR_CONTROL = 'POOR_CONTROL',
-  ACUTE_EXACERBATION = 'ACUTE_EXACERBATION',
-  COMPLICATION = 'COMPLICATION',
-  STABLE = 'STABLE',
-  RECOVERY = 'RECOVERY',
-  OTHER = 'OTHER',
-}
-registerEnumType(ReferralReason, { name: 'ReferralReason' });
+export { ReferralDirection, ReferralStatus, ReferralUrgency, ReferralReason };
 
 @ObjectType()
 @Entity()

@@ -1,0 +1,95 @@
+/**
+ * Every enum the GraphQL schema exposes, registered with type-graphql in one place: names and descriptions
+ * as the SDL (schema/schema.graphql) shows them. The enums themselves are plain TypeScript — the shared
+ * vocabulary in vocabulary/ (no dependencies, so fhir-mappings/ can use it without pulling in type-graphql),
+ * the access layer's own in src/access/.
+ *
+ * Imported for its side effect by schema.ts: type-graphql needs the registrations before buildSchema runs
+ * (decorators refer to the enum objects lazily, `@Field(() => Gender)`, so they do not need them earlier).
+ */
+import { registerEnumType } from 'type-graphql';
+import {
+  ActivityCategory,
+  ActivityStatus,
+  CarePlanStatus,
+  ClinicalStatus,
+  ConditionKind,
+  ConsentDecision,
+  ConsentPurpose,
+  ControlStatus,
+  CoverageStatus,
+  FollowUpType,
+  Gender,
+  GridKind,
+  IdentifierKind,
+  ManagementColour,
+  ManagementTier,
+  ObservationKind,
+  ObservationSource,
+  OrganizationLevel,
+  OrganizationType,
+  PractitionerRoleCode,
+  ReferralDirection,
+  ReferralReason,
+  ReferralStatus,
+  ReferralUrgency,
+  VerificationStatus,
+} from '../../vocabulary/index.js';
+import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
+import { ClientKind, Role } from '../access/caller.js';
+
+// Access
+registerEnumType(Role, { name: 'Role' });
+registerEnumType(ClientKind, { name: 'ClientKind' });
+registerEnumType(AuditAction, { name: 'AuditAction' });
+registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
+
+// Care plan
+registerEnumType(CarePlanStatus, { name: 'CarePlanStatus' });
+registerEnumType(ActivityCategory, {
+  name: 'ActivityCategory',
+  description: 'Everything but MEDICATION is a non-medical prescription (非药物处方).',
+});
+registerEnumType(ActivityStatus, { name: 'ActivityStatus' });
+
+// Condition
+registerEnumType(ConditionKind, { name: 'ConditionKind' });
+registerEnumType(ClinicalStatus, { name: 'ClinicalStatus' });
+registerEnumType(VerificationStatus, { name: 'VerificationStatus' });
+
+// Consent, coverage
+registerEnumType(ConsentPurpose, { name: 'ConsentPurpose' });
+registerEnumType(ConsentDecision, { name: 'ConsentDecision' });
+registerEnumType(CoverageStatus, { name: 'CoverageStatus' });
+
+// Control, follow-up
+registerEnumType(ControlStatus, {
+  name: 'ControlStatus',
+  description: 'CONTROLLED: below target; UNCONTROLLED: above target; URGENT: needs referral now.',
+});
+registerEnumType(FollowUpType, { name: 'FollowUpType' });
+
+// Observation
+registerEnumType(ObservationKind, { name: 'ObservationKind' });
+registerEnumType(ObservationSource, { name: 'ObservationSource' });
+
+// Organization, grid, practitioner
+registerEnumType(OrganizationLevel, { name: 'OrganizationLevel' });
+registerEnumType(OrganizationType, { name: 'OrganizationType' });
+registerEnumType(GridKind, { name: 'GridKind', description: 'Management grid (网格) kind.' });
+registerEnumType(PractitionerRoleCode, { name: 'PractitionerRoleCode' });
+
+// Patient
+registerEnumType(Gender, { name: 'Gender' });
+registerEnumType(ManagementTier, {
+  name: 'ManagementTier',
+  description: 'Tiered management: intensive (重点), routine (常规), general (一般). Sets the follow-up interval.',
+});
+registerEnumType(ManagementColour, { name: 'ManagementColour' });
+registerEnumType(IdentifierKind, { name: 'IdentifierKind' });
+
+// Referral
+registerEnumType(ReferralDirection, { name: 'ReferralDirection', description: 'UP: village → township → county; DOWN: the reverse.' });
+registerEnumType(ReferralStatus, { name: 'ReferralStatus' });
+registerEnumType(ReferralUrgency, { name: 'ReferralUrgency' });
+registerEnumType(ReferralReason, { name: 'ReferralReason' });

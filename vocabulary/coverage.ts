@@ -1,0 +1,4 @@
+export enum CoverageStatus {
+  ACTIVE = 'ACTIVE',
+  CANCELLED = 'CANCELLED',
+}

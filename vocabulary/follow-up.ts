@@ -1,0 +1,6 @@
+export enum FollowUpType {
+  CLINIC = 'CLINIC',
+  HOME = 'HOME',
+  PHONE = 'PHONE',
+  REMOTE = 'REMOTE',
+}

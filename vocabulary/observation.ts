@@ -1,0 +1,18 @@
+export enum ObservationKind {
+  BLOOD_PRESSURE = 'BLOOD_PRESSURE',
+  FASTING_GLUCOSE = 'FASTING_GLUCOSE',
+  GLUCOSE = 'GLUCOSE',
+  HBA1C = 'HBA1C',
+  WEIGHT = 'WEIGHT',
+  HEIGHT = 'HEIGHT',
+  BMI = 'BMI',
+  HEART_RATE = 'HEART_RATE',
+  WAIST_CIRCUMFERENCE = 'WAIST_CIRCUMFERENCE',
+  OTHER = 'OTHER',
+}
+
+export enum ObservationSource {
+  CLINIC = 'CLINIC',
+  HOME = 'HOME',
+  DEVICE = 'DEVICE',
+}
