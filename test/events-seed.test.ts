@@ -29,7 +29,7 @@ const recordTypes = Object.entries(EVENT_SOURCES).filter(([, s]) => !s.partOf).m
 test.each(recordTypes)('%s: every seeded record has one creation event, saying what the recorder says of it', async (className) => {
   const meta = orm.getMetadata().getByClassName(className, false);
   if (!meta) return; // a source named ahead of its entity (none today: checked below)
-  const records = (await em().find(className, {}, { filters: false })) as Array<Record<string, unknown> & { id: string }>;
+  const records = (await em().find(meta.class, {}, { filters: false })) as Array<Record<string, unknown> & { id: string }>;
   const events = (await em().execute(`select aggregate_id, type, patient_id, payload from domain_event where aggregate_type = ?`, [className])) as Array<{ aggregate_id: string; type: string; patient_id: string | null; payload: unknown }>;
   expect(events.length).toBe(records.length);
   const byId = new Map(events.map((e) => [e.aggregate_id, e]));
