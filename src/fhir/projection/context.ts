@@ -4,7 +4,9 @@ import type { CareRules } from '../../care-rules/rules.js';
 import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
-import { isUuid } from '../../domain/errors.js';
+import type { GoalShape, ReferralTaskShape } from '../../../fhir-mappings/index.js';
+import { DomainError, isUuid } from '../../domain/errors.js';
+import { fhirError } from '../outcome.js';
 import { fromFhir } from '../materialise.js';
 
 /** What a projector of one resource type works with: the unit of work, the caller's policy, configuration. */
@@ -18,6 +20,54 @@ export interface ProjectionContext {
   created: boolean;
   /** Set while a transaction Bundle runs: changes are flushed once at the end (batched inserts). */
   deferFlush: boolean;
+  /** What this unit of work (one interaction, one Bundle) has seen of resources that link to each other. */
+  links: ProjectionLinks;
+}
+
+/**
+ * Resources that name each other one way only arrive in any order within a transaction Bundle: a CarePlan's
+ * goalRefs name Goals (a Goal names no plan), a Task's focus names its ServiceRequest. What came first waits
+ * here for the other (across requests, the FHIR store is asked: see care-plan.ts, referral.ts).
+ */
+export interface ProjectionLinks {
+  /** Goals whose plan was not yet known: Goal id → the goal. */
+  goals: Map<string, GoalShape>;
+  /** Goals a plan named before they came: Goal id → plan id. */
+  planOfGoal: Map<string, string>;
+  /** Tasks whose referral was not yet known: ServiceRequest id → the Task. */
+  tasks: Map<string, ReferralTaskShape>;
+}
+
+export const newLinks = (): ProjectionLinks => ({ goals: new Map(), planOfGoal: new Map(), tasks: new Map() });
+
+/** A warning on the entry of the Bundle response: stored, but not (all) of it in the domain. */
+export const warning = (code: 'incomplete' | 'informational' | 'business-rule', diagnostics: string, expression?: string[]): OperationOutcomeIssue => ({
+  severity: 'warning',
+  code,
+  diagnostics,
+  ...(expression ? { expression } : {}),
+});
+
+/**
+ * The domain record under a resource's id, if any. Read past the access filter: the FHIR store has already
+ * authorised writing this resource under this id (the caller may write the patient's record it is in, or owns
+ * it), and the record under the same id is that resource's domain view — not another record to be hidden.
+ */
+export async function existingRecord<T extends object>(ctx: ProjectionContext, entity: new () => T, id: string): Promise<T | null> {
+  return ctx.created ? null : ((await ctx.em.findOne(entity, { id } as never, { filters: false })) as T | null);
+}
+
+/**
+ * A domain service's refusal, answered as FHIR answers it: bad input is a business rule the resource breaks
+ * (422), the rest as the domain says (403, 404, 409: outcome.ts).
+ */
+export async function viaService<T>(resourceType: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') throw fhirError(422, 'business-rule', err.message, [resourceType]);
+    throw err;
+  }
 }
 
 /**
