@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
-import { type CareRules, DEFAULT_CARE_RULES } from './care-rules/rules.js';
+import type { CareRules } from './care-rules/rules.js';
 import type { Orm } from './db/orm.js';
 import { asInternal, createSecurity, entityManagerFor, type Security } from './access/index.js';
 import type { Caller } from './access/caller.js';
@@ -36,6 +36,7 @@ export interface App {
 export interface AppOptions {
   config: Config;
   orm: Orm;
+  /** The care rules; default the configured ones (config.careRules, CARE_RULES_FILE). */
   rules?: CareRules;
   logger?: Logger;
   security?: Security;
@@ -44,7 +45,7 @@ export interface AppOptions {
 type AuthedRequest = Request & { caller?: Caller; requestId?: string };
 
 /** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
-export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logger, security: given }: AppOptions): Promise<App> {
+export async function createApp({ config, orm, rules = config.careRules, logger, security: given }: AppOptions): Promise<App> {
   const log = logger ?? pino({ level: config.logLevel });
   const production = config.env === 'production';
   const security = given ?? (await createSecurity(config));
@@ -158,6 +159,7 @@ export async function createApp({ config, orm, rules = DEFAULT_CARE_RULES, logge
     createFhirRouter({
       config,
       orm,
+      rules,
       security,
       audit,
       authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next),

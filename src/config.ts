@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { type CareRules, careRulesFrom, DEFAULT_CARE_RULES } from './care-rules/rules.js';
 
 /**
  * One validated configuration object. Everything the service reads from the environment is read here,
@@ -51,6 +53,13 @@ export interface Config {
    */
   referralAccessDaysAfterCompletion: number;
   fhir: FhirLimits;
+  /**
+   * The care model's numbers (src/care-rules/rules.ts): DEFAULT_CARE_RULES, with any of them overridden by the JSON
+   * file CARE_RULES_FILE names (e.g. `{"control": {"hba1cBelow": 7.5}}`). Read and checked at start-up: a missing
+   * file, bad JSON, an unknown setting or a value of the wrong kind stops the service with the setting named.
+   * GraphQL, the FHIR projection, the CLI import and the seed all use these (docs/care-model.md).
+   */
+  careRules: CareRules;
 }
 
 /** What one FHIR Bundle may ask for (src/fhir/interactions.ts); beyond each, 413 `too-costly`. */
@@ -130,6 +139,24 @@ export function trustedProxies(value: string | undefined): string[] {
   return list;
 }
 
+/** CARE_RULES_FILE: a JSON file of care-rule overrides; unset, the defaults. */
+export function careRulesFile(file: string | undefined): CareRules {
+  if (!file) return DEFAULT_CARE_RULES;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(file), 'utf8');
+  } catch (err) {
+    throw new Error(`Configuration: CARE_RULES_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`Configuration: CARE_RULES_FILE ${file} is not JSON (${(err as Error).message})`);
+  }
+  return careRulesFrom(parsed, DEFAULT_CARE_RULES, `Configuration: CARE_RULES_FILE ${file}`);
+}
+
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -197,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBundleGetEntries: int('FHIR_MAX_BUNDLE_GET_ENTRIES', env.FHIR_MAX_BUNDLE_GET_ENTRIES, DEFAULT_FHIR_LIMITS.maxBundleGetEntries),
       maxBundleReadBytes: int('FHIR_MAX_BUNDLE_READ_BYTES', env.FHIR_MAX_BUNDLE_READ_BYTES, DEFAULT_FHIR_LIMITS.maxBundleReadBytes),
     },
+    careRules: careRulesFile(env.CARE_RULES_FILE),
   };
   if (nodeEnv === 'production') assertProductionReady(config);
   return config;

@@ -16,3 +16,12 @@ export enum ObservationSource {
   HOME = 'HOME',
   DEVICE = 'DEVICE',
 }
+
+/**
+ * Whether a reading's values and time are believable (src/care-rules/plausibility.ts): IMPLAUSIBLE readings are
+ * kept as sent, shown flagged, and count for nothing.
+ */
+export enum Plausibility {
+  PLAUSIBLE = 'PLAUSIBLE',
+  IMPLAUSIBLE = 'IMPLAUSIBLE',
+}

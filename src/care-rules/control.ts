@@ -1,4 +1,6 @@
+import { countsForControl, countsForControlSql, type Plausibility } from './plausibility.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
+import { sqlNumber } from './sql.js';
 import { ControlStatus, ObservationKind } from '../../vocabulary/index.js';
 
 export { ControlStatus };
@@ -8,6 +10,8 @@ export interface Reading {
   value?: number | null;
   systolic?: number | null;
   diastolic?: number | null;
+  /** An implausible reading has no control status (plausibility.ts, `countsForControl`). */
+  plausibility?: Plausibility | null;
 }
 
 /**
@@ -16,6 +20,7 @@ export interface Reading {
  */
 export function controlStatusOf(reading: Reading, rules: CareRules = DEFAULT_CARE_RULES): ControlStatus | undefined {
   const { control, urgent } = rules;
+  if (!countsForControl(reading)) return undefined;
   switch (reading.kind) {
     case ObservationKind.BLOOD_PRESSURE: {
       const { systolic, diastolic } = reading;
@@ -38,4 +43,33 @@ export function controlStatusOf(reading: Reading, rules: CareRules = DEFAULT_CAR
     default:
       return undefined;
   }
+}
+
+/**
+ * `controlStatusOf` as SQL over a stored observation (`alias`: kind, value, systolic, diastolic, plausibility): a
+ * `case` expression giving 'CONTROLLED', 'UNCONTROLLED', 'URGENT' or null, built from the same `CareRules`.
+ * The stored `observation.control_status` is this at write time (ObservationService); indicators and worklists may
+ * use either. test/care-rules.test.ts checks the two agree on both databases.
+ */
+export function controlStatusSql(rules: CareRules = DEFAULT_CARE_RULES, alias = 'o'): string {
+  const { control, urgent } = rules;
+  const a = alias;
+  const n = sqlNumber;
+  const [C, U, X] = [ControlStatus.CONTROLLED, ControlStatus.UNCONTROLLED, ControlStatus.URGENT].map((s) => `'${s}'`);
+  const bp =
+    `case when ${a}.systolic is null or ${a}.diastolic is null then null ` +
+    `when ${a}.systolic >= ${n(urgent.systolicAtLeast)} or ${a}.diastolic >= ${n(urgent.diastolicAtLeast)} then ${X} ` +
+    `when ${a}.systolic < ${n(control.systolicBelow)} and ${a}.diastolic < ${n(control.diastolicBelow)} then ${C} else ${U} end`;
+  const glucose =
+    `case when ${a}.value is null then null ` +
+    `when ${a}.value >= ${n(urgent.glucoseAtLeast)} or ${a}.value <= ${n(urgent.glucoseAtMost)} then ${X} ` +
+    `when ${a}.kind = '${ObservationKind.GLUCOSE}' then null ` +
+    `when ${a}.value < ${n(control.fastingGlucoseBelow)} then ${C} else ${U} end`;
+  const hba1c = `case when ${a}.value is null then null when ${a}.value < ${n(control.hba1cBelow)} then ${C} else ${U} end`;
+  return (
+    `(case when not (${countsForControlSql(a)}) then null ` +
+    `when ${a}.kind = '${ObservationKind.BLOOD_PRESSURE}' then ${bp} ` +
+    `when ${a}.kind in ('${ObservationKind.FASTING_GLUCOSE}', '${ObservationKind.GLUCOSE}') then ${glucose} ` +
+    `when ${a}.kind = '${ObservationKind.HBA1C}' then ${hba1c} else null end)`
+  );
 }

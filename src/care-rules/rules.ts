@@ -22,6 +22,15 @@ export interface CareRules {
     afterReferral: number;
   };
   minFaceToFaceFollowUpsPerYear: number;
+  /**
+   * Management colour and tier (management.ts): below the control targets but at or above these, a patient is
+   * yellow/routine rather than green/general.
+   */
+  management: {
+    borderlineSystolicAtLeast: number;
+    borderlineDiastolicAtLeast: number;
+    borderlineFastingGlucoseAtLeast: number;
+  };
   plausible: {
     systolic: [number, number];
     diastolic: [number, number];
@@ -40,6 +49,7 @@ export const DEFAULT_CARE_RULES: CareRules = {
   urgent: { systolicAtLeast: 180, diastolicAtLeast: 110, glucoseAtLeast: 16.7, glucoseAtMost: 3.9 },
   followUpDays: { controlled: 90, uncontrolled: 14, afterReferral: 14 },
   minFaceToFaceFollowUpsPerYear: 4,
+  management: { borderlineSystolicAtLeast: 130, borderlineDiastolicAtLeast: 85, borderlineFastingGlucoseAtLeast: 6.1 },
   plausible: {
     systolic: [40, 300],
     diastolic: [20, 200],
@@ -52,3 +62,49 @@ export const DEFAULT_CARE_RULES: CareRules = {
     waistCm: [30, 250],
   },
 };
+
+type Shape = { [key: string]: Shape | 'number' | 'range' };
+
+/** Every setting and its kind, from the defaults: a number, or a [low, high] range. */
+function shapeOf(value: unknown): Shape | 'number' | 'range' {
+  if (typeof value === 'number') return 'number';
+  if (Array.isArray(value)) return 'range';
+  return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)])) as Shape;
+}
+
+/**
+ * The configured care rules: `overrides` (a deployment's CARE_RULES_FILE, any subset of the settings) over the
+ * defaults, each setting checked. Every number must be finite (they are written into SQL as literals:
+ * control.ts, management.ts), a range is [low, high] with low < high, and an unknown setting is an error rather
+ * than silently ignored. Throws an Error naming the setting.
+ */
+export function careRulesFrom(overrides: unknown, base: CareRules = DEFAULT_CARE_RULES, where = 'care rules'): CareRules {
+  const merge = (shape: Shape, given: unknown, defaults: Record<string, unknown>, path: string): Record<string, unknown> => {
+    if (given === undefined) return structuredClone(defaults);
+    if (!given || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${where}: ${path || 'the file'} must be an object`);
+    for (const key of Object.keys(given)) {
+      if (!(key in shape)) throw new Error(`${where}: unknown setting ${path ? `${path}.` : ''}${key} (known: ${Object.keys(shape).join(', ')})`);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, kind] of Object.entries(shape)) {
+      const name = path ? `${path}.${key}` : key;
+      const value = (given as Record<string, unknown>)[key];
+      if (kind === 'number') {
+        if (value === undefined) out[key] = defaults[key];
+        else if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${where}: ${name} must be a number, got ${JSON.stringify(value)}`);
+        else out[key] = value;
+      } else if (kind === 'range') {
+        if (value === undefined) out[key] = [...(defaults[key] as number[])];
+        else if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(value[0] < value[1])) {
+          throw new Error(`${where}: ${name} must be a range [low, high] of two numbers with low < high, got ${JSON.stringify(value)}`);
+        } else out[key] = [...value];
+      } else out[key] = merge(kind, value, defaults[key] as Record<string, unknown>, name);
+    }
+    return out;
+  };
+  const rules = merge(shapeOf(DEFAULT_CARE_RULES) as Shape, overrides, base as unknown as Record<string, unknown>, '') as unknown as CareRules;
+  const days = Object.entries(rules.followUpDays).find(([, d]) => !Number.isInteger(d) || d < 1);
+  if (days) throw new Error(`${where}: followUpDays.${days[0]} must be a whole number of days, at least 1`);
+  if (rules.urgent.glucoseAtMost >= rules.urgent.glucoseAtLeast) throw new Error(`${where}: urgent.glucoseAtMost must be below urgent.glucoseAtLeast`);
+  return Object.freeze(rules);
+}

@@ -293,7 +293,7 @@ export function inProcessSender(orm: Orm, security: Security, config: Config): B
   return async (bundle, file) => {
     const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
     const requestAudit = audit.forRequest(INTERNAL_CALLER, `import:${path.basename(file)}`, undefined);
-    const fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: requestAudit, baseUrl });
+    const fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: requestAudit, baseUrl, rules: config.careRules });
     const entries = bundle.entry?.length ?? 0;
     let outcome = AuditOutcome.SUCCESS;
     try {

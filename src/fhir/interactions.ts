@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue, Reso
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { DEFAULT_FHIR_LIMITS, type FhirLimits, type IdentifierSystems } from '../config.js';
+import type { CareRules } from '../care-rules/rules.js';
 import type { EntityManager } from '../db/orm.js';
 import type { IdentifierProtector } from '../access/identifier-protection.js';
 import type { AccessPolicy } from '../access/policy.js';
@@ -36,6 +37,8 @@ export interface FhirContext {
   logger?: Logger;
   /** What a Bundle may ask for (config.fhir; default DEFAULT_FHIR_LIMITS). */
   limits?: FhirLimits;
+  /** The care rules the domain projection applies (config.careRules; default DEFAULT_CARE_RULES). */
+  rules?: CareRules;
   /** Bytes the running Bundle's GET entries have answered so far: shared by the Bundle's inner units of work. */
   reads?: { bytes: number };
 }
@@ -83,7 +86,7 @@ export class FhirInteractions {
 
   constructor(private readonly ctx: FhirContext) {
     this.store = new FhirStore(ctx.em, ctx.policy, ctx.protector, ctx.systems);
-    this.projection = new DomainProjection(ctx.em, ctx.policy, ctx.protector, ctx.systems);
+    this.projection = new DomainProjection(ctx.em, ctx.policy, ctx.protector, ctx.systems, ctx.rules);
   }
 
   /** Runs a single interaction in a database transaction of its own (Bundles make their own). */
@@ -172,15 +175,19 @@ export class FhirInteractions {
       if (err instanceof HeldOutOfReach) this.touch(err.patientId);
       throw err;
     });
+    // Stored as sent; what the domain makes of it (a value outside the plausible range, a reading it leaves out)
+    // comes back as warnings, answered on the entry (response.outcome) and, single, with Prefer: return=OperationOutcome.
+    let warnings: OperationOutcomeIssue[] = [];
     try {
-      if (result.changed) await this.projection.project(result.plain, result.created);
+      if (result.changed) warnings = await this.projection.project(result.plain, result.created);
     } catch (err) {
       if (err instanceof FhirMappingError) throw new FhirError(422, [err.toIssue()]);
       if (err instanceof HeldOutOfReach) this.touch(err.patientId);
       throw err;
     }
     this.touch(result.patientId);
-    return this.outcomeOf(result.resource, result.created ? '201' : '200');
+    const out = this.outcomeOf(result.resource, result.created ? '201' : '200');
+    return warnings.length ? { ...out, outcome: { resourceType: 'OperationOutcome', issue: warnings } } : out;
   }
 
   async delete(resourceType: string, id: string): Promise<Outcome> {

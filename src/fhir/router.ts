@@ -1,7 +1,8 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { CareRules } from '../care-rules/rules.js';
 import type { Orm } from '../db/orm.js';
 import { entityManagerFor, type Security } from '../access/index.js';
 import type { Caller } from '../access/caller.js';
@@ -31,6 +32,8 @@ function bodyParserRefusal(err: unknown): FhirError | undefined {
 export interface FhirRouterDeps {
   config: Config;
   orm: Orm;
+  /** The care rules the domain projection applies (default config.careRules). */
+  rules?: CareRules;
   security: Security;
   audit: AuditRecorder;
   /** Sets `req.caller`, or passes an AuthenticationError on to be answered as an OperationOutcome. */
@@ -73,6 +76,23 @@ function resourceReply(status: number, resource: Resource, baseUrl: string): Rep
 }
 
 /**
+ * What a create or update answers: the resource as stored (FHIR's default, `Prefer: return=representation`), or with
+ * `Prefer: return=OperationOutcome` an OperationOutcome — the warnings the domain had about the resource (a value
+ * outside the plausible range, a reading it left out), or one `information` issue when it had none. Either way the
+ * status, Location and ETag are the same; in a Bundle the warnings are on the entry's response.outcome.
+ */
+function writeReply(req: Request, out: { status: string; resource?: Resource; outcome?: OperationOutcome }, baseUrl: string): Reply {
+  const reply = resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+  const prefer = String(req.headers.prefer ?? '');
+  if (!/(^|[;,\s])return=OperationOutcome\b/i.test(prefer)) return reply;
+  const outcome: OperationOutcome = out.outcome ?? {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'information', code: 'informational', diagnostics: `${out.resource!.resourceType}/${out.resource!.id} stored` }],
+  };
+  return { ...reply, body: outcome };
+}
+
+/**
  * FHIR R4 REST at /fhir: CapabilityStatement, Bundles (transaction, batch), per-type create / read / vread /
  * update / delete / search / history, and Patient/$everything — every one behind authentication, the access
  * policy and the audit, like GraphQL.
@@ -106,7 +126,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
   router.use((req: FhirRequest, _res, next) => {
     const { em, policy } = entityManagerFor(orm, req.caller!, security.policySettings);
     req.audit = deps.audit.forRequest(req.caller!, req.requestId!, req.ip);
-    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger, limits: config.fhir });
+    req.fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: req.audit, baseUrl, logger: deps.logger, limits: config.fhir, rules: deps.rules ?? config.careRules });
     next();
   });
 
@@ -214,7 +234,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const type = typeParam(req);
       const ifNoneExist = req.headers['if-none-exist'] as string | undefined;
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.create(body(req, type), ifNoneExist));
-      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return writeReply(req, out, baseUrl);
     }),
   );
 
@@ -257,7 +277,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const type = typeParam(req);
       const ifMatch = parseEtag(req.headers['if-match'] as string | undefined);
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.update(body(req, type), String(req.params.id), ifMatch));
-      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return writeReply(req, out, baseUrl);
     }, resourceOf),
   );
 
@@ -268,7 +288,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const query = req.url.split('?')[1];
       if (!query) throw fhirError(400, 'invalid', `PUT /${type} needs a search (conditional update) or an id`);
       const out = await req.fhir!.ctxTransaction((fhir) => fhir.conditionalUpdate(body(req, type), query));
-      return resourceReply(out.status === '201' ? 201 : 200, out.resource!, baseUrl);
+      return writeReply(req, out, baseUrl);
     }),
   );
 

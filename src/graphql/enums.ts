@@ -26,6 +26,7 @@ import {
   ManagementTier,
   ObservationKind,
   ObservationSource,
+  Plausibility,
   OrganizationLevel,
   OrganizationType,
   PractitionerRoleCode,
@@ -72,6 +73,10 @@ registerEnumType(FollowUpType, { name: 'FollowUpType' });
 // Observation
 registerEnumType(ObservationKind, { name: 'ObservationKind' });
 registerEnumType(ObservationSource, { name: 'ObservationSource' });
+registerEnumType(Plausibility, {
+  name: 'Plausibility',
+  description: 'PLAUSIBLE: counts for control; IMPLAUSIBLE: kept as sent or confirmed, shown flagged, left out of control status, latest readings and indicators.',
+});
 
 // Organization, grid, practitioner
 registerEnumType(OrganizationLevel, { name: 'OrganizationLevel' });

@@ -1,3 +1,4 @@
+import { countsForControlSql } from '../care-rules/plausibility.js';
 import DataLoader from 'dataloader';
 import type { EntityManager } from '../db/orm.js';
 import { type AccessPolicy, sqlAnd } from '../access/policy.js';
@@ -36,13 +37,14 @@ function byParent<T extends object>(em: EntityManager, entity: Ctor<T>, fk: keyo
 
 /**
  * The latest observation of some kinds per patient: one `distinct on` query for the whole page, served by
- * the (patient, kind, effective_at) index.
+ * the (patient, kind, effective_at) index. Only readings that count for control (plausible ones:
+ * `countsForControlSql`, src/care-rules/plausibility.ts) — these fields show whether a patient is controlled.
  */
 function latestOf(em: EntityManager, policy: AccessPolicy, kinds: ObservationKind[]) {
   return new DataLoader<string, Observation | null>(async (patientIds) => {
     // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate is added here.
     const { sql, params } = sqlAnd(
-      { sql: 'o.patient_id = any(?::uuid[]) and o.kind = any(?::text[])', params: [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`] },
+      { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`] },
       policy.rowsVisible('Observation', 'o'),
     );
     const rows = await em.execute(

@@ -280,6 +280,8 @@ export type RecordFollowUpInput = {
 export type RecordObservationInput = {
   /** LOINC code, e.g. 85354-9 (BP panel), 1558-6 (fasting glucose). */
   code?: string | null | undefined;
+  /** The reading is right though implausible (outside its plausible range, systolic not above diastolic, in the future, before birth): store it flagged IMPLAUSIBLE, left out of control status. Without it such a reading is refused (BAD_USER_INPUT). */
+  confirmImplausible?: boolean | null | undefined;
   deviceId?: string | null | undefined;
   diastolic?: number | null | undefined;
   effectiveAt: string;

@@ -4,9 +4,9 @@ import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
-import { ObservationKind, ObservationSource } from '../../../vocabulary/index.js';
+import { ControlStatus, ObservationKind, ObservationSource, Plausibility } from '../../../vocabulary/index.js';
 
-export { ObservationKind, ObservationSource };
+export { ObservationKind, ObservationSource, Plausibility };
 
 /**
  * One measurement. A blood pressure is one observation carrying systolic and diastolic; other kinds carry
@@ -83,4 +83,25 @@ export class Observation extends BaseEntity {
   @Field({ nullable: true })
   @Property({ nullable: true })
   sourceId?: string;
+
+  /**
+   * Whether the values and time are believable (src/care-rules/plausibility.ts). An IMPLAUSIBLE reading is kept as
+   * sent, shown flagged, and counts for nothing: no control status, not a latest reading, in no indicator.
+   */
+  @Field(() => Plausibility)
+  @Enum({ items: () => Plausibility, default: Plausibility.PLAUSIBLE })
+  plausibility: Plausibility = Plausibility.PLAUSIBLE;
+
+  @Field({ nullable: true, description: 'Why the reading is IMPLAUSIBLE (null when plausible).' })
+  @Property({ type: 'text', nullable: true })
+  plausibilityReason?: string;
+
+  /**
+   * This reading against the control targets, by the configured care rules when it was written
+   * (`controlStatusOf`, src/care-rules/control.ts; `controlStatusSql` is the same rule in SQL). Null for kinds
+   * with no target, random glucose below the urgent thresholds, and implausible readings.
+   */
+  @Field(() => ControlStatus, { nullable: true, description: 'This reading against the control targets (null when implausible or not judged).' })
+  @Enum({ items: () => ControlStatus, nullable: true })
+  controlStatus?: ControlStatus;
 }

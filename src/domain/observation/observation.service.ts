@@ -10,10 +10,13 @@ import {
   SYSTEMS,
   toCanonical,
 } from '../../../fhir-mappings/codes.js';
+import { controlStatusOf } from '../../care-rules/control.js';
+import { type Implausibility, implausibilityOf, Plausibility } from '../../care-rules/plausibility.js';
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
-import { badInput, isUuid } from '../errors.js';
+import { badInput, DomainError, isUuid } from '../errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
 import { Patient } from '../patient/patient.entity.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { Observation, ObservationSource } from './observation.entity.js';
 
 export interface RecordObservationInput {
@@ -34,6 +37,12 @@ export interface RecordObservationInput {
   deviceId?: string | null;
   sourceSystem?: string | null;
   sourceId?: string | null;
+  /**
+   * The reading is right though implausible (outside its plausible range, systolic not above diastolic, in the
+   * future, before birth): store it, flagged IMPLAUSIBLE and left out of control status. Without it such a reading
+   * is refused.
+   */
+  confirmImplausible?: boolean | null;
 }
 
 export interface ObservationFilter {
@@ -47,41 +56,27 @@ export interface ObservationFilter {
 }
 
 export const MAX_OBSERVATION_BATCH = 1000;
-/** Device clocks drift: a reading a few minutes "in the future" is still accepted. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-type Range = [number, number];
-
-function plausibleRange(kind: ObservationKind, rules: CareRules): Range | undefined {
-  const p = rules.plausible;
-  switch (kind) {
-    case ObservationKind.FASTING_GLUCOSE:
-    case ObservationKind.GLUCOSE:
-      return p.glucoseMmolL;
-    case ObservationKind.HBA1C:
-      return p.hba1cPercent;
-    case ObservationKind.WEIGHT:
-      return p.weightKg;
-    case ObservationKind.HEIGHT:
-      return p.heightCm;
-    case ObservationKind.BMI:
-      return p.bmi;
-    case ObservationKind.HEART_RATE:
-      return p.heartRate;
-    case ObservationKind.WAIST_CIRCUMFERENCE:
-      return p.waistCm;
-    default:
-      return undefined;
-  }
-}
-
-const inRange = (v: number, [lo, hi]: Range) => Number.isFinite(v) && v >= lo && v <= hi;
+/** A reading's fields as stored: canonical values, plausibility and the control status that follows from them. */
+export type ReadingFields = ReturnType<typeof readingFields>;
 
 /**
- * Validates and normalises one reading into the fields of an Observation. Pure: the FHIR importer and
- * the GraphQL mutations share it, so a reading refused by one is refused by the other.
+ * What the rules make of one reading, the same for every path (GraphQL, FHIR): the fields it is stored with and,
+ * if it is implausible, why (care-rules/plausibility.ts). The path decides what an implausibility means — GraphQL
+ * refuses it unless confirmed, FHIR stores it flagged (`recordBatch`, `writeFromFhir`).
+ *
+ * What is *malformed* — no kind or an unknown code, not a time, no value (or a value where systolic/diastolic
+ * belong), a unit that cannot be converted — throws a DomainError (BAD_USER_INPUT) naming the field: GraphQL
+ * refuses it; over FHIR the resource is stored as sent and left out of the domain with a warning. Implausible is
+ * what is well-formed but not believable: a value outside its plausible range, a systolic not above its diastolic,
+ * a time in the future or before the patient was born.
  */
-export function normaliseReading(input: RecordObservationInput, rules: CareRules = DEFAULT_CARE_RULES, field = 'input') {
+export function assessReading(
+  input: RecordObservationInput,
+  rules: CareRules = DEFAULT_CARE_RULES,
+  field = 'input',
+  birthDate?: string | null,
+): { fields: ReadingFields; implausible?: Implausibility } {
   let kind: ObservationKind;
   let code: string;
   if (input.code) {
@@ -97,11 +92,9 @@ export function normaliseReading(input: RecordObservationInput, rules: CareRules
   }
   const effectiveAt = input.effectiveAt;
   if (!(effectiveAt instanceof Date) || Number.isNaN(effectiveAt.getTime())) throw badInput('effectiveAt is not a time', `${field}.effectiveAt`);
-  if (effectiveAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('effectiveAt is in the future', `${field}.effectiveAt`);
-  if (input.source === ObservationSource.DEVICE && !input.deviceId?.trim()) throw badInput('a DEVICE reading needs a deviceId', `${field}.deviceId`);
-  if (!!input.sourceSystem !== !!input.sourceId) throw badInput('sourceSystem and sourceId go together', `${field}.sourceId`);
 
   const base = { kind, code, system: SYSTEMS.loinc, effectiveAt };
+  let canonical: CanonicalFields;
   if (kind === ObservationKind.BLOOD_PRESSURE) {
     const { systolic, diastolic } = input;
     if (systolic == null || diastolic == null) throw badInput('a blood pressure needs systolic and diastolic', `${field}.systolic`);
@@ -109,20 +102,85 @@ export function normaliseReading(input: RecordObservationInput, rules: CareRules
     const sys = toCanonical(kind, systolic, input.unit ?? undefined);
     const dia = toCanonical(kind, diastolic, input.unit ?? undefined);
     if (!sys || !dia) throw badInput(`unit ${input.unit} is not a pressure unit (${acceptedUnits(kind).join(', ')})`, `${field}.unit`);
-    if (!inRange(sys.value, rules.plausible.systolic)) throw badInput(`systolic ${sys.value} mmHg is outside ${rules.plausible.systolic.join('–')}`, `${field}.systolic`);
-    if (!inRange(dia.value, rules.plausible.diastolic)) throw badInput(`diastolic ${dia.value} mmHg is outside ${rules.plausible.diastolic.join('–')}`, `${field}.diastolic`);
-    if (sys.value <= dia.value) throw badInput('systolic must be greater than diastolic', `${field}.systolic`);
-    return { ...base, systolic: sys.value, diastolic: dia.value, unit: CANONICAL_UNIT[kind], receivedUnit: input.unit ?? undefined };
+    canonical = { ...base, systolic: sys.value, diastolic: dia.value, unit: CANONICAL_UNIT[kind], receivedUnit: input.unit ?? undefined };
+  } else {
+    if (input.systolic != null || input.diastolic != null) throw badInput(`a ${kind} has a value, not systolic/diastolic`, `${field}.systolic`);
+    if (input.value == null) throw badInput(`a ${kind} needs a value`, `${field}.value`);
+    const converted = toCanonical(kind, input.value, input.unit ?? undefined);
+    if (!converted) throw badInput(`unit ${input.unit} is not accepted for ${kind} (${acceptedUnits(kind).join(', ')})`, `${field}.unit`);
+    canonical = { ...base, value: converted.value, unit: converted.unit, receivedValue: input.value, receivedUnit: input.unit ?? converted.unit };
   }
-  if (input.systolic != null || input.diastolic != null) throw badInput(`a ${kind} has a value, not systolic/diastolic`, `${field}.systolic`);
-  if (input.value == null) throw badInput(`a ${kind} needs a value`, `${field}.value`);
-  const converted = toCanonical(kind, input.value, input.unit ?? undefined);
-  if (!converted) throw badInput(`unit ${input.unit} is not accepted for ${kind} (${acceptedUnits(kind).join(', ')})`, `${field}.unit`);
-  const range = plausibleRange(kind, rules);
-  if (range && !inRange(converted.value, range)) {
-    throw badInput(`${kind} ${converted.value} ${converted.unit} is outside the plausible range ${range.join('–')}`, `${field}.value`);
+  const implausible = implausibilityOf(canonical, rules, { birthDate });
+  return { fields: readingFields(canonical, implausible, rules), implausible };
+}
+
+interface CanonicalFields {
+  kind: ObservationKind;
+  code: string;
+  system: string;
+  effectiveAt: Date;
+  value?: number;
+  systolic?: number;
+  diastolic?: number;
+  unit?: string;
+  receivedValue?: number;
+  receivedUnit?: string;
+}
+
+/** The stored fields of a reading: its values, plausibility, and control status (null when implausible) by the configured rules. */
+function readingFields(canonical: CanonicalFields, implausible: Implausibility | undefined, rules: CareRules) {
+  const plausibility = implausible ? Plausibility.IMPLAUSIBLE : Plausibility.PLAUSIBLE;
+  return {
+    ...canonical,
+    plausibility,
+    plausibilityReason: implausible?.reason,
+    controlStatus: controlStatusOf({ ...canonical, plausibility }, rules),
+  };
+}
+
+/**
+ * Validates and normalises one reading into the fields of an Observation, refusing an implausible one unless
+ * `confirmImplausible` (then stored flagged). The GraphQL mutations go through it.
+ */
+export function normaliseReading(input: RecordObservationInput, rules: CareRules = DEFAULT_CARE_RULES, field = 'input', birthDate?: string | null): ReadingFields {
+  const { fields, implausible } = assessReading(input, rules, field, birthDate);
+  if (implausible && !input.confirmImplausible) {
+    throw badInput(
+      `${implausible.reason}: if the reading is right, record it with confirmImplausible: true (it is stored flagged IMPLAUSIBLE and left out of control status)`,
+      `${field}.${implausible.field}`,
+    );
   }
-  return { ...base, value: converted.value, unit: converted.unit, receivedValue: input.value, receivedUnit: input.unit ?? converted.unit };
+  return fields;
+}
+
+/** A reading as a FHIR Observation carries it (fhir-mappings' ObservationShape): values already in the canonical unit. */
+export interface FhirReading {
+  kind: ObservationKind;
+  code: string;
+  system: string;
+  value?: number;
+  unit?: string;
+  systolic?: number;
+  diastolic?: number;
+  receivedValue?: number;
+  receivedUnit?: string;
+  effectiveAt: Date;
+  source: ObservationSource;
+  deviceId?: string;
+}
+
+/** How the FHIR projection writes a reading (src/fhir/projection/observation.ts). */
+export interface FhirReadingWrite {
+  /** The resource's id: the observation is stored under it. */
+  id: string;
+  patientId: string;
+  performerId?: string;
+  /** The resource is new to the store: no lookup needed. */
+  created: boolean;
+  /** In a transaction Bundle: no flush here, one at the end. */
+  deferFlush: boolean;
+  /** Marks the record as written from FHIR (not to be written back as FHIR): called before any flush. */
+  mark: (o: Observation) => void;
 }
 
 export class ObservationService {
@@ -174,6 +232,47 @@ export class ObservationService {
     };
   }
 
+  /**
+   * Writes a reading a FHIR Observation carries, under the resource's id, by the same rules as `recordBatch`
+   * (`assessReading`): an implausible reading is stored flagged, never refused — the resource is already stored as
+   * sent; a malformed one (or one whose patient the domain does not hold) is left out of the domain. Either is
+   * returned for the projection to report as a warning. No flush while a transaction Bundle defers it.
+   */
+  async writeFromFhir(reading: FhirReading, w: FhirReadingWrite): Promise<{ observation?: Observation; implausible?: Implausibility; leftOut?: DomainError }> {
+    const em = this.em;
+    const patient = await em.findOne(Patient, { id: w.patientId }, { filters: false });
+    if (!patient) return { leftOut: badInput(`Patient/${w.patientId} is not a patient this service holds`, 'subject') };
+    let assessed: ReturnType<typeof assessReading>;
+    try {
+      const { kind, value, unit, systolic, diastolic, effectiveAt } = reading;
+      assessed = assessReading({ patientId: patient.id, kind, value, unit, systolic, diastolic, effectiveAt }, this.rules, 'Observation', patient.birthDate);
+    } catch (err) {
+      if (err instanceof DomainError) return { leftOut: err };
+      throw err;
+    }
+    const performer = w.performerId && (await em.findOne(Practitioner, { id: w.performerId })) ? em.getReference(Practitioner, w.performerId) : undefined;
+    const data = {
+      ...assessed.fields,
+      // As sent: the code and system it came with, the unit and value as received.
+      code: reading.code,
+      system: reading.system,
+      unit: reading.unit,
+      receivedValue: reading.receivedValue,
+      receivedUnit: reading.receivedUnit,
+      patient,
+      source: reading.source,
+      deviceId: reading.deviceId,
+      performer,
+    };
+    const existing = w.created ? null : await em.findOne(Observation, { id: w.id }, { filters: false });
+    let observation: Observation;
+    if (existing) observation = em.assign(existing, data as never);
+    else observation = em.create(Observation, { id: w.id, version: 1, ...data } as never) as Observation;
+    w.mark(observation);
+    if (!w.deferFlush) await em.flush();
+    return { observation, implausible: assessed.implausible };
+  }
+
   async record(input: RecordObservationInput): Promise<Observation> {
     const [observation] = await this.recordBatch([input], 'input');
     return observation!;
@@ -185,7 +284,13 @@ export class ObservationService {
     this.policy.assertCan('Observation', 'c');
     if (inputs.length > MAX_OBSERVATION_BATCH) throw badInput(`at most ${MAX_OBSERVATION_BATCH} readings per batch`, field);
     const prefix = (i: number) => (field === 'input' ? field : `${field}.${i}`);
-    const readings = inputs.map((input, i) => normaliseReading(input, this.rules, prefix(i)));
+    // Input errors first, before any lookup; the birth-date check once the patients are loaded.
+    for (const [i, input] of inputs.entries()) {
+      normaliseReading(input, this.rules, prefix(i));
+      // What the mutation's input must say, beyond the reading itself (a FHIR Observation says it otherwise).
+      if (input.source === ObservationSource.DEVICE && !input.deviceId?.trim()) throw badInput('a DEVICE reading needs a deviceId', `${prefix(i)}.deviceId`);
+      if (!!input.sourceSystem !== !!input.sourceId) throw badInput('sourceSystem and sourceId go together', `${prefix(i)}.sourceId`);
+    }
     return this.em.transactional(async (em) => {
       const patients = await loadAll(em, Patient, inputs.map((i) => i.patientId), (i) => `${prefix(i)}.patientId`);
       // A reading taken at home or by a device has no performer unless one is named.
@@ -201,9 +306,7 @@ export class ObservationService {
       const out: Observation[] = [];
       inputs.forEach((input, i) => {
         const patient = patients.get(input.patientId)!;
-        if (patient.birthDate && readings[i]!.effectiveAt.toISOString().slice(0, 10) < patient.birthDate) {
-          throw badInput('effectiveAt is before the patient was born', `${prefix(i)}.effectiveAt`);
-        }
+        const reading = normaliseReading(input, this.rules, prefix(i), patient.birthDate);
         const key = input.sourceSystem ? `${input.sourceSystem}|${input.sourceId}` : undefined;
         const already = key ? existingByKey.get(key) : undefined;
         if (already) {
@@ -212,7 +315,7 @@ export class ObservationService {
           return;
         }
         const observation = em.create(Observation, {
-          ...readings[i],
+          ...reading,
           patient,
           source: input.source ?? ObservationSource.CLINIC,
           performer: attributed[i]!.practitioner,

@@ -4,7 +4,7 @@ import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
 import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
-import { mappingFor } from '../../../fhir-mappings/index.js';
+import { FhirMappingError, mappingFor } from '../../../fhir-mappings/index.js';
 import type { ProjectionContext, ProjectionWarnings, Projector } from './context.js';
 import { projectCondition } from './condition.js';
 import { projectObservation } from './observation.js';
@@ -41,6 +41,13 @@ export class DomainProjection {
   static readonly PROJECTED = new Set(Object.keys(PROJECTORS));
 
   /**
+   * Types whose content the mapping may fail to read (a unit it cannot convert, a panel without its components)
+   * while the resource is valid FHIR: stored as sent, left out of the domain, with a warning — never refused for
+   * clinical content. Other types' mapping errors are still 422.
+   */
+  static readonly STORED_WHEN_UNREADABLE = new Set(['Observation']);
+
+  /**
    * Set while a transaction Bundle runs: its hundreds of readings are written in one flush at the end (batched
    * inserts) rather than one by one. Patients, organisations and practitioners are still written at once —
    * the access checks of the resources that follow look them up in SQL.
@@ -51,7 +58,13 @@ export class DomainProjection {
   async project(resource: Resource, created = false): Promise<ProjectionWarnings> {
     const projector = PROJECTORS[resource.resourceType];
     if (!projector) return [];
-    const shape = mappingFor(resource.resourceType)!.fromFhir(resource).domain as never;
+    let shape: never;
+    try {
+      shape = mappingFor(resource.resourceType)!.fromFhir(resource).domain as never;
+    } catch (err) {
+      if (!(err instanceof FhirMappingError) || !DomainProjection.STORED_WHEN_UNREADABLE.has(resource.resourceType)) throw err;
+      return [{ ...err.toIssue(), severity: 'warning', diagnostics: `stored, but not taken into the care record: ${err.message}` }];
+    }
     const ctx: ProjectionContext = { em: this.em, policy: this.policy, protector: this.protector, systems: this.systems, rules: this.rules, created, deferFlush: this.deferFlush };
     return (await projector(ctx, resource.id!, shape)) ?? [];
   }

@@ -1,5 +1,4 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { ControlStatus, controlStatusOf } from '../../care-rules/control.js';
 import { Observation, ObservationKind, ObservationSource } from '../../domain/observation/observation.entity.js';
 import type { RecordObservationInput as RecordReading } from '../../domain/observation/observation.service.js';
 import { Organization } from '../../domain/organization/organization.entity.js';
@@ -53,6 +52,14 @@ export class RecordObservationInput implements RecordReading {
 
   @Field({ nullable: true })
   sourceId?: string;
+
+  @Field({
+    nullable: true,
+    defaultValue: false,
+    description:
+      'The reading is right though implausible (outside its plausible range, systolic not above diastolic, in the future, before birth): store it flagged IMPLAUSIBLE, left out of control status. Without it such a reading is refused (BAD_USER_INPUT).',
+  })
+  confirmImplausible?: boolean;
 }
 
 @Resolver(() => Observation)
@@ -81,11 +88,6 @@ export class ObservationResolver {
   @Mutation(() => [Observation], { description: 'Device uploads: all readings or none; re-sent readings (same source id) are not duplicated.' })
   recordObservations(@Arg('inputs', () => [RecordObservationInput]) inputs: RecordObservationInput[], @Ctx() ctx: Context) {
     return ctx.services.observations.recordBatch(inputs);
-  }
-
-  @FieldResolver(() => ControlStatus, { nullable: true, description: 'This reading against the control targets.' })
-  controlStatus(@Root() o: Observation) {
-    return controlStatusOf(o) ?? null;
   }
 
   @FieldResolver(() => Patient)
