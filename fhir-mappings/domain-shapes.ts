@@ -279,6 +279,8 @@ export interface EncounterShape {
   periodEnd?: Date;
   practitionerRef?: Ref;
   organizationRef?: Ref;
+  /** Why the patient came (the first coded reasonCode): what an admission is for. */
+  reason?: { system?: string; code: string; display?: string };
   followUp?: FollowUpShape;
 }
 

@@ -57,6 +57,14 @@ function followUpExtension(f: FollowUpShape): Extension | undefined {
   ]);
 }
 
+function reasonOf(e: Encounter): EncounterShape['reason'] {
+  for (const concept of e.reasonCode ?? []) {
+    const c = concept.coding?.find((x) => x.code);
+    if (c?.code) return { system: c.system, code: c.code, display: c.display ?? concept.text };
+  }
+  return undefined;
+}
+
 export const encounterMapping = defineMapping<Encounter, EncounterShape>({
   resourceType: 'Encounter',
   read(e) {
@@ -70,6 +78,7 @@ export const encounterMapping = defineMapping<Encounter, EncounterShape>({
       periodEnd: parseInstant(e.period?.end, 'Encounter.period.end'),
       practitionerRef: refOf(e.participant?.find((p) => p.individual)?.individual, 'Practitioner'),
       organizationRef: refOf(e.serviceProvider, 'Organization'),
+      reason: reasonOf(e),
       followUp: kind === EncounterKind.FOLLOW_UP ? readFollowUp(e) : undefined,
     };
   },
@@ -93,6 +102,7 @@ export const encounterMapping = defineMapping<Encounter, EncounterShape>({
       participant: s.practitionerRef ? [{ individual: toReference(s.practitionerRef, 'Practitioner') }] : undefined,
       period: { start, end: iso(s.periodEnd) },
       serviceProvider: toReference(s.organizationRef, 'Organization'),
+      reasonCode: s.reason ? [{ coding: [{ system: s.reason.system, code: s.reason.code, display: s.reason.display }], text: s.reason.display }] : undefined,
     };
   },
   merge: {

@@ -29,6 +29,7 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   CarePlanActivity: 'CarePlan',
   Referral: 'ServiceRequest',
   FollowUp: 'Encounter',
+  Admission: 'Encounter',
   Coverage: 'Coverage',
   Consent: 'Consent',
 };

@@ -3,6 +3,7 @@ import { CareTeam, CareTeamMember } from '../domain/care-team/care-team.entity.j
 import { Condition } from '../domain/condition/condition.entity.js';
 import { Coverage } from '../domain/coverage/coverage.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { Admission } from '../domain/admission/admission.entity.js';
 import { Observation } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
@@ -30,6 +31,7 @@ export const ENTITIES = [
   CarePlanActivity,
   Referral,
   FollowUp,
+  Admission,
   Coverage,
   Consent,
   SystemClient,

@@ -14,6 +14,7 @@ import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js'
 import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
+import { newId } from '../domain/base.entity.js';
 import { indexResource } from './indexing.js';
 import { unscopedIdsWithoutResource, unscopedRowsForMaterialising } from './store-sql.js';
 import { ENCRYPTED, insertResources, parseArray, sameResource, stripVersion, storeRow } from './store.js';
@@ -112,10 +113,24 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
     goals: await partsOf(query, flushed, 'care_plan_goal', 'care_plan_id', ownedBy(CarePlan), CarePlanGoal, (e) => ({ owner: e.carePlan.id, id: e.id })),
   };
 
+  // A referral is two resources: its ServiceRequest, under its id, and the Task that carries its workflow.
+  const referrals = [...records.values()].filter((r): r is Referral => r instanceof Referral);
+  const tasks = await storedTasksOf(query, referrals);
+  for (const row of tasks.size ? await unscopedRowsForMaterialising(query, [...tasks.values()]) : []) storedRows.set(row.id as string, row);
+  const resources: Array<[string, Materialised]> = [];
   for (const [id, entity] of records) {
     const shaper = SHAPERS.get(entity.constructor as never)!;
     const shaped = shaper(entity as never, (kind) => (parts[kind].get(id) ?? []) as never);
     if (!shaped) continue;
+    resources.push([id, shaped]);
+    if (entity instanceof Referral) {
+      const taskId = tasks.get(id) ?? newId();
+      const sentStatus = (parse(storedRows.get(taskId)?.content) as { status?: string } | undefined)?.status;
+      resources.push([taskId, taskOf(entity, sentStatus)]);
+    }
+  }
+
+  for (const [id, shaped] of resources) {
     const row = storedRows.get(id);
     const original = row ? (parse(row.content) as Resource) : undefined;
     if (row && original?.resourceType !== shaped.type) continue; // a different resource under this id: not ours to change
@@ -145,6 +160,41 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
     out.push({ id, stored: row, columns });
   }
   return out;
+}
+
+/** The Task stored for each referral (its focus), in the referral's patient's record: referral id → Task id. */
+async function storedTasksOf(query: (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>, referrals: Referral[]): Promise<Map<string, string>> {
+  if (referrals.length === 0) return new Map();
+  const rows = await query(
+    `select id, content->'focus'->>'reference' as focus from fhir_resource where resource_type = 'Task' and deleted = false
+       and patient_id = any(?::uuid[]) and content->'focus'->>'reference' = any(?::text[]) order by last_updated`,
+    [`{${[...new Set(referrals.map((r) => r.patient.id))].join(',')}}`, `{${referrals.map((r) => `ServiceRequest/${r.id}`).join(',')}}`],
+  );
+  return new Map(rows.map((r) => [String(r.focus).slice('ServiceRequest/'.length), r.id as string]));
+}
+
+/** A referral's workflow as its Task says it: status and the time of each step; who asked, who carries it out. */
+function taskOf(r: Referral, sentStatus: string | undefined): Materialised {
+  return {
+    type: 'Task',
+    shape: {
+      referralRef: `ServiceRequest/${r.id}`,
+      patientRef: ref('Patient', r.patient),
+      status: r.status,
+      // A finer state the sender's Task is in (in-progress, on-hold, …) stays while it still reads as ours.
+      taskStatus: sentStatus,
+      intent: 'order',
+      statusReason: r.statusReason,
+      outcomeSummary: r.outcomeSummary,
+      requesterRef: ref('Practitioner', r.fromPractitioner) ?? ref('Organization', r.fromOrganization),
+      ownerRef: ref('Practitioner', r.toPractitioner) ?? ref('Organization', r.toOrganization),
+      requestedAt: instant(r.requestedAt),
+      acceptedAt: instant(r.acceptedAt),
+      rejectedAt: instant(r.rejectedAt),
+      completedAt: instant(r.completedAt),
+      cancelledAt: instant(r.cancelledAt),
+    },
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import { Condition } from '../domain/condition/condition.entity.js';
 import { Coverage } from '../domain/coverage/coverage.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { Admission } from '../domain/admission/admission.entity.js';
 import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
@@ -69,6 +70,7 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     carePlansByPatient: byParent(em, CarePlan, 'patient', { periodStart: 'desc', id: 'desc' }),
     referralsByPatient: byParent(em, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
     followUpsByPatient: byParent(em, FollowUp, 'patient', { doneDate: 'desc nulls last', plannedDate: 'desc nulls last', id: 'desc' }),
+    admissionsByPatient: byParent(em, Admission, 'patient', { periodStart: 'desc', id: 'desc' }),
     coveragesByPatient: byParent(em, Coverage, 'patient'),
     consentsByPatient: byParent(em, Consent, 'patient', { periodStart: 'desc', id: 'desc' }),
     goalsByCarePlan: byParent(em, CarePlanGoal, 'carePlan'),

@@ -5,6 +5,7 @@ import './enums.js';
 import { CarePlanActivityResolver, CarePlanResolver } from './resolvers/care-plan.resolver.js';
 import { ConditionResolver } from './resolvers/condition.resolver.js';
 import { FollowUpResolver } from './resolvers/follow-up.resolver.js';
+import { AdmissionResolver } from './resolvers/admission.resolver.js';
 import { ObservationResolver } from './resolvers/observation.resolver.js';
 import {
   CareTeamMemberResolver,
@@ -28,6 +29,7 @@ export const RESOLVERS = [
   CarePlanActivityResolver,
   ReferralResolver,
   FollowUpResolver,
+  AdmissionResolver,
   OrganizationResolver,
   GridResolver,
   CareTeamResolver,

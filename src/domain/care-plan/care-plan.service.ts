@@ -180,6 +180,64 @@ export class CarePlanService {
     });
   }
 
+  /**
+   * A care plan a hospital sent (a FHIR CarePlan), created or updated under the resource's id in the caller's
+   * unit of work (the caller flushes): the same checks as `create` and `update`. A plan may arrive in any status
+   * (one sent after the fact is already completed); a change of status follows the plan's transitions. Its
+   * activities are the resource's, in its order: they replace the plan's. Author and organisation are what the
+   * resource names, never the caller by default. Goals come as resources of their own (`putGoal`).
+   */
+  async put(
+    id: string,
+    input: Omit<CarePlanInput, 'goals'>,
+    existing?: CarePlan | null,
+    /** Told of the plan before anything is flushed (the projection marks it as the resource's own). */
+    claim: (record: object) => void = () => {},
+  ): Promise<CarePlan> {
+    this.policy.assertCan('CarePlan', existing ? 'u' : 'c');
+    if (!input.title?.trim()) throw badInput('a care plan needs a title', 'title');
+    if (input.periodEnd && input.periodEnd < input.periodStart) throw badInput('periodEnd is before periodStart', 'periodEnd');
+    input.activities?.forEach((a, i) => checkActivity(a, `activities.${i}`));
+    const status = input.status ?? CarePlanStatus.ACTIVE;
+    if (existing && status !== existing.status && !PLAN_TRANSITIONS[existing.status].includes(status)) {
+      throw badInput(`a ${existing.status} care plan cannot become ${status}`, 'status');
+    }
+    const em = this.em;
+    const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+    const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, { practitioner: 'authorId', organization: 'organizationId' }, false);
+    const data = {
+      patient,
+      title: input.title.trim(),
+      status,
+      addresses: input.addresses ?? [],
+      periodStart: input.periodStart,
+      periodEnd: input.periodEnd ?? undefined,
+      author: by.practitioner,
+      organization: by.organization,
+      note: input.note ?? undefined,
+    };
+    const plan = existing ? em.assign(existing, data as never) : (em.create(CarePlan, { id, ...data, version: 1 } as never) as CarePlan);
+    claim(plan);
+    const before = existing ? await em.find(CarePlanActivity, { carePlan: plan }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
+    const activities = input.activities ?? [];
+    activities.forEach((activity, i) => {
+      const fields = { ...nullsToUndefined(activity), status: activity.status ?? ActivityStatus.NOT_STARTED };
+      if (before[i]) em.assign(before[i]!, fields as never);
+      else em.create(CarePlanActivity, { ...fields, carePlan: plan, version: 1 } as never);
+    });
+    for (const gone of before.slice(activities.length)) em.remove(gone);
+    return plan;
+  }
+
+  /** A goal of a plan, sent as a FHIR Goal (its plan's `goal` points at it): under the Goal's id, checked as `create` checks goals. */
+  async putGoal(id: string, plan: CarePlan, input: GoalInput, existing?: CarePlanGoal | null): Promise<CarePlanGoal> {
+    this.policy.assertCan('CarePlan', 'u');
+    checkGoal(input, 'goal');
+    const fields = { ...nullsToUndefined(input), carePlan: plan };
+    if (existing) return this.em.assign(existing, fields as never);
+    return this.em.create(CarePlanGoal, { id, ...fields, version: 1 } as never) as CarePlanGoal;
+  }
+
   private async openPlan(em: EntityManager, id: string, expectedVersion: number): Promise<CarePlan> {
     const plan = isUuid(id) ? await em.findOne(CarePlan, { id }) : null;
     if (!plan) throw notFound('CarePlan', id);

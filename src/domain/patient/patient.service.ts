@@ -1,6 +1,6 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierSystems } from '../../config.js';
-import { badInput, conflict, isUuid, notFound } from '../errors.js';
+import { badInput, conflict, DomainError, isUuid, notFound } from '../errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
 import { CareTeam } from '../care-team/care-team.entity.js';
 import { ConditionKind } from '../../../fhir-mappings/codes.js';
@@ -66,6 +66,16 @@ export function normaliseName(raw: string): string {
  * audited against that record, so its managing organisation can see who ran into it.
  */
 export const IDENTIFIERS_HELD = 'a record with these identifiers already exists in the county; ask its managing organisation for a transfer';
+
+/** IDENTIFIERS_HELD, with the patients that hold them: for the audit, never for the answer. */
+export class IdentifiersHeld extends DomainError {
+  constructor(readonly holderIds: string[]) {
+    super('CONFLICT', IDENTIFIERS_HELD);
+  }
+}
+
+/** Where a write comes from: a person through GraphQL, or a hospital's FHIR resource (src/fhir/projection). */
+export type Origin = 'MANUAL' | 'FHIR';
 
 /** Where a service notes the patients a request concerned (the request's RequestAudit). */
 export interface PatientTouches {
@@ -133,7 +143,42 @@ export class PatientService {
     });
   }
 
-  private async apply(em: EntityManager, patient: Patient, input: PatientFields): Promise<void> {
+  /**
+   * A patient a hospital or another system sent (a FHIR Patient), created or updated under the resource's id:
+   * the same checks as `register` and `update` — names, dates, telephone, resident IDs (GB 11643, agreeing with
+   * the birth date), identifiers held by another patient (IdentifiersHeld). The identifiers are the resource's
+   * (one per system): they replace the patient's. Where the patient is managed is set when the record is created,
+   * never moved by a resource: staff register patients for their own organisation and below, as `register`;
+   * hospital systems send the records of patients managed anywhere in the county (a referral, an admission), so
+   * they are not held to it. Flushed at once: the access checks of the resources that follow look it up in SQL.
+   */
+  async put(
+    id: string,
+    input: PatientFields & { name: string; gender: Gender; managingOrganizationId: string },
+    existing?: Patient | null,
+    /** Told of the record before anything is flushed (the projection marks it as the resource's own). */
+    claim: (record: object) => void = () => {},
+  ): Promise<Patient> {
+    this.policy.assertCan('Patient', existing ? 'u' : 'c');
+    const em = this.em;
+    let patient = existing;
+    if (!patient) {
+      patient = new Patient();
+      patient.id = id;
+      patient.version = 1;
+    }
+    claim(patient);
+    if (!existing) patient.registeredBy = em.getReference(Organization, this.policy.caller.organizationId ?? input.managingOrganizationId);
+    const { identifiers, managingOrganizationId, ...fields } = input;
+    await this.apply(em, patient, existing ? fields : { ...fields, managingOrganizationId }, 'FHIR');
+    if (!existing) em.persist(patient);
+    await this.replaceIdentifiers(em, patient, identifiers ?? []);
+    if (existing) patient.updatedAt = new Date();
+    await em.flush();
+    return patient;
+  }
+
+  private async apply(em: EntityManager, patient: Patient, input: PatientFields, origin: Origin = 'MANUAL'): Promise<void> {
     if (input.name !== undefined) {
       const name = normaliseName(input.name);
       if (!name || name.length > 100) throw badInput('name must be 1–100 characters', 'name');
@@ -154,7 +199,8 @@ export class PatientService {
       // Moving a patient is for those who manage the organisation they leave, not only the one they join.
       if (moving) this.policy.assertManages((await em.findOneOrFail(Organization, { id: patient.managingOrganization.id })).path);
       patient.managingOrganization = await mustFind(em, Organization, input.managingOrganizationId, 'managingOrganizationId');
-      this.policy.assertManages(patient.managingOrganization.path);
+      // Hospital systems send patients managed anywhere in the county (put); people register within their own subtree.
+      if (origin === 'MANUAL' || this.policy.caller.kind === 'user') this.policy.assertManages(patient.managingOrganization.path);
     }
     if (input.gridId !== undefined) patient.grid = input.gridId ? await mustFind(em, Grid, input.gridId, 'gridId') : undefined;
     if (input.familyDoctorTeamId !== undefined) {
@@ -208,7 +254,7 @@ export class PatientService {
     const others = [...new Set(holders.map((h) => h.patient.id).filter((id) => id !== patient.id))];
     if (others.length > 0) {
       for (const id of others) this.audit?.touch(id);
-      throw conflict(IDENTIFIERS_HELD);
+      throw new IdentifiersHeld(others);
     }
     const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
     for (const old of existing) if (!validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);

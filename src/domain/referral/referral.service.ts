@@ -24,6 +24,35 @@ export interface CreateReferralInput {
   clinicalSummary?: string | null;
 }
 
+/** Where a write comes from: a person through GraphQL, or a hospital's FHIR resource (src/fhir/projection). */
+export type Origin = 'MANUAL' | 'FHIR';
+
+/** What a referral sent over FHIR says besides what a new one through GraphQL says. */
+export interface ReferralFromFhir extends CreateReferralInput {
+  /** When it was written (ServiceRequest.authoredOn); now when not given. */
+  requestedAt?: Date | null;
+  /** The state it arrives in: a referral sent after the fact may already be completed or cancelled. */
+  status?: ReferralStatus | null;
+}
+
+/** The step of the lifecycle (referral-lifecycle.ts) a workflow Task reports, with what it says of it. */
+export interface ReferralStep {
+  status: ReferralStatus;
+  reason?: string | null;
+  outcomeSummary?: string | null;
+  /** When each step was taken, as the Task says; now when not given. */
+  at?: Partial<Record<ReferralStatus, Date | undefined>>;
+}
+
+/** The actions that lead from one status to another, in the lifecycle's order (requested → completed: accept, complete). */
+function pathTo(from: ReferralStatus, to: ReferralStatus): ReferralAction[] | undefined {
+  if (from === to) return [];
+  const direct = (['accept', 'reject', 'complete', 'cancel'] as const).find((a) => nextReferralStatus(from, a) === to);
+  if (direct) return [direct];
+  if (from === ReferralStatus.REQUESTED && to === ReferralStatus.COMPLETED) return ['accept', 'complete'];
+  return undefined;
+}
+
 export interface ReferralFilter {
   direction?: ReferralDirection;
   status?: ReferralStatus;
@@ -47,52 +76,108 @@ export class ReferralService {
   async create(input: CreateReferralInput): Promise<Referral> {
     this.policy.assertCan('ServiceRequest', 'c');
     return this.em.transactional(async (em) => {
-      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
-      const from = await mustFind(em, Organization, input.fromOrganizationId, 'fromOrganizationId');
-      const to = await mustFind(em, Organization, input.toOrganizationId, 'toOrganizationId');
-      // Referrals are sent by the caller's own organisation (or one below it), never on another's behalf.
-      this.policy.assertManages(from.path);
-      if (from.id === to.id) throw badInput('a referral goes to another organisation', 'toOrganizationId');
-      if (from.level === OrganizationLevel.EXTERNAL || to.level === OrganizationLevel.EXTERNAL) {
-        throw badInput('referrals run between county, township and village organisations', 'toOrganizationId');
-      }
-      // Up goes to a higher level (lower rank number); down the reverse. Same-level transfers are not referrals here.
-      const up = LEVEL_RANK[to.level] < LEVEL_RANK[from.level];
-      const down = LEVEL_RANK[to.level] > LEVEL_RANK[from.level];
-      if ((input.direction === ReferralDirection.UP && !up) || (input.direction === ReferralDirection.DOWN && !down)) {
-        throw badInput(`a ${input.direction} referral cannot go from a ${from.level} to a ${to.level} organisation`, 'direction');
-      }
-      const downReasons = [ReferralReason.STABLE, ReferralReason.RECOVERY, ReferralReason.OTHER];
-      if (input.direction === ReferralDirection.DOWN && !downReasons.includes(input.reason)) {
-        throw badInput(`a down-referral is for a stable or recovering patient, not ${input.reason}`, 'reason');
-      }
-      if (input.direction === ReferralDirection.UP && [ReferralReason.STABLE, ReferralReason.RECOVERY].includes(input.reason)) {
-        throw badInput(`an up-referral is not made for ${input.reason}`, 'reason');
-      }
+      const referral = await this.write(em, undefined, input, 'MANUAL');
+      await em.flush();
+      return referral;
+    });
+  }
+
+  /**
+   * A referral a hospital sent (a ServiceRequest), created or updated under the resource's id in the caller's
+   * unit of work (the caller flushes): the same rules as `create`. An update rewrites what the request says;
+   * its status moves only through the lifecycle (`follow`), as the request's Task reports it.
+   */
+  async put(id: string, input: ReferralFromFhir, existing?: Referral | null): Promise<Referral> {
+    this.policy.assertCan('ServiceRequest', existing ? 'u' : 'c');
+    return this.write(this.em, existing ?? undefined, input, 'FHIR', id);
+  }
+
+  private async write(em: EntityManager, existing: Referral | undefined, input: ReferralFromFhir, origin: Origin, id?: string): Promise<Referral> {
+    const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+    const from = await mustFind(em, Organization, input.fromOrganizationId, 'fromOrganizationId');
+    const to = await mustFind(em, Organization, input.toOrganizationId, 'toOrganizationId');
+    // Referrals are sent by the caller's own organisation (or one below it), never on another's behalf.
+    this.policy.assertManages(from.path);
+    if (from.id === to.id) throw badInput('a referral goes to another organisation', 'toOrganizationId');
+    if (from.level === OrganizationLevel.EXTERNAL || to.level === OrganizationLevel.EXTERNAL) {
+      throw badInput('referrals run between county, township and village organisations', 'toOrganizationId');
+    }
+    // Up goes to a higher level (lower rank number); down the reverse. Same-level transfers are not referrals here.
+    const up = LEVEL_RANK[to.level] < LEVEL_RANK[from.level];
+    const down = LEVEL_RANK[to.level] > LEVEL_RANK[from.level];
+    if ((input.direction === ReferralDirection.UP && !up) || (input.direction === ReferralDirection.DOWN && !down)) {
+      throw badInput(`a ${input.direction} referral cannot go from a ${from.level} to a ${to.level} organisation`, 'direction');
+    }
+    const downReasons = [ReferralReason.STABLE, ReferralReason.RECOVERY, ReferralReason.OTHER];
+    if (input.direction === ReferralDirection.DOWN && !downReasons.includes(input.reason)) {
+      throw badInput(`a down-referral is for a stable or recovering patient, not ${input.reason}`, 'reason');
+    }
+    if (input.direction === ReferralDirection.UP && [ReferralReason.STABLE, ReferralReason.RECOVERY].includes(input.reason)) {
+      throw badInput(`an up-referral is not made for ${input.reason}`, 'reason');
+    }
+    const status = existing?.status ?? input.status ?? ReferralStatus.REQUESTED;
+    if (OPEN_REFERRAL_STATUSES.includes(status)) {
       const open = await em.count(Referral, {
         patient,
         toOrganization: to,
         status: { $in: [...OPEN_REFERRAL_STATUSES] },
+        ...(existing || id ? { id: { $ne: existing?.id ?? id } } : {}),
       });
       if (open > 0) throw conflict('this patient already has an open referral to that organisation');
-      const referral = em.create(Referral, {
-        patient,
-        direction: input.direction,
-        fromOrganization: from,
-        toOrganization: to,
-        fromPractitioner: (await attributeOne(em, this.policy, { practitionerId: input.fromPractitionerId }, { practitioner: 'fromPractitionerId', organization: 'fromOrganizationId' })).practitioner,
-        toPractitioner: input.toPractitionerId ? await practitionerAt(em, this.policy, input.toPractitionerId, to, 'toPractitionerId') : undefined,
-        reason: input.reason,
-        reasonText: input.reasonText ?? undefined,
-        urgency: input.urgency ?? ReferralUrgency.ROUTINE,
-        status: ReferralStatus.REQUESTED,
-        clinicalSummary: input.clinicalSummary ?? undefined,
-        requestedAt: new Date(),
-        version: 1,
-      } as never) as Referral;
-      await em.flush();
-      return referral;
-    });
+    }
+    const data = {
+      patient,
+      direction: input.direction,
+      fromOrganization: from,
+      toOrganization: to,
+      // Sent over FHIR, the sender is who the request names, if anyone: not the system that sent it.
+      fromPractitioner: (await attributeOne(em, this.policy, { practitionerId: input.fromPractitionerId }, { practitioner: 'fromPractitionerId', organization: 'fromOrganizationId' }, origin === 'MANUAL')).practitioner,
+      toPractitioner: input.toPractitionerId ? await practitionerAt(em, this.policy, input.toPractitionerId, to, 'toPractitionerId') : undefined,
+      reason: input.reason,
+      reasonText: input.reasonText ?? undefined,
+      urgency: input.urgency ?? ReferralUrgency.ROUTINE,
+      clinicalSummary: input.clinicalSummary ?? undefined,
+    };
+    if (existing) return em.assign(existing, { ...data, requestedAt: input.requestedAt ?? existing.requestedAt } as never);
+    const requestedAt = input.requestedAt ?? new Date();
+    const stamp = STATUS_TIMESTAMP[status as keyof typeof STATUS_TIMESTAMP];
+    return em.create(Referral, { ...(id ? { id } : {}), ...data, status, requestedAt, ...(stamp ? { [stamp]: requestedAt } : {}), version: 1 } as never) as Referral;
+  }
+
+  /**
+   * Moves a referral to the status its workflow Task reports, through the lifecycle's steps (requested →
+   * completed is accept, then complete) under the same rules as `transition`; in the caller's unit of work.
+   * A status the lifecycle cannot reach from where the referral is (a completed referral reopened) is refused.
+   */
+  async follow(referral: Referral, step: ReferralStep): Promise<Referral> {
+    const actions = pathTo(referral.status, step.status);
+    if (!actions) throw badInput(`a ${referral.status} referral cannot become ${step.status}`, 'status');
+    if (actions.length === 0) return referral;
+    this.policy.assertCan('ServiceRequest', 'u');
+    const em = this.em;
+    if (!referral.fromOrganization.path || !referral.toOrganization.path) await em.populate(referral, ['fromOrganization', 'toOrganization']);
+    for (const action of actions) this.step(referral, action, { reason: step.reason, outcomeSummary: step.outcomeSummary }, 'FHIR', step.at);
+    return referral;
+  }
+
+  /** One step of the lifecycle, checked: who may take it, and what it needs. */
+  private step(
+    referral: Referral,
+    action: ReferralAction,
+    options: { reason?: string | null; outcomeSummary?: string | null },
+    origin: Origin,
+    at: Partial<Record<ReferralStatus, Date | undefined>> = {},
+  ): void {
+    // The receiver accepts, rejects and completes; the sender cancels.
+    this.policy.assertManages(action === 'cancel' ? referral.fromOrganization.path : referral.toOrganization.path);
+    const next = nextReferralStatus(referral.status, action);
+    if (!next) throw badInput(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`, 'id');
+    // A person says why; a hospital's Task may not (FHIR makes statusReason optional), and is taken as sent.
+    if (origin === 'MANUAL' && (action === 'reject' || action === 'cancel') && !options.reason?.trim()) throw badInput(`a reason is required to ${action}`, 'reason');
+    referral.status = next;
+    referral[STATUS_TIMESTAMP[next as keyof typeof STATUS_TIMESTAMP]] = at[next] ?? new Date();
+    if (options.reason?.trim()) referral.statusReason = options.reason.trim();
+    if (options.outcomeSummary) referral.outcomeSummary = options.outcomeSummary;
   }
 
   async transition(
@@ -109,15 +194,9 @@ export class ReferralService {
       if (options.expectedVersion != null && referral.version !== options.expectedVersion) {
         throw conflict(`Referral ${id} is at version ${referral.version}, not ${options.expectedVersion}`);
       }
-      const next = nextReferralStatus(referral.status, action);
-      if (!next) throw badInput(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`, 'id');
-      if ((action === 'reject' || action === 'cancel') && !options.reason?.trim()) throw badInput(`a reason is required to ${action}`, 'reason');
       const toPractitioner = options.toPractitionerId ? await practitionerAt(em, this.policy, options.toPractitionerId, referral.toOrganization, 'toPractitionerId') : undefined;
-      referral.status = next;
+      this.step(referral, action, options, 'MANUAL');
       if (toPractitioner) referral.toPractitioner = toPractitioner;
-      referral[STATUS_TIMESTAMP[next as keyof typeof STATUS_TIMESTAMP]] = new Date();
-      if (options.reason) referral.statusReason = options.reason.trim();
-      if (options.outcomeSummary) referral.outcomeSummary = options.outcomeSummary;
       await em.flush();
       return referral;
     });

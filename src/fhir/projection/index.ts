@@ -5,7 +5,10 @@ import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import { FhirMappingError, mappingFor } from '../../../fhir-mappings/index.js';
-import type { ProjectionContext, ProjectionWarnings, Projector } from './context.js';
+import { newLinks, type ProjectionContext, type ProjectionWarnings, type Projector } from './context.js';
+import { projectCarePlan, projectGoal } from './care-plan.js';
+import { projectEncounter } from './encounter.js';
+import { projectServiceRequest, projectTask } from './referral.js';
 import { projectCondition } from './condition.js';
 import { projectObservation } from './observation.js';
 import { projectOrganization } from './organization.js';
@@ -22,6 +25,11 @@ const PROJECTORS: Record<string, Projector<never>> = {
   Observation: projectObservation,
   Organization: projectOrganization,
   Practitioner: projectPractitioner,
+  Encounter: projectEncounter,
+  ServiceRequest: projectServiceRequest,
+  Task: projectTask,
+  CarePlan: projectCarePlan,
+  Goal: projectGoal,
 };
 
 /**
@@ -54,6 +62,9 @@ export class DomainProjection {
    */
   deferFlush = false;
 
+  /** Resources of this unit of work that link to each other one way (context.ts). */
+  private readonly links = newLinks();
+
   /** Projects one stored resource (in clear); the warnings go on its entry of the Bundle response. */
   async project(resource: Resource, created = false): Promise<ProjectionWarnings> {
     const projector = PROJECTORS[resource.resourceType];
@@ -65,7 +76,7 @@ export class DomainProjection {
       if (!(err instanceof FhirMappingError) || !DomainProjection.STORED_WHEN_UNREADABLE.has(resource.resourceType)) throw err;
       return [{ ...err.toIssue(), severity: 'warning', diagnostics: `stored, but not taken into the care record: ${err.message}` }];
     }
-    const ctx: ProjectionContext = { em: this.em, policy: this.policy, protector: this.protector, systems: this.systems, rules: this.rules, created, deferFlush: this.deferFlush };
+    const ctx: ProjectionContext = { em: this.em, policy: this.policy, protector: this.protector, systems: this.systems, rules: this.rules, created, deferFlush: this.deferFlush, links: this.links };
     return (await projector(ctx, resource.id!, shape)) ?? [];
   }
 }

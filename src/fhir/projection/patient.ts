@@ -1,46 +1,52 @@
 import type { PatientShape } from '../../../fhir-mappings/index.js';
-import { identifierKind, normaliseName } from '../../domain/patient/patient.service.js';
-import { Patient, PatientIdentifier } from '../../domain/patient/patient.entity.js';
-import { parseResidentId } from '../../domain/patient/resident-id.js';
+import { IdentifiersHeld, normaliseName, PatientService } from '../../domain/patient/patient.service.js';
+import { Patient } from '../../domain/patient/patient.entity.js';
+import { DomainError } from '../../domain/errors.js';
 import { fhirError } from '../outcome.js';
 import { HeldOutOfReach } from '../store.js';
-import { fullDate, markFromFhir, type ProjectionContext, upsert } from './context.js';
+import { existingRecord, fullDate, markFromFhir, type ProjectionContext } from './context.js';
 import { managingOrganization } from './organization.js';
 
+/**
+ * A Patient → a patient, through PatientService (the rules GraphQL's registerPatient and updatePatient apply:
+ * resident IDs checked against GB 11643 and the birth date, an identifier another patient holds refused). Such an
+ * identifier is answered as the store answers it: 409 naming neither the record nor the identifier, audited
+ * against its holder.
+ */
 export async function projectPatient(ctx: ProjectionContext, id: string, shape: PatientShape): Promise<void> {
-  const { em, policy } = ctx;
-  const existing = await em.findOne(Patient, { id }, { filters: false });
+  const existing = await existingRecord({ ...ctx, created: false }, Patient, id);
   const managing = existing?.managingOrganization ?? (await managingOrganization(ctx, shape.managingOrganizationRef));
-  // As registerPatient: staff register patients for their own organisation and below. Hospital systems send the
-  // records of patients managed anywhere in the county (a referral, an admission), so they are not held to it.
-  if (!existing && policy.caller.kind === 'user') policy.assertManages(managing.path);
-  const patient = await upsert({ ...ctx, created: !existing }, Patient, id, {
-    name: normaliseName(shape.name ?? '') || '(未登记姓名)',
-    gender: shape.gender,
-    birthDate: fullDate(shape.birthDate),
-    phone: shape.phone,
-    address: shape.address,
-    managingOrganization: managing,
-    ...(existing ? {} : { registeredBy: policy.caller.organizationId ?? managing.id }),
+  // The domain keeps one identifier per system (the first the resource gives); the store keeps them all.
+  const bySystem = new Map<string, { system: string; value: string; index: number }>();
+  shape.identifiers.forEach((ident, index) => {
+    if (!bySystem.has(ident.system)) bySystem.set(ident.system, { ...ident, index });
   });
-  const current = existing ? await em.find(PatientIdentifier, { patient: id }, { filters: false }) : [];
-  const seen = new Set<string>();
-  for (const [i, ident] of shape.identifiers.entries()) {
-    if (seen.has(ident.system)) continue; // the domain keeps one identifier per system; the store keeps them all
-    seen.add(ident.system);
-    const kind = identifierKind(ident.system, ctx.systems);
-    const value = kind === 'RESIDENT_ID' ? ident.value.trim().toUpperCase() : ident.value.trim();
-    if (kind === 'RESIDENT_ID' && !parseResidentId(value)) {
-      throw fhirError(422, 'business-rule', 'resident ID fails the GB 11643 check', [`Patient.identifier[${i}].value`]);
+  const identifiers = [...bySystem.values()];
+  const service = new PatientService(ctx.em, ctx.systems, ctx.protector, ctx.policy);
+  try {
+    const patient = await service.put(
+      id,
+      {
+        name: normaliseName(shape.name ?? '') || '(未登记姓名)',
+        gender: shape.gender,
+        birthDate: fullDate(shape.birthDate) ?? null,
+        phone: shape.phone ?? null,
+        address: shape.address ?? null,
+        managingOrganizationId: managing.id,
+        identifiers: identifiers.map(({ system, value }) => ({ system, value })),
+      },
+      existing,
+      markFromFhir,
+    );
+    markFromFhir(patient);
+  } catch (err) {
+    if (err instanceof IdentifiersHeld) throw new HeldOutOfReach('Patient', err.holderIds[0]);
+    if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') {
+      // `identifiers.2.value` is the resource's identifier at its own index.
+      const m = /^identifiers\.(\d+)(\..*)?$/.exec(err.field ?? '');
+      const at = m ? `Patient.identifier[${identifiers[Number(m[1])]!.index}]${m[2] ?? ''}` : err.field ? `Patient.${err.field}` : 'Patient';
+      throw fhirError(422, 'business-rule', err.message, [at]);
     }
-    const protectedId = ctx.protector.protect(ident.system, kind, value);
-    const holder = await em.findOne(PatientIdentifier, { system: ident.system, lookup: protectedId.lookup }, { filters: false });
-    // Answered as the store answers it: naming neither the record nor the identifier; the audit names the patient.
-    if (holder && holder.patient.id !== id) throw new HeldOutOfReach('Patient', holder.patient.id);
-    if (holder) continue;
-    for (const old of current.filter((c) => c.system === ident.system)) em.remove(old);
-    markFromFhir(em.create(PatientIdentifier, { patient, system: ident.system, kind, ...protectedId, version: 1 } as never));
+    throw err;
   }
-  // Written at once, even in a transaction: the access checks of the resources that follow look it up in SQL.
-  await em.flush();
 }

@@ -6,6 +6,7 @@ import { ClinicalStatus, Condition } from '../../domain/condition/condition.enti
 import { Coverage } from '../../domain/coverage/coverage.entity.js';
 import { Consent } from '../../domain/consent/consent.entity.js';
 import { FollowUp } from '../../domain/follow-up/follow-up.entity.js';
+import { Admission } from '../../domain/admission/admission.entity.js';
 import { Observation, ObservationKind } from '../../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../../domain/organization/organization.entity.js';
 import { Gender } from '../../domain/patient/gender.js';
@@ -236,6 +237,11 @@ export class PatientResolver {
   @FieldResolver(() => [FollowUp], { description: 'Newest first.' })
   followUps(@Root() p: Patient, @Ctx() ctx: Context) {
     return ctx.loaders.followUpsByPatient.load(p.id);
+  }
+
+  @FieldResolver(() => [Admission], { description: 'Hospital stays and emergency visits hospitals reported, newest first.' })
+  admissions(@Root() p: Patient, @Ctx() ctx: Context) {
+    return ctx.loaders.admissionsByPatient.load(p.id);
   }
 
   @FieldResolver(() => [Consent], { description: 'Consent decisions, newest first.' })
