@@ -18,6 +18,7 @@ import { appendMissingEvents } from '../events/recorder.js';
 import type { EntityManager } from '../db/orm.js';
 import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
 import { addDays, nextFollowUp } from '../care-rules/follow-up-interval.js';
+import { managementOf } from '../care-rules/management.js';
 import { countyToday } from '../care-rules/calendar.js';
 import {
   ActivityCategory,
@@ -853,15 +854,12 @@ class Generator {
     let managementOverrideReason: string | undefined;
     let managementOverriddenBy: string | undefined;
     if (ctx.managed) {
-      const latest = [ctx.latestBp, ctx.latestGlu].filter((l): l is Latest => !!l);
-      const worst = latest.some((l) => l.status !== ControlStatus.CONTROLLED);
-      const borderline =
-        ctx.complication ||
-        (ctx.latestBp !== undefined && (ctx.latestBp.a >= 130 || ctx.latestBp.b >= 85)) ||
-        (ctx.latestGlu !== undefined && ctx.latestGlu.a >= 6.1);
-      if (worst) [managementTier, managementColour] = [ManagementTier.INTENSIVE, ManagementColour.RED];
-      else if (borderline) [managementTier, managementColour] = [ManagementTier.ROUTINE, ManagementColour.YELLOW];
-      else [managementTier, managementColour] = [ManagementTier.GENERAL, ManagementColour.GREEN];
+      // Derived by the care rule (src/care-rules/management.ts) from the latest readings and complications.
+      ({ tier: managementTier, colour: managementColour } = managementOf({
+        latestBloodPressure: ctx.latestBp && { systolic: ctx.latestBp.a, diastolic: ctx.latestBp.b },
+        latestFastingGlucose: ctx.latestGlu && { value: ctx.latestGlu.a },
+        complication: ctx.complication,
+      }));
       if (managementColour !== ManagementColour.RED && ctx.age >= 80 && rng.chance(0.08)) {
         [managementTier, managementColour] = [ManagementTier.INTENSIVE, ManagementColour.RED];
         managementOverrideReason = '高龄独居，服药依从性差，团队讨论后上调为重点管理';
@@ -1049,6 +1047,7 @@ class Generator {
       kind: ObservationKind.BLOOD_PRESSURE,
       systolic,
       diastolic,
+      controlStatus: status,
       unit: 'mm[Hg]',
       effectiveAt: new Date(ms),
       source,
@@ -1083,6 +1082,7 @@ class Generator {
       system: SYSTEMS.loinc,
       kind: ObservationKind.FASTING_GLUCOSE,
       value,
+      controlStatus: status,
       unit: 'mmol/L',
       receivedValue,
       receivedUnit,
@@ -1114,6 +1114,8 @@ class Generator {
       system: SYSTEMS.loinc,
       kind: ObservationKind.HBA1C,
       value,
+      // The seed's readings are all plausible: the column's default; the control status by the same rule as the service's.
+      controlStatus: controlStatusOf({ kind: ObservationKind.HBA1C, value }),
       unit: '%',
       receivedValue,
       receivedUnit,
