@@ -81,6 +81,13 @@ interface AuditPart {
 }
 
 /**
+ * The part running, for every request: ONE AsyncLocalStorage for the process. (Node 22's AsyncLocalStorage keeps every
+ * instance that ever ran in a global list until disable(), and every promise created anywhere copies a slot for each:
+ * one per request made every await slower, by the number of requests the process had served.)
+ */
+const currentPart = new AsyncLocalStorage<{ audit: RequestAudit; part: AuditPart }>();
+
+/**
  * Collects, during one request, every patient whose data was read or written, and writes one audit record
  * for the request when it ends — one INSERT per request, however many patients a search returned. A Bundle's
  * entries are parts of their own (`part`), each recorded under its own interaction — a GET entry as a READ or
@@ -92,7 +99,10 @@ export class RequestAudit {
   private denied = false;
   private readonly parts = new Map<number | string, AuditPart>();
   /** The part running: what `touch` and `deny` apply to (async context, so parts may even overlap). */
-  private readonly current = new AsyncLocalStorage<AuditPart>();
+  private currentPart(): AuditPart | undefined {
+    const s = currentPart.getStore();
+    return s?.audit === this ? s.part : undefined;
+  }
 
   constructor(
     private readonly recorder: AuditRecorder,
@@ -103,7 +113,7 @@ export class RequestAudit {
 
   touch(patientId: string | undefined | null): void {
     // Ids from client input may be anything; only real ids name a patient.
-    if (patientId && isUuid(patientId)) (this.current.getStore()?.patients ?? this.touched).add(patientId.toLowerCase());
+    if (patientId && isUuid(patientId)) (this.currentPart()?.patients ?? this.touched).add(patientId.toLowerCase());
   }
 
   /**
@@ -111,7 +121,7 @@ export class RequestAudit {
    * nothing (a 404, or a delete's 204) — and is recorded as DENIED; touch the patient it ran into too.
    */
   deny(): void {
-    const part = this.current.getStore();
+    const part = this.currentPart();
     if (part) part.denied = true;
     else this.denied = true;
   }
@@ -125,7 +135,7 @@ export class RequestAudit {
     const part: AuditPart = { action, what, patients: new Set(), denied: false };
     this.parts.set(key, part);
     try {
-      return await this.current.run(part, work);
+      return await currentPart.run({ audit: this, part }, work);
     } catch (err) {
       part.outcome = failed(err);
       throw err;
