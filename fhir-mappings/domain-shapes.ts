@@ -5,7 +5,7 @@
  * Fields the entity requires are optional here when FHIR allows them to be absent (a Patient without a
  * name is valid FHIR): what the domain then accepts is the importing service's decision, not the mapper's.
  */
-import type { CarePlan, CareTeam, Consent, Encounter, Goal, Observation, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { CarePlan, CareTeam, Consent, Encounter, Goal, MedicationRequest, MedicationStatement, Observation, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type {
   ActivityCategory,
   ActivityStatus,
@@ -16,6 +16,7 @@ import type {
   ConsentPurpose,
   ControlStatus,
   CoverageStatus,
+  DrugClass,
   FollowUpType,
   Gender,
   GridKind,
@@ -311,4 +312,39 @@ export interface ConsentShape {
   recordedAt?: Date;
   recordedByRef?: Ref;
   note?: string;
+}
+
+/** A medicine: a Medication resource's code, or a prescription's medicationCodeableConcept. */
+export interface MedicineShape {
+  /** The coding that says the drug class, else the first with a code. */
+  code?: string;
+  system?: string;
+  display?: string;
+  /** The medicine as text (CodeableConcept.text). */
+  text?: string;
+  drugClass: DrugClass;
+}
+
+/**
+ * A patient's use of one medicine, as a prescription (MedicationRequest) or the patient's own account
+ * (MedicationStatement) says it.
+ */
+export interface MedicationShape extends MedicineShape {
+  patientRef?: Ref;
+  /** A medicationReference to a Medication not contained in the resource, for the resolver to look up (then `text` is its display). */
+  medicationRef?: Ref;
+  /** The resource's status as received (the two resource types have different value sets). */
+  status: MedicationRequest['status'] | MedicationStatement['status'];
+  /** Requests only. */
+  intent?: MedicationRequest['intent'];
+  /** Dosage instructions as text, several joined by '; '. */
+  dosage?: string;
+  /** ISO date: when the request was written (authoredOn), the statement asserted (dateAsserted). */
+  authoredOn?: string;
+  /** ISO dates of the period of use: a statement's effective period (or dateTime), a request's validity period. */
+  periodStart?: string;
+  periodEnd?: string;
+  /** Who says so: the requester of a request, the information source of a statement. */
+  sourceRef?: Ref;
+  encounterRef?: Ref;
 }

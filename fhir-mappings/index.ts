@@ -15,6 +15,7 @@ import { coverageMapping } from './coverage.js';
 import { encounterMapping } from './encounter.js';
 import { goalMapping } from './goal.js';
 import { locationMapping } from './location.js';
+import { medicationMapping, medicationRequestMapping, medicationStatementMapping } from './medication.js';
 import { observationMapping } from './observation.js';
 import { organizationMapping } from './organization.js';
 import { patientMapping } from './patient.js';
@@ -39,6 +40,9 @@ export const mappings = {
   Encounter: encounterMapping,
   Coverage: coverageMapping,
   Consent: consentMapping,
+  Medication: medicationMapping,
+  MedicationRequest: medicationRequestMapping,
+  MedicationStatement: medicationStatementMapping,
 } as const;
 
 export type MappedResourceType = keyof typeof mappings;
@@ -55,6 +59,7 @@ export { refOf, toReference } from './common.js';
 export type * from './domain-shapes.js';
 export { EncounterKind } from './domain-shapes.js';
 export { FhirMappingError } from './errors.js';
+export { classifyMedication, drugClassOf, MEDICATION_SYSTEMS, medicationStatusOf, medicineOfMedication } from './medication.js';
 export { deepEqual, deepMerge, mergeChanges, type MergeOptions } from './merge.js';
 export { referralStatusOfRequest, requestStatusOf } from './service-request.js';
 export { errorsOf, isR4ResourceType, validateFhir } from './validate.js';

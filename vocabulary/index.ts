@@ -11,6 +11,7 @@ export { ConsentDecision, ConsentPurpose } from './consent.js';
 export { CoverageStatus } from './coverage.js';
 export { ControlStatus } from './control.js';
 export { FollowUpType } from './follow-up.js';
+export { DrugClass, MedicationStatus } from './medication.js';
 export { ObservationKind, ObservationSource, Plausibility } from './observation.js';
 export { GridKind, OrganizationLevel, OrganizationType } from './organization.js';
 export { Gender, IdentifierKind, ManagementColour, ManagementTier } from './patient.js';

@@ -139,6 +139,8 @@ export const PATIENT_RECORD_BODIES: Record<string, (patientId: string, organizat
     patient: ref('Patient', p),
     policyRule: coding('http://terminology.hl7.org/CodeSystem/v3-ActCode', 'OPTIN'),
   }),
+  MedicationRequest: (p) => ({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: { ...coding('http://www.whocc.no/atc', 'C08CA01'), text: '氨氯地平片' }, subject: ref('Patient', p), dosageInstruction: [{ text: '每日一次' }] }),
+  MedicationStatement: (p) => ({ resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { text: '二甲双胍片' }, subject: ref('Patient', p), effectivePeriod: { start: '2026-01-01' } }),
   AllergyIntolerance: (p) => ({
     resourceType: 'AllergyIntolerance',
     clinicalStatus: coding('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active'),

@@ -87,6 +87,8 @@ const KINDS: Kind[] = [
   { type: 'Encounter', class: 'patient record', why: 'modelled' },
   { type: 'Coverage', class: 'patient record', why: 'modelled' },
   { type: 'Consent', class: 'patient record', why: 'modelled' },
+  { type: 'MedicationRequest', class: 'patient record', why: 'modelled' },
+  { type: 'MedicationStatement', class: 'patient record', why: 'modelled' },
   { type: 'AllergyIntolerance', class: 'patient record', why: 'representative' },
   { type: 'DocumentReference', class: 'patient record', why: 'representative' },
   { type: 'Appointment', class: 'patient record', why: 'representative' },
@@ -107,7 +109,6 @@ const KINDS: Kind[] = [
 /** Types the server supports that the table covers through a representative answering by the same rule. */
 const REPRESENTED_BY: Record<string, string> = {
   Procedure: 'DocumentReference', // in the record by subject
-  MedicationRequest: 'DocumentReference',
   MedicationAdministration: 'DocumentReference',
   DiagnosticReport: 'DocumentReference',
   ImagingStudy: 'DocumentReference',
