@@ -32,6 +32,8 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   Admission: 'Encounter',
   Coverage: 'Coverage',
   Consent: 'Consent',
+  // One scope for a patient's medicines, whichever resource said them (a prescription or the patient's statement).
+  MedicationUse: 'MedicationRequest',
 };
 
 const CLINICAL_ROLES = [Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.NURSE, Role.SPECIALIST, Role.PUBLIC_HEALTH];

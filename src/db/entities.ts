@@ -10,6 +10,7 @@ import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js'
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
+import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
@@ -34,6 +35,7 @@ export const ENTITIES = [
   Admission,
   Coverage,
   Consent,
+  MedicationUse,
   SystemClient,
   UsedAssertion,
   AuditEvent,

@@ -18,12 +18,14 @@ import {
   ConsentPurpose,
   ControlStatus,
   CoverageStatus,
+  DrugClass,
   FollowUpType,
   Gender,
   GridKind,
   IdentifierKind,
   ManagementColour,
   ManagementTier,
+  MedicationStatus,
   ObservationKind,
   ObservationSource,
   Plausibility,
@@ -62,6 +64,10 @@ registerEnumType(VerificationStatus, { name: 'VerificationStatus' });
 registerEnumType(ConsentPurpose, { name: 'ConsentPurpose' });
 registerEnumType(ConsentDecision, { name: 'ConsentDecision' });
 registerEnumType(CoverageStatus, { name: 'CoverageStatus' });
+
+// Medication
+registerEnumType(DrugClass, { name: 'DrugClass', description: 'What a medicine is for, as the chronic-disease programmes count it (ATC groups C02/C03/C07/C08/C09, A10, C10).' });
+registerEnumType(MedicationStatus, { name: 'MedicationStatus', description: 'Where the use of a medicine stands; PLANNED: drafted or intended, not yet taken.' });
 
 // Control, follow-up
 registerEnumType(ControlStatus, {

@@ -8,6 +8,7 @@ import { Condition } from '../domain/condition/condition.entity.js';
 import { Coverage } from '../domain/coverage/coverage.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { Admission } from '../domain/admission/admission.entity.js';
 import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
@@ -73,6 +74,7 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     admissionsByPatient: byParent(em, Admission, 'patient', { periodStart: 'desc', id: 'desc' }),
     coveragesByPatient: byParent(em, Coverage, 'patient'),
     consentsByPatient: byParent(em, Consent, 'patient', { periodStart: 'desc', id: 'desc' }),
+    medicationsByPatient: byParent(em, MedicationUse, 'patient', { since: 'desc nulls last', id: 'desc' }),
     goalsByCarePlan: byParent(em, CarePlanGoal, 'carePlan'),
     activitiesByCarePlan: byParent(em, CarePlanActivity, 'carePlan'),
     membersByCareTeam: byParent(em, CareTeamMember, 'careTeam'),

@@ -10,6 +10,12 @@ import { projectCarePlan, projectGoal } from './care-plan.js';
 import { projectEncounter } from './encounter.js';
 import { projectServiceRequest, projectTask } from './referral.js';
 import { projectCondition } from './condition.js';
+import { projectCareTeam } from './care-team.js';
+import { projectConsent } from './consent.js';
+import { projectCoverage } from './coverage.js';
+import { projectLocation } from './location.js';
+import { projectMedication, projectMedicationRequest, projectMedicationStatement } from './medication.js';
+import { projectPractitionerRole } from './practitioner-role.js';
 import { projectObservation } from './observation.js';
 import { projectOrganization } from './organization.js';
 import { projectPatient } from './patient.js';
@@ -30,6 +36,14 @@ const PROJECTORS: Record<string, Projector<never>> = {
   Task: projectTask,
   CarePlan: projectCarePlan,
   Goal: projectGoal,
+  PractitionerRole: projectPractitionerRole,
+  Location: projectLocation,
+  CareTeam: projectCareTeam,
+  Coverage: projectCoverage,
+  Consent: projectConsent,
+  Medication: projectMedication,
+  MedicationRequest: projectMedicationRequest,
+  MedicationStatement: projectMedicationStatement,
 };
 
 /**

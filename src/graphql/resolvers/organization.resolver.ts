@@ -97,6 +97,11 @@ export class CareTeamMemberResolver {
 
 @Resolver(() => Practitioner)
 export class PractitionerResolver {
+  @Query(() => Practitioner, { description: 'A practitioner of the county directory, with the roles they hold.' })
+  practitioner(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return load(ctx.loaders.practitioner, 'Practitioner', id);
+  }
+
   @FieldResolver(() => [PractitionerRole])
   roles(@Root() p: Practitioner, @Ctx() ctx: Context) {
     return ctx.loaders.rolesByPractitioner.load(p.id);

@@ -6,6 +6,8 @@ import { ClinicalStatus, Condition } from '../../domain/condition/condition.enti
 import { Coverage } from '../../domain/coverage/coverage.entity.js';
 import { Consent } from '../../domain/consent/consent.entity.js';
 import { FollowUp } from '../../domain/follow-up/follow-up.entity.js';
+import { MedicationUse } from '../../domain/medication/medication.entity.js';
+import { MedicationService } from '../../domain/medication/medication.service.js';
 import { Admission } from '../../domain/admission/admission.entity.js';
 import { Observation, ObservationKind } from '../../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../../domain/organization/organization.entity.js';
@@ -252,5 +254,13 @@ export class PatientResolver {
   @FieldResolver(() => [Coverage])
   coverages(@Root() p: Patient, @Ctx() ctx: Context) {
     return ctx.loaders.coveragesByPatient.load(p.id);
+  }
+
+  @FieldResolver(() => [MedicationUse], { description: 'Medicines as prescriptions and statements say them, newest first; current: active and not ended today (county calendar).' })
+  async medications(@Root() p: Patient, @Ctx() ctx: Context, @Arg('current', { defaultValue: true }) current: boolean = true) {
+    const all = await ctx.loaders.medicationsByPatient.load(p.id);
+    if (!current) return all;
+    const today = countyToday();
+    return all.filter((m) => MedicationService.isCurrent(m, today));
   }
 }
