@@ -44,6 +44,12 @@ export const STORED_ONLY_TYPES = [
   'ImagingStudy', 'AllergyIntolerance', 'DocumentReference', 'Device', 'SupplyDelivery', 'Provenance', 'Medication', 'Media',
 ];
 
+const UPDATE_CREATE =
+  'PUT [type]/[id] with an id of the sender\'s own ([A-Za-z0-9\\-.]{1,64}, not a UUID) creates the resource under a server UUID the first time and updates it after; ' +
+  'ids are per sender (two senders\' Patient/1 are two patients), and references to Type/[their id] resolve to it. A UUID is this server\'s id: PUT to an unknown one is 404. ' +
+  'A POST matching a resource sent before (by identifier, ifNoneExist, the sender\'s id, or for a resource without any of these its content) updates or leaves it; ' +
+  'one whose identifiers disagree with it is 409 conflict, never an overwrite.';
+
 /** What the server really does: the interactions and search parameters implemented, nothing more. */
 export function capabilityStatement(config: Config): CapabilityStatement {
   const types = [...new Set([...Object.keys(mappings), ...STORED_ONLY_TYPES])].sort();
@@ -76,7 +82,10 @@ export function capabilityStatement(config: Config): CapabilityStatement {
           type,
           versioning: 'versioned',
           readHistory: true,
-          updateCreate: false,
+          // Update-as-create for the sender's own ids (not UUIDs: those are this server's, and a PUT to an unknown
+          // one is 404); each sender's ids are its own, stored under a server UUID (ADR 12).
+          updateCreate: true,
+          documentation: UPDATE_CREATE,
           conditionalCreate: true,
           conditionalUpdate: true,
           conditionalDelete: 'single',

@@ -14,6 +14,7 @@ import { DomainProjection } from './projection/index.js';
 import { search } from './search.js';
 import { FhirStore, HeldOutOfReach, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
+import { isUuid } from '../domain/errors.js';
 
 /** Entries a Bundle may hold unless configured otherwise (FHIR_MAX_BUNDLE_ENTRIES). */
 export const MAX_BUNDLE_ENTRIES = DEFAULT_FHIR_LIMITS.maxBundleEntries;
@@ -53,6 +54,25 @@ interface Outcome {
 }
 
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
+
+/** The ids a sender may give its resources (FHIR's id type). UUIDs are this server's own ids. */
+const CLIENT_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** A fullUrl that names an entry of its own Bundle only (ADR 12): never a name of the resource beyond it. */
+const BUNDLE_LOCAL = /^urn:(uuid|oid):/i;
+
+/**
+ * What a sender's resource matches that says it is another resource — the same sender id, or an identifier, with
+ * another value in an identifier system both have: 409, naming nothing of the stored one. Never an overwrite.
+ */
+function sentDifferently(resourceType: string, where?: string): FhirError {
+  return fhirError(
+    409,
+    'conflict',
+    `${where ? `entry ${where.replace(/^Bundle\.entry\[(\d+)\].*$/, '$1')}: ` : ''}this ${resourceType} matches one sent before (by the sender's id for it, or an identifier) whose identifier in the same system differs: it was not overwritten. Send it under an id of its own, or change the stored one with PUT`,
+    where ? [where] : undefined,
+  );
+}
 
 /** Validates against the R4 structure definitions; issues carry FHIRPath expressions (prefixed inside a Bundle). */
 export function assertValid(resource: unknown, prefix = ''): asserts resource is Resource {
@@ -118,49 +138,134 @@ export class FhirInteractions {
     return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id!);
   }
 
-  async create(resource: Resource, ifNoneExist?: string, senderKeys: string[] = []): Promise<Outcome> {
+  /**
+   * A create, unless the resource was sent before (ADR 12): found by ifNoneExist, else by the keys it is known by —
+   * the sender's id for it, an identifier naming one resource, else its fingerprint. One found that says it is
+   * another (an identifier differs) is a conflict. A plain POST (no `keys`: not in a Bundle) is matched by its
+   * identifiers only — FHIR's create, the server ignoring its id; content is matched for Bundles, re-sent whole.
+   */
+  async create(resource: Resource, ifNoneExist?: string, keys?: LookupKeys): Promise<Outcome> {
     if (ifNoneExist) {
       const found = await this.match(resource.resourceType, ifNoneExist);
       if (found.length > 1) throw fhirError(412, 'duplicate', `If-None-Exist "${ifNoneExist}" matches ${found.length} ${resource.resourceType} resources`);
       if (found.length === 1) return this.existing(resource.resourceType, found[0]!, '200');
     }
-    return this.put(resource, await this.alreadySent(resource, senderKeys), undefined, senderKeys);
-  }
-
-  private async alreadySent(resource: Resource, senderKeys: string[]): Promise<string | undefined> {
-    const keys = this.lookupKeysOf(resource, senderKeys);
-    return sentBefore(resource.resourceType, keys, await this.store.findByAnySourceKey([...keys.sender, ...keys.identifiers]))?.id;
+    const lookup = keys ?? { sender: [], identifiers: identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value)) };
+    const sent = sentBefore(resource.resourceType, lookup, byKey(await this.store.findByAnySourceKey([...lookup.sender, ...lookup.identifiers])));
+    if (sent && this.store.identifiersDisagree(sent, resource)) {
+      this.touch(sent.patient_id); // an attempt on that record, audited against it as HeldOutOfReach is
+      throw sentDifferently(resource.resourceType);
+    }
+    return this.put(resource, sent?.id, undefined, lookup.sender, sent ?? null);
   }
 
   /**
-   * The sender's own names for a resource: its fullUrl and `Type/id`, remembered so a re-send finds it. Each
-   * sender has its own namespace: two hospitals both numbering a patient `Patient/1` name different patients.
+   * A sender's own name for a resource (`Type/id`, an absolute fullUrl), as stored with it so that a re-send, a
+   * reference or a PUT finds it. Each sender has its own namespace: two hospitals both numbering a patient
+   * `Patient/1` name different patients.
    */
-  private senderKeysOf(entry: BundleEntry): string[] {
-    const keys: string[] = [];
-    if (entry.fullUrl) keys.push(this.senderKey(entry.fullUrl));
-    if (entry.resource?.id) keys.push(this.senderKey(`${entry.resource.resourceType}/${entry.resource.id}`));
-    return keys;
-  }
-
   private senderKey(name: string): string {
+    return `sender:${this.senderName}:${name}`;
+  }
+
+  private get senderName(): string {
     const caller = this.ctx.policy.caller;
-    return `sender:${caller.organizationId ?? caller.clientId ?? caller.subject}:${name}`;
+    return caller.organizationId ?? caller.clientId ?? caller.subject;
   }
 
-  private lookupKeysOf(resource: Resource, senderKeys: string[]): LookupKeys {
-    return { sender: senderKeys, identifiers: identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value)) };
+  /**
+   * What identifies the entries of one Bundle beyond it (ADR 12), and so the keys a re-send is found by. A
+   * `urn:uuid:`/`urn:oid:` fullUrl names nothing beyond its Bundle: an entry is known by its identifiers, the
+   * sender's id for it (`Type/id` in the resource, an absolute fullUrl; a PUT's URL), its ifNoneExist, else by a
+   * fingerprint of its content — in which a reference to another entry of the Bundle (`entries`: a transaction's;
+   * a batch's do not refer to each other) stands as that entry's own identity, so that the same Bundle sent again,
+   * however its urns are numbered, has the same fingerprints, and two different readings never do.
+   */
+  private bundleIdentity(entries: BundleEntry[]): { keysOf(entry: BundleEntry): LookupKeys } {
+    const byFullUrl = new Map<string, BundleEntry>();
+    for (const e of entries) if (e?.fullUrl && e.resource) byFullUrl.set(e.fullUrl, e);
+    const names = new Map<BundleEntry, string>();
+    const occurrences = new Map<string, number>();
+    const identifiersOf = (resource: Resource) => identifierKeys(resource).map(([system, value]) => this.store.identifierKey(system, value));
+    const fingerprint = (entry: BundleEntry, seen: Set<BundleEntry>): string => {
+      const copy = structuredClone(entry.resource!);
+      const inner = new Set(seen).add(entry);
+      visitReferences(copy, (ref, set) => {
+        const target = byFullUrl.get(ref);
+        if (target) set(identity(target, inner));
+      });
+      return this.store.fingerprint(copy);
+    };
+    const identity = (entry: BundleEntry, seen: Set<BundleEntry>): string => {
+      const type = entry.resource!.resourceType;
+      if (seen.has(entry)) return `${type}#cycle`; // entries referring to each other in a ring: the ring is not followed round
+      let name = names.get(entry);
+      if (name) return name;
+      const resource = entry.resource!;
+      const identifiers = identifiersOf(resource);
+      const url = entry.request?.url?.replace(/^\//, '');
+      if (identifiers.length) name = `${type}?identifier=${[...identifiers].sort().join(',')}`;
+      else if (resource.id) name = `${type}/${resource.id}`;
+      else if (entry.fullUrl && !BUNDLE_LOCAL.test(entry.fullUrl)) name = entry.fullUrl;
+      else if (entry.request?.method === 'PUT' && url) name = url;
+      else if (entry.request?.ifNoneExist) name = `${type}?${entry.request.ifNoneExist}`;
+      else name = `${type}#${fingerprint(entry, seen)}`;
+      names.set(entry, name);
+      return name;
+    };
+    return {
+      keysOf: (entry) => {
+        const resource = entry.resource!;
+        const sender: string[] = [];
+        if (resource.id) sender.push(this.senderKey(`${resource.resourceType}/${resource.id}`));
+        if (entry.fullUrl && !BUNDLE_LOCAL.test(entry.fullUrl)) sender.push(this.senderKey(entry.fullUrl));
+        const identifiers = identifiersOf(resource);
+        if (!sender.length && !identifiers.length && !entry.request?.ifNoneExist) {
+          // The same content twice in one Bundle is two resources, the first and the second: numbered, so that a
+          // re-send finds each again.
+          const key = `fp:${this.senderName}:${resource.resourceType}:${fingerprint(entry, new Set())}`;
+          const n = (occurrences.get(key) ?? 0) + 1;
+          occurrences.set(key, n);
+          sender.push(n === 1 ? key : `${key}:${n}`);
+        }
+        return { sender, identifiers };
+      },
+    };
   }
 
-  async update(resource: Resource, id: string, ifMatch?: number): Promise<Outcome> {
+  /**
+   * An update by id. The sender's own ids (FHIR's `[A-Za-z0-9\-.]{1,64}`, not a UUID) are its names for its
+   * resources, per sender (ADR 12): the first PUT of one creates the resource under a server UUID (201) and
+   * remembers the name (`sender:<who>:Type/id`); later ones update it, or change nothing when nothing changed. A
+   * UUID is this server's id: it must name a resource (404), unless it is the sender's own name for one.
+   */
+  async update(resource: Resource, id: string, ifMatch?: number, planned?: SenderTarget): Promise<Outcome> {
     if (resource.id && resource.id !== id) throw fhirError(400, 'invalid', `resource id ${resource.id} differs from the URL's ${id}`, ['id']);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw fhirError(400, 'invalid', 'ids on this server are UUIDs; create with POST', ['id']);
+    if (!CLIENT_ID.test(id)) throw fhirError(400, 'invalid', `an id is 1 to 64 letters, digits, '-' and '.' (${JSON.stringify(id.slice(0, 70))} is not)`, ['id']);
     // A caller that may not update this type at all is told so before anything is looked up, as create and delete
     // are: whether the resource exists is none of its business (404 would say it does not, 403 says nothing).
-    this.ctx.policy.assertCan(resource.resourceType, 'u');
-    // No update-as-create (the CapabilityStatement says updateCreate: false): the id must name a resource.
-    if (!(await this.store.row(resource.resourceType, id, 'exists'))) throw fhirError(404, 'not-found', `${resource.resourceType}/${id} not found (create with POST)`);
-    return this.put(resource, id, ifMatch);
+    const type = resource.resourceType;
+    this.ctx.policy.assertCan(type, 'u');
+    const key = this.senderKey(`${type}/${id}`);
+    if (!planned && isUuid(id) && (await this.store.row(type, id, 'exists'))) return this.put(resource, id, ifMatch);
+    const target = planned ?? (await this.senderTarget(type, id));
+    if (target?.existing) return this.put(resource, target.id, ifMatch, [key], target.existing);
+    if (isUuid(id) && !target) throw fhirError(404, 'not-found', `${type}/${id} not found (create with POST, or PUT under an id of your own)`);
+    if (ifMatch !== undefined) throw fhirError(412, 'conflict', `${type}/${id} does not exist yet: If-Match cannot hold`);
+    return this.put(resource, target?.id ?? uuidv7(), undefined, [key], null);
+  }
+
+  /** The resource this sender's `Type/id` names, if it named one before. */
+  private async senderTarget(type: string, id: string): Promise<SenderTarget | undefined> {
+    const rows = (await this.store.findBySourceKeys(type, [this.senderKey(`${type}/${id}`)])) as StoredSourceRow[];
+    if (rows.length > 1) throw sentDifferently(type);
+    return rows[0] ? { id: rows[0].id, existing: rows[0] } : undefined;
+  }
+
+  /** A read's id: the server's, or (not a UUID) the caller's own name for one of its resources. */
+  async resolveId(type: string, id: string): Promise<string> {
+    if (isUuid(id) || !CLIENT_ID.test(id)) return id;
+    return (await this.senderTarget(type, id).catch(() => undefined))?.id ?? id;
   }
 
   async conditionalUpdate(resource: Resource, query: string): Promise<Outcome> {
@@ -255,22 +360,31 @@ export class FhirInteractions {
   /**
    * FHIR's order: DELETE, POST, PUT/PATCH, GET; references to fullUrls are rewritten to the ids given. Within a
    * method, what others point to is written first (organisations, practitioners, then patients), so that a
-   * resource may come before the patient it is about, and the domain projection finds what it links to.
+   * resource may come before the patient it is about, and the domain projection finds what it links to. A PUT by
+   * the sender's own id may create (update-as-create, ADR 12): it is written with the POSTs, after those of its
+   * rank, so that a reading POSTed for a patient PUT in the same Bundle finds it.
    */
   private async transaction(entries: BundleEntry[], type: 'transaction' | 'batch'): Promise<Bundle> {
     const order = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 } as Record<string, number>;
+    const step = (e: BundleEntry) => (senderIdOfPut(e) ? order.POST! : order[e.request!.method!]!);
     const rank = (e: BundleEntry) => WRITE_FIRST.indexOf(e.resource?.resourceType ?? '') + 1 || WRITE_FIRST.length + 1;
     const indexed = entries
       .map((entry, i) => ({ entry, i }))
-      .sort((a, b) => order[a.entry.request!.method!]! - order[b.entry.request!.method!]! || rank(a.entry) - rank(b.entry) || a.i - b.i);
+      .sort((a, b) => step(a.entry) - step(b.entry) || rank(a.entry) - rank(b.entry) || order[a.entry.request!.method!]! - order[b.entry.request!.method!]! || a.i - b.i);
     const ids = new Map<string, string>(); // fullUrl → Type/id
     const responses: Outcome[] = new Array(entries.length);
 
     // Ids first, so that entries may refer to each other in any order. What was sent before is looked up
-    // for the whole Bundle at once.
+    // for the whole Bundle at once: creates by what identifies them (ADR 12), PUTs by the sender's own ids.
+    // Batch entries do not refer to each other (FHIR: such references are not resolved), by fullUrl or identity.
+    const identity = this.bundleIdentity(type === 'transaction' ? entries : []);
     const creates = indexed.filter(({ entry }) => entry.request!.method === 'POST' && entry.resource);
-    const keys = creates.map(({ entry }) => this.lookupKeysOf(entry.resource!, this.senderKeysOf(entry)));
-    const stored = await this.store.findByAnySourceKey(keys.flatMap((k) => [...k.sender, ...k.identifiers]));
+    const keys = creates.map(({ entry }) => identity.keysOf(entry));
+    const puts = indexed.flatMap(({ entry }) => {
+      const name = senderIdOfPut(entry);
+      return name ? [{ entry, name }] : [];
+    });
+    const stored = byKey(await this.store.findByAnySourceKey([...keys.flatMap((k) => [...k.sender, ...k.identifiers]), ...puts.map((p) => this.senderKey(p.name))]));
     for (const [n, { entry, i }] of creates.entries()) {
       const resource = entry.resource!;
       let target: string | undefined;
@@ -280,15 +394,32 @@ export class FhirInteractions {
         target = found[0];
       }
       const sent = target ? undefined : sentBefore(resource.resourceType, keys[n]!, stored);
+      if (sent && this.store.identifiersDisagree(sent, resource)) {
+        this.touch(sent.patient_id);
+        throw sentDifferently(resource.resourceType, `Bundle.entry[${i}]`);
+      }
       target ??= sent?.id;
       const id = target ?? uuidv7();
-      // Batch entries do not refer to each other (FHIR: such references are not resolved).
       if (entry.fullUrl && type === 'transaction') ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
+      // The sender's own name for it is its name in this Bundle too (`Patient/<their id>` in another entry).
+      if (resource.id && CLIENT_ID.test(resource.id)) ids.set(`${resource.resourceType}/${resource.id}`, `${resource.resourceType}/${id}`);
       const e = entry as PlannedEntry;
       e.assignedId = id;
       e.existed = !!target;
+      e.keys = keys[n];
       // A row found by its keys is handed to the write; a fresh id needs no lookup at all.
       e.existing = sent ?? (target ? undefined : null);
+    }
+    for (const { entry, name } of puts) {
+      // `PUT Patient/<the sender's id>`: the resource it named before, else a new one under a server UUID.
+      const type_ = entry.resource!.resourceType;
+      const found = stored.get(this.senderKey(name))?.filter((row) => row.resource_type === type_) ?? [];
+      if (found.length > 1) throw sentDifferently(type_, `Bundle.entry[${entries.indexOf(entry)}]`);
+      const e = entry as PlannedEntry;
+      e.assignedId = found[0]?.id ?? uuidv7();
+      e.existing = found[0] ?? null;
+      ids.set(name, `${type_}/${e.assignedId}`);
+      if (entry.fullUrl && type === 'transaction') ids.set(entry.fullUrl, `${type_}/${e.assignedId}`);
     }
     for (const { entry, i } of indexed) if (entry.resource) await this.rewriteReferences(entry, ids, i);
 
@@ -323,9 +454,12 @@ export class FhirInteractions {
 
   private async entryByEntry(entries: BundleEntry[]): Promise<Bundle> {
     const responses: Outcome[] = [];
+    const identity = this.bundleIdentity([]);
     for (const [i, entry] of entries.entries()) {
       try {
         this.checkEntry(entry, i);
+        // What identifies a create is taken from it as sent, before its references are resolved (as in a transaction).
+        if (entry.request!.method === 'POST' && entry.resource) (entry as PlannedEntry).keys = identity.keysOf(entry);
         const result = await auditedEntry(this.ctx.audit, this.store, this.ctx, i, entry, () =>
           this.ctx.em.transactional(async (em) => {
             const inner = new FhirInteractions({ ...this.ctx, em });
@@ -370,13 +504,13 @@ export class FhirInteractions {
     switch (method) {
       case 'POST': {
         if (e.assignedId) {
-          const out = await this.put(entry.resource!, e.assignedId, undefined, this.senderKeysOf(entry), e.existing);
+          const out = await this.put(entry.resource!, e.assignedId, undefined, e.keys?.sender ?? [], e.existing);
           return e.existed ? { ...out, status: out.status === '201' ? '201' : '200' } : { ...out, status: '201' };
         }
-        return this.create(entry.resource!, entry.request!.ifNoneExist, this.senderKeysOf(entry));
+        return this.create(entry.resource!, entry.request!.ifNoneExist, e.keys ?? this.bundleIdentity([]).keysOf(entry));
       }
       case 'PUT':
-        if (id) return this.update(entry.resource!, id, parseEtag(entry.request!.ifMatch));
+        if (id) return this.update(entry.resource!, id, parseEtag(entry.request!.ifMatch), e.assignedId ? { id: e.assignedId, existing: e.existing ?? null } : undefined);
         if (query) return this.conditionalUpdate(entry.resource!, query);
         throw fhirError(400, 'invalid', `PUT ${url}: give an id or a search`);
       case 'DELETE':
@@ -391,7 +525,7 @@ export class FhirInteractions {
         await this.flush();
         // Audited as the entry's own READ or SEARCH (auditedEntry), with the patients it reads or names.
         if (id) {
-          const resource = await this.store.read(type, id);
+          const resource = await this.store.read(type, await this.resolveId(type, id));
           touchResources(this.ctx.audit, [resource]);
           return this.outcomeOf(this.charged(resource), '200');
         }
@@ -464,25 +598,48 @@ export class FhirInteractions {
   }
 }
 
-type PlannedEntry = BundleEntry & { assignedId?: string; existed?: boolean; existing?: StoredSourceRow | null };
+type PlannedEntry = BundleEntry & { assignedId?: string; existed?: boolean; existing?: StoredSourceRow | null; keys?: LookupKeys };
+
+/** Where a PUT by the sender's own id goes: the resource it named before (`existing`), or a new one under `id`. */
+interface SenderTarget {
+  id: string;
+  existing: StoredSourceRow | null;
+}
 
 interface LookupKeys {
-  /** The sender's own names for the resource. */
+  /** The sender's own names for the resource (`sender:…`), or its fingerprint (`fp:…`): stored with it. */
   sender: string[];
   /** Its identifiers as the store indexes them. */
   identifiers: string[];
 }
 
+/** `Type/id` of a PUT by the sender's own id (not a UUID: those are the server's), for the Bundle's one lookup. */
+function senderIdOfPut(entry: BundleEntry): string | undefined {
+  if (entry.request?.method !== 'PUT' || !entry.resource) return undefined;
+  const m = /^\/?([A-Z][A-Za-z]+)\/([^/?]+)$/.exec(entry.request.url ?? '');
+  if (!m || m[1] !== entry.resource.resourceType || !CLIENT_ID.test(m[2]!) || isUuid(m[2]!)) return undefined;
+  if (entry.resource.id && entry.resource.id !== m[2]) return undefined; // refused by update(): ids differ
+  return `${m[1]}/${m[2]}`;
+}
+
+/** The rows a lookup found, by each key they hold. */
+function byKey(rows: StoredSourceRow[]): Map<string, StoredSourceRow[]> {
+  const out = new Map<string, StoredSourceRow[]>();
+  for (const row of rows) for (const k of row.source_keys as string[]) out.set(k, [...(out.get(k) ?? []), row]);
+  return out;
+}
+
 /**
- * Idempotency: a resource sent before is found by the sender's own name for it (fullUrl, Type/id), else by
- * an identifier that names exactly one stored resource (identifiers shared by many, like a claim group, do not).
+ * Idempotency: a resource sent before is found by the sender's own name for it (Type/id, an absolute fullUrl) or its
+ * fingerprint, else by the identifiers that name exactly one stored resource, if they all name the same one
+ * (identifiers shared by many, like a claim group, name none of them).
  */
-function sentBefore(resourceType: string, keys: LookupKeys, stored: StoredSourceRow[]): StoredSourceRow | undefined {
-  for (const wanted of [keys.sender, keys.identifiers]) {
-    const hits = stored.filter((row) => row.resource_type === resourceType && wanted.some((k) => (row.source_keys as string[]).includes(k)));
-    if (hits.length === 1) return hits[0];
-  }
-  return undefined;
+function sentBefore(resourceType: string, keys: LookupKeys, stored: Map<string, StoredSourceRow[]>): StoredSourceRow | undefined {
+  const of = (k: string) => (stored.get(k) ?? []).filter((row) => row.resource_type === resourceType);
+  const bySender = new Set(keys.sender.flatMap(of));
+  if (bySender.size === 1) return [...bySender][0];
+  const named = new Set(keys.identifiers.map(of).flatMap((rows) => (rows.length === 1 ? rows : [])));
+  return named.size === 1 ? [...named][0] : undefined;
 }
 
 function identifierKeys(resource: Resource): Array<[string, string]> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
@@ -384,6 +385,42 @@ export class FhirStore {
     return `${system}|${this.protector.lookup(system, IdentifierKind.RESIDENT_ID, plain.trim().toUpperCase())}`;
   }
 
+  /**
+   * A content fingerprint, for recognising a resource sent again that nothing else identifies (no identifier, no id of
+   * the sender's, no ifNoneExist: ADR 12): SHA-256 of its canonical JSON (keys sorted) without its id and the version
+   * and time in its meta. Resident IDs are hashed in with their keyed lookup hash, never in clear. The caller has
+   * already replaced references to other entries of its Bundle with those entries' own identities.
+   */
+  fingerprint(resource: Resource): string {
+    const { id: _id, meta, ...body } = structuredClone(resource) as Resource & { meta?: Record<string, unknown> };
+    const kept = stripVersion(meta);
+    const plain = { ...body, ...(Object.keys(kept).length ? { meta: kept } : {}) };
+    const system = this.systems.residentId;
+    visitIdentifiers(plain, system, (identifier) => {
+      identifier.value = this.identifierKey(system, identifier.value);
+    });
+    return createHash('sha256').update(canonicalJson(plain)).digest('hex');
+  }
+
+  /**
+   * Whether a stored resource found for an incoming one (by the sender's id for it, or an identifier) says it is
+   * another: in some identifier system both have, they share no value (a different MRN under the same sender id).
+   */
+  identifiersDisagree(row: StoredRow, incoming: Resource): boolean {
+    const content = typeof row.content === 'string' ? (JSON.parse(row.content) as Resource) : row.content;
+    const bySystem = (r: Resource) => {
+      const out = new Map<string, Set<string>>();
+      for (const i of identifiersOf(r)) if (i.system && i.value) out.set(i.system, (out.get(i.system) ?? new Set()).add(this.identifierKey(i.system, i.value)));
+      return out;
+    };
+    const [was, now] = [bySystem(content), bySystem(incoming)];
+    for (const [system, values] of now) {
+      const before = was.get(system);
+      if (before && ![...values].some((v) => before.has(v))) return true;
+    }
+    return false;
+  }
+
   /** Every resident ID in a resource, at any depth, in full for roles that may see it, else masked as the domain masks it. */
   private reveal(resource: Resource, full = this.policy.revealsResidentIds): Resource {
     const system = this.systems.residentId;
@@ -466,6 +503,17 @@ export function parseArray(value: unknown): string[] {
   if (Array.isArray(value)) return value as string[];
   const raw = String(value ?? '').replace(/^\{|\}$/g, '');
   return raw ? raw.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
+}
+
+/** JSON with object keys sorted at every depth: the same content, the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Whether two versions of a resource say the same, ignoring their version id and time. */
