@@ -16,7 +16,7 @@ import { Referral } from '../domain/referral/referral.entity.js';
 import { FhirResource, FhirResourceHistory } from './fhir-resource.entity.js';
 import { newId } from '../domain/base.entity.js';
 import { indexResource } from './indexing.js';
-import { unscopedIdsWithoutResource, unscopedRowsForMaterialising } from './store-sql.js';
+import { unscopedIdsWithoutResource, unscopedRowsForMaterialising, unscopedTasksFocusing } from './store-sql.js';
 import { ENCRYPTED, insertResources, parseArray, sameResource, stripVersion, storeRow } from './store.js';
 
 /**
@@ -164,13 +164,8 @@ async function materialise(em: EntityManager, records: Map<string, object>, flus
 
 /** The Task stored for each referral (its focus), in the referral's patient's record: referral id → Task id. */
 async function storedTasksOf(query: (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>, referrals: Referral[]): Promise<Map<string, string>> {
-  if (referrals.length === 0) return new Map();
-  const rows = await query(
-    `select id, content->'focus'->>'reference' as focus from fhir_resource where resource_type = 'Task' and deleted = false
-       and patient_id = any(?::uuid[]) and content->'focus'->>'reference' = any(?::text[]) order by last_updated`,
-    [`{${[...new Set(referrals.map((r) => r.patient.id))].join(',')}}`, `{${referrals.map((r) => `ServiceRequest/${r.id}`).join(',')}}`],
-  );
-  return new Map(rows.map((r) => [String(r.focus).slice('ServiceRequest/'.length), r.id as string]));
+  const rows = await unscopedTasksFocusing(query, [...new Set(referrals.map((r) => r.patient.id))], referrals.map((r) => `ServiceRequest/${r.id}`));
+  return new Map(rows.map((r) => [r.focus.slice('ServiceRequest/'.length), r.id]));
 }
 
 /** A referral's workflow as its Task says it: status and the time of each step; who asked, who carries it out. */

@@ -143,3 +143,44 @@ export async function unscopedIdsWithoutResource(em: EntityManager, table: strin
     id: string;
   }>;
 }
+
+type Query = (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/**
+ * Unscoped, for the domain projection and the materialiser (ADR 6): the Tasks of these patients' records whose
+ * focus is one of these references (`ServiceRequest/<id>`), oldest first — a referral's workflow Task, which may
+ * have come before its ServiceRequest. The caller writes to those records (the store checked it, or it is the
+ * materialiser of its own write); what is read is joined to the domain, never answered.
+ */
+export async function unscopedTasksFocusing(query: Query, patientIds: string[], focusRefs: string[]): Promise<Array<{ id: string; focus: string; content: unknown }>> {
+  if (patientIds.length === 0 || focusRefs.length === 0) return [];
+  return (await query(
+    `select id, content->'focus'->>'reference' as focus, content from fhir_resource where resource_type = 'Task' and deleted = false
+       and patient_id = any(?::uuid[]) and content->'focus'->>'reference' = any(?::text[]) order by last_updated, id`,
+    [`{${patientIds.join(',')}}`, `{${focusRefs.join(',')}}`],
+  )) as Array<{ id: string; focus: string; content: unknown }>;
+}
+
+/**
+ * Unscoped, for the domain projection (as unscopedTasksFocusing): the CarePlan of this patient's record whose goal
+ * list names this Goal, the latest if several — a Goal names no plan of its own.
+ */
+export async function unscopedPlanNamingGoal(query: Query, patientId: string, goalRef: string): Promise<string | undefined> {
+  const rows = await query(
+    `select id from fhir_resource where resource_type = 'CarePlan' and deleted = false and patient_id = ? and content->'goal' @> ?::jsonb order by last_updated desc limit 1`,
+    [patientId, JSON.stringify([{ reference: goalRef }])],
+  );
+  return rows[0]?.id as string | undefined;
+}
+
+/**
+ * Unscoped, for the domain projection (as unscopedTasksFocusing): the stored resources of one type under these ids
+ * in this patient's record — the Goals a CarePlan names, sent in an earlier request (another record's are not read).
+ */
+export async function unscopedContentsOf(query: Query, patientId: string, resourceType: string, ids: string[]): Promise<Array<{ id: string; content: unknown }>> {
+  if (ids.length === 0) return [];
+  return (await query(`select id, content from fhir_resource where resource_type = ? and deleted = false and patient_id = ? and id = any(?::uuid[])`, [resourceType, patientId, `{${ids.join(',')}}`])) as Array<{
+    id: string;
+    content: unknown;
+  }>;
+}

@@ -244,8 +244,8 @@ export class PatientService {
       if (seen.has(system)) throw badInput(`two identifiers with system ${system}`, `identifiers.${i}`);
       seen.add(system);
       const kind = identifierKind(system, this.systems);
-      const checked = this.checkIdentifier(kind, value, patient, i);
-      return { system, kind, ...this.protector.protect(system, kind, checked) };
+      const checked = this.checkIdentifier(kind, value, i);
+      return { system, kind, index: i, checked, ...this.protector.protect(system, kind, checked) };
     });
     // Uniqueness is county-wide, beyond what the caller may see: a duplicate is a conflict either way (IDENTIFIERS_HELD).
     const holders = validated.length
@@ -256,31 +256,38 @@ export class PatientService {
       for (const id of others) this.audit?.touch(id);
       throw new IdentifiersHeld(others);
     }
+    // Only then whether it agrees with the patient: a held identifier is answered the same whatever the patient says.
+    for (const v of validated) if (v.kind === IdentifierKind.RESIDENT_ID) this.agreeWithBirthDate(v.checked, patient, v.index);
     const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
     for (const old of existing) if (!validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);
     for (const v of validated) {
       if (existing.some((old) => old.system === v.system && old.lookup === v.lookup)) continue;
-      const identifier = em.create(PatientIdentifier, { ...v, patient, version: 1 } as never);
+      const { index: _index, checked: _checked, ...row } = v;
+      const identifier = em.create(PatientIdentifier, { ...row, patient, version: 1 } as never);
       em.persist(identifier);
     }
     // Remove before insert, so that replacing a value keeps the (system, lookup) constraint satisfied.
     await em.flush();
   }
 
-  private checkIdentifier(kind: IdentifierKind, value: string, patient: Patient, index: number): string {
+  private checkIdentifier(kind: IdentifierKind, value: string, index: number): string {
     if (kind === IdentifierKind.RESIDENT_ID) {
-      const parts = parseResidentId(value);
-      if (!parts) throw badInput('resident ID fails the GB 11643 check (18 characters, valid birth date and check character)', `identifiers.${index}.value`);
-      if (patient.birthDate && patient.birthDate !== parts.birthDate) {
-        throw badInput(`resident ID birth date ${parts.birthDate} differs from birthDate ${patient.birthDate}`, `identifiers.${index}.value`);
-      }
-      patient.birthDate ??= parts.birthDate;
+      if (!parseResidentId(value)) throw badInput('resident ID fails the GB 11643 check (18 characters, valid birth date and check character)', `identifiers.${index}.value`);
       return value.toUpperCase();
     }
     if (kind === IdentifierKind.HEALTH_RECORD && !HEALTH_RECORD_NUMBER.test(value)) {
       throw badInput('health-record number must be 17 digits: county(6) township(3) committee/village(3) serial(5)', `identifiers.${index}.value`);
     }
     return value;
+  }
+
+  /** A resident ID's birth date (digits 7–14) is the patient's: it must agree, and fills in one not given. */
+  private agreeWithBirthDate(residentId: string, patient: Patient, index: number): void {
+    const parts = parseResidentId(residentId)!;
+    if (patient.birthDate && patient.birthDate !== parts.birthDate) {
+      throw badInput(`resident ID birth date ${parts.birthDate} differs from birthDate ${patient.birthDate}`, `identifiers.${index}.value`);
+    }
+    patient.birthDate ??= parts.birthDate;
   }
 
   /** Keyset-paginated search by id (ids are time-ordered, so this is registration order). */

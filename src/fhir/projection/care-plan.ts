@@ -4,20 +4,17 @@ import { ActivityCategory, CarePlan, CarePlanGoal } from '../../domain/care-plan
 import { type ActivityInput, CarePlanService, type GoalInput } from '../../domain/care-plan/care-plan.service.js';
 import { Condition } from '../../domain/condition/condition.entity.js';
 import { existingRecord, flushUnlessDeferred, idOf, markFromFhir, type ProjectionContext, type ProjectionWarnings, viaService, warning } from './context.js';
-import { knownOrganization, knownPatient, knownPractitioner } from './links.js';
+import { knownOrganization, knownPatient, knownPractitioner, sqlOf } from './links.js';
+import { unscopedContentsOf, unscopedPlanNamingGoal } from '../store-sql.js';
 
 const UNTITLED = '(未命名计划)';
 const DROPPED_GOALS = new Set(['cancelled', 'entered-in-error', 'rejected']);
 
 const goalInput = (g: GoalShape): GoalInput => ({ description: g.description, measure: g.measure, targetBelow: g.targetBelow, diastolicBelow: g.diastolicBelow, dueDate: g.dueDate });
 
-/** Stored content of resources of one type, by id: what came in an earlier request. */
-async function stored(ctx: ProjectionContext, type: string, ids: string[]): Promise<Map<string, Record<string, unknown>>> {
-  if (ids.length === 0) return new Map();
-  const rows = (await ctx.em.execute(`select id, content from fhir_resource where resource_type = ? and deleted = false and id = any(?::uuid[])`, [type, `{${ids.join(',')}}`])) as Array<{
-    id: string;
-    content: unknown;
-  }>;
+/** Stored content of resources of one type in the patient's record, by id: what came in an earlier request. */
+async function stored(ctx: ProjectionContext, patientId: string, type: string, ids: string[]): Promise<Map<string, Record<string, unknown>>> {
+  const rows = await unscopedContentsOf(sqlOf(ctx), patientId, type, ids);
   return new Map(rows.map((r) => [r.id, (typeof r.content === 'string' ? JSON.parse(r.content) : r.content) as Record<string, unknown>]));
 }
 
@@ -35,7 +32,7 @@ export async function projectCarePlan(ctx: ProjectionContext, id: string, shape:
   const authorId = idOf(shape.authorRef, 'Practitioner') ? await knownPractitioner(ctx, shape.authorRef, 'CarePlan.author', warnings) : undefined;
   const organizationId = await knownOrganization(ctx, shape.organizationRef, 'CarePlan.contributor', warnings);
   const conditionIds = shape.addressesRefs.map((r) => idOf(r, 'Condition')).filter((x): x is string => !!x);
-  const conditions = conditionIds.length ? await ctx.em.find(Condition, { id: { $in: conditionIds } }) : [];
+  const conditions = conditionIds.length ? await ctx.em.find(Condition, { id: { $in: conditionIds }, patient: patient.id }) : [];
   const addresses = [...new Set([...shape.addresses, ...conditions.map((c) => c.kind).filter((k) => k !== ConditionKind.OTHER)])];
   const activities: ActivityInput[] = [];
   shape.activities.forEach((a, i) => {
@@ -76,9 +73,10 @@ export async function projectCarePlan(ctx: ProjectionContext, id: string, shape:
 
   const goalIds = shape.goalRefs.map((r) => idOf(r, 'Goal')).filter((x): x is string => !!x);
   const waiting = goalIds.filter((g) => !ctx.links.goals.has(g));
-  // Goals of this plan already in the domain, and those stored before (in an earlier request): one query each.
-  const inDomain = new Map((waiting.length ? await ctx.em.find(CarePlanGoal, { id: { $in: waiting } }, { filters: false }) : []).map((g) => [g.id, g]));
-  const sentBefore = await stored(ctx, 'Goal', waiting.filter((g) => !inDomain.has(g)));
+  // Goals of this plan already in the domain, and those stored before (in an earlier request): one query each, in
+  // this patient's record only (a plan cannot take another patient's goal by naming its id).
+  const inDomain = new Map((waiting.length ? await ctx.em.find(CarePlanGoal, { id: { $in: waiting }, carePlan: { patient: patient.id } }, { filters: false }) : []).map((g) => [g.id, g]));
+  const sentBefore = await stored(ctx, patient.id, 'Goal', waiting.filter((g) => !inDomain.has(g)));
   for (const goalId of goalIds) {
     const sent = ctx.links.goals.get(goalId) ?? (sentBefore.has(goalId) ? mappings.Goal.fromFhir(sentBefore.get(goalId) as never).domain : undefined);
     const current = inDomain.get(goalId);
@@ -108,7 +106,10 @@ export async function projectGoal(ctx: ProjectionContext, id: string, shape: Goa
   let planId = ctx.links.planOfGoal.get(id) ?? existing?.carePlan.id;
   const patient = planId ? undefined : await knownPatient(ctx, shape.patientRef);
   if (!planId && patient) planId = await storedPlanNaming(ctx, id, patient.id);
-  const plan = planId ? (ctx.em.getUnitOfWork().getById<CarePlan>(CarePlan, planId) ?? (await ctx.em.findOne(CarePlan, { id: planId }))) : null;
+  let plan = planId ? (ctx.em.getUnitOfWork().getById<CarePlan>(CarePlan, planId) ?? (await ctx.em.findOne(CarePlan, { id: planId }))) : null;
+  // A goal joins a plan of its own patient only.
+  const goalPatientId = idOf(shape.patientRef, 'Patient');
+  if (plan && goalPatientId && plan.patient.id !== goalPatientId) plan = null;
   if (!plan) {
     ctx.links.goals.set(id, shape);
     return [];
@@ -124,9 +125,5 @@ export async function projectGoal(ctx: ProjectionContext, id: string, shape: Goa
  * within the record the caller is writing to.
  */
 async function storedPlanNaming(ctx: ProjectionContext, goalId: string, patientId: string): Promise<string | undefined> {
-  const rows = (await ctx.em.execute(
-    `select id from fhir_resource where resource_type = 'CarePlan' and deleted = false and patient_id = ? and content->'goal' @> ?::jsonb order by last_updated desc limit 1`,
-    [patientId, JSON.stringify([{ reference: `Goal/${goalId}` }])],
-  )) as Array<{ id: string }>;
-  return rows[0]?.id;
+  return unscopedPlanNamingGoal(sqlOf(ctx), patientId, `Goal/${goalId}`);
 }

@@ -42,3 +42,6 @@ export const knownPractitioner = (ctx: ProjectionContext, ref: string | undefine
 /** An organisation a resource names, if the directory has it; else left out, with a warning. */
 export const knownOrganization = (ctx: ProjectionContext, ref: string | undefined, expression: string, warnings: OperationOutcomeIssue[]) =>
   known(ctx, Organization, 'Organization', ref, expression, warnings);
+
+/** The unit of work's SQL, for the store's few unscoped reads (store-sql.ts) the projection makes. */
+export const sqlOf = (ctx: ProjectionContext) => (sql: string, params: unknown[]) => ctx.em.execute(sql, params) as Promise<Array<Record<string, unknown>>>;

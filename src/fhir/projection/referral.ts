@@ -3,18 +3,16 @@ import { LEVEL_RANK, Organization, OrganizationLevel } from '../../domain/organi
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus } from '../../domain/referral/referral.entity.js';
 import { ReferralService, type ReferralStep } from '../../domain/referral/referral.service.js';
 import { existingRecord, flushUnlessDeferred, idOf, markFromFhir, type ProjectionContext, type ProjectionWarnings, viaService, warning } from './context.js';
-import { knownPatient, knownPractitioner } from './links.js';
+import { knownPatient, knownPractitioner, sqlOf } from './links.js';
+import { unscopedTasksFocusing } from '../store-sql.js';
 
 /**
  * The Task stored for a referral (its focus), in that patient's record: a Task may come before its
  * ServiceRequest, in an earlier request. Read past the access filter within the record the caller is writing to.
  */
 export async function storedTaskOf(ctx: ProjectionContext, referralId: string, patientId: string): Promise<ReferralTaskShape | undefined> {
-  const rows = (await ctx.em.execute(
-    `select content from fhir_resource where resource_type = 'Task' and deleted = false and patient_id = ? and content->'focus'->>'reference' = ? order by last_updated desc limit 1`,
-    [patientId, `ServiceRequest/${referralId}`],
-  )) as Array<{ content: unknown }>;
-  const content = rows[0]?.content;
+  const rows = await unscopedTasksFocusing(sqlOf(ctx), [patientId], [`ServiceRequest/${referralId}`]);
+  const content = rows.at(-1)?.content;
   if (!content) return undefined;
   return mappings.Task.fromFhir((typeof content === 'string' ? JSON.parse(content) : content) as never).domain;
 }
