@@ -16,6 +16,8 @@ export interface Config {
   embeddedDataDir: string;
   /** Seed demo data on start when the database has no patients. */
   seedOnEmptyStart: boolean;
+  /** Whether the server runs the domain-event consumers itself (EVENT_WORKER=off: `npm run worker` does). */
+  eventWorker: boolean;
   seedPatients: number;
   /** The county date the demo data is generated as of (SEED_AS_OF, YYYY-MM-DD); default today. */
   seedAsOf?: string;
@@ -188,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     embeddedDataDir: inMemory ? 'memory://' : path.resolve(env.EMBEDDED_DATA_DIR ?? 'data/pglite'),
     seedOnEmptyStart: env.SEED_ON_START !== '0' && env.SEED_ON_START !== 'false',
+    eventWorker: env.EVENT_WORKER !== 'off' && env.EVENT_WORKER !== '0' && env.EVENT_WORKER !== 'false',
     seedPatients: int('SEED_PATIENTS', env.SEED_PATIENTS, 2000),
     seedAsOf: env.SEED_AS_OF || undefined,
     identifierSystems: {

@@ -9,6 +9,7 @@ import { asInternal, createSecurity, type Security } from './access/index.js';
 import { hasPatients, seedCounty, seedNowFor } from './seed/generate.js';
 import type { Startup } from './startup.js';
 import { backfillFhir } from './fhir/materialise.js';
+import { eventWorker } from './events/consumers.js';
 
 async function main() {
   const config = loadConfig();
@@ -30,15 +31,21 @@ async function main() {
       log.info(`Development token (platform administrator, 12 h) — Sandbox header "Authorization: Bearer ${token}"`);
     }
   });
+  // The consumers of the domain events start once the county is there: the seed is one long transaction they would
+  // only wait behind (ADR 13), and on the embedded database they would queue on its one connection.
+  const worker = config.eventWorker ? eventWorker(asInternal(orm.em.fork() as EntityManager), config, log) : undefined;
   // Listen first, then prepare the demo county: the first answer comes in seconds, and /ready says when it is done.
   if (seedDemo) {
-    prepareDemoCounty(orm, config, security, app.startup, log).catch((err) => {
-      app.startup.fail(err);
-      log.error({ err }, 'the demo county could not be prepared');
-    });
-  }
+    prepareDemoCounty(orm, config, security, app.startup, log)
+      .then(() => worker?.start())
+      .catch((err) => {
+        app.startup.fail(err);
+        log.error({ err }, 'the demo county could not be prepared');
+      });
+  } else worker?.start();
   const shutdown = async () => {
     server.close();
+    await worker?.stop();
     await app.stop();
     await orm.close();
     process.exit(0);

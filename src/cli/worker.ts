@@ -1,0 +1,32 @@
+/**
+ * npm run worker — the domain-event consumers (src/events/consumers.ts) in a process of their own, against
+ * PostgreSQL (DATABASE_URL), beside servers started with EVENT_WORKER=off. Stops on SIGINT/SIGTERM after the
+ * batch it is handling.
+ */
+import 'reflect-metadata';
+import { pino } from 'pino';
+import { loadConfig } from '../config.js';
+import { openDatabase, type EntityManager } from '../db/orm.js';
+import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
+import { asInternal } from '../access/index.js';
+import { eventWorker } from '../events/consumers.js';
+
+async function main() {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel === 'silent' ? 'info' : config.logLevel });
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDataDir: config.embeddedDataDir });
+  const worker = eventWorker(asInternal(orm.em.fork() as EntityManager), config, log).start();
+  log.info('event worker running');
+  const stop = async () => {
+    await worker.stop();
+    await orm.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
+  process.exit(1);
+});
