@@ -118,6 +118,20 @@ describe('one reading, three paths, the same event', () => {
   });
 });
 
+test('a reading deleted over FHIR leaves the care record, and its removal is an event', async () => {
+  const viaGraphql = await t.ok(RecordObservationDocument, {
+    input: { patientId, kind: 'BLOOD_PRESSURE', systolic: 171, diastolic: 101, effectiveAt: new Date(Date.now() - 5 * 3600_000).toISOString(), organizationId: county.village.id },
+  });
+  const id = viaGraphql.recordObservation.id;
+  const res = await t.http.delete(`/fhir/Observation/${id}`).set('authorization', `Bearer ${t.adminToken}`);
+  expect(res.status).toBe(204);
+  expect(await sql(`select id from observation where id = ?`, [id])).toEqual([]);
+  expect((await eventsOf(id)).map((e) => [e.type, e.patient_id])).toEqual([
+    ['ObservationRecorded', patientId],
+    ['ObservationRemoved', patientId],
+  ]);
+});
+
 describe('consumers', () => {
   let n = 0;
   /** A consumer that counts, per event, how often it was handled — in the database, in its own transaction. */

@@ -296,7 +296,8 @@ export class FhirInteractions {
   }
 
   async delete(resourceType: string, id: string): Promise<Outcome> {
-    const { patientId } = await this.store.delete(resourceType, id);
+    const { deleted, patientId } = await this.store.delete(resourceType, id);
+    if (deleted) await this.projection.remove(resourceType, id);
     this.touch(patientId);
     return { status: '204' };
   }

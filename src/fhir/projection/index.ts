@@ -5,7 +5,7 @@ import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import { FhirMappingError, mappingFor } from '../../../fhir-mappings/index.js';
-import { newLinks, type ProjectionContext, type ProjectionWarnings, type Projector } from './context.js';
+import { markFromFhir, newLinks, type ProjectionContext, type ProjectionWarnings, type Projector } from './context.js';
 import { projectCarePlan, projectGoal } from './care-plan.js';
 import { projectEncounter } from './encounter.js';
 import { projectServiceRequest, projectTask } from './referral.js';
@@ -46,6 +46,18 @@ const PROJECTORS: Record<string, Projector<never>> = {
   MedicationStatement: projectMedicationStatement,
 };
 
+/** The domain records a FHIR delete removes, by resource type (entity class names: what the records are kept as). */
+const REMOVED_WITH: Record<string, string[]> = {
+  Observation: ['Observation'],
+  Condition: ['Condition'],
+  Encounter: ['FollowUp', 'Admission'],
+  Goal: ['CarePlanGoal'],
+  Coverage: ['Coverage'],
+  Consent: ['Consent'],
+  MedicationRequest: ['MedicationUse'],
+  MedicationStatement: ['MedicationUse'],
+};
+
 /**
  * Projects FHIR resources of the types the domain models into the domain tables, under the resource's own
  * id, so that what hospitals send is seen by GraphQL, the worklists and the indicators. The FHIR store keeps
@@ -78,6 +90,24 @@ export class DomainProjection {
 
   /** Resources of this unit of work that link to each other one way (context.ts). */
   private readonly links = newLinks();
+
+  /**
+   * A resource deleted from the store takes its record out of the domain: a reading deleted by the hospital that sent
+   * it no longer counts for control status, worklists or indicators. Removed through the unit of work, so that the
+   * removal is an event (`ObservationRemoved`, …) like any other change. Patients and the directory are not removed
+   * by a FHIR delete (their records are referred to across the county); a referral ends through its Task.
+   */
+  async remove(resourceType: string, id: string): Promise<void> {
+    const classes = REMOVED_WITH[resourceType];
+    if (!classes) return;
+    for (const className of classes) {
+      const meta = this.em.getMetadata().getByClassName(className, false);
+      // Read past the filter: the store has just authorised the delete of this very resource.
+      const record = meta ? await this.em.findOne(meta.class, { id } as never, { filters: false }) : null;
+      if (record) this.em.remove(markFromFhir(record as object));
+    }
+    if (!this.deferFlush) await this.em.flush();
+  }
 
   /** Projects one stored resource (in clear); the warnings go on its entry of the Bundle response. */
   async project(resource: Resource, created = false): Promise<ProjectionWarnings> {
