@@ -5,6 +5,7 @@
  * The GraphQL registration (names, descriptions) is in src/graphql/enums.ts; the codes each value maps to in
  * FHIR are in fhir-mappings/codes.ts.
  */
+export { AdmissionKind, AdmissionStatus } from './admission.js';
 export { ActivityCategory, ActivityStatus, CarePlanStatus } from './care-plan.js';
 export { ClinicalStatus, ConditionKind, VerificationStatus } from './condition.js';
 export { ConsentDecision, ConsentPurpose } from './consent.js';

@@ -10,6 +10,8 @@
 import { registerEnumType } from 'type-graphql';
 import {
   ActivityCategory,
+  AdmissionKind,
+  AdmissionStatus,
   ActivityStatus,
   CarePlanStatus,
   ClinicalStatus,
@@ -104,3 +106,7 @@ registerEnumType(ReferralDirection, { name: 'ReferralDirection', description: 'U
 registerEnumType(ReferralStatus, { name: 'ReferralStatus' });
 registerEnumType(ReferralUrgency, { name: 'ReferralUrgency' });
 registerEnumType(ReferralReason, { name: 'ReferralReason' });
+
+// Admission
+registerEnumType(AdmissionKind, { name: 'AdmissionKind', description: 'INPATIENT: a hospital stay; EMERGENCY: an emergency-department visit.' });
+registerEnumType(AdmissionStatus, { name: 'AdmissionStatus' });

@@ -1,27 +1,11 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
+import { AdmissionKind, AdmissionStatus } from '../../../vocabulary/index.js';
 import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 
-export enum AdmissionKind {
-  /** A hospital stay (encounter class IMP, ACUTE, NONAC): what the hospitalisation indicator counts. */
-  INPATIENT = 'INPATIENT',
-  /** An emergency-department visit (class EMER). */
-  EMERGENCY = 'EMERGENCY',
-}
-registerEnumType(AdmissionKind, { name: 'AdmissionKind', description: 'INPATIENT: a hospital stay; EMERGENCY: an emergency-department visit.' });
-
-export enum AdmissionStatus {
-  PLANNED = 'PLANNED',
-  IN_PROGRESS = 'IN_PROGRESS',
-  ON_LEAVE = 'ON_LEAVE',
-  FINISHED = 'FINISHED',
-  CANCELLED = 'CANCELLED',
-  ENTERED_IN_ERROR = 'ENTERED_IN_ERROR',
-  UNKNOWN = 'UNKNOWN',
-}
-registerEnumType(AdmissionStatus, { name: 'AdmissionStatus' });
+export { AdmissionKind, AdmissionStatus };
 
 /**
  * A hospital admission or emergency visit a hospital reported (a FHIR Encounter of an inpatient or emergency
