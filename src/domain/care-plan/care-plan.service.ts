@@ -93,20 +93,7 @@ export class CarePlanService {
     const status = input.status ?? CarePlanStatus.ACTIVE;
     if (status !== CarePlanStatus.DRAFT && status !== CarePlanStatus.ACTIVE) throw badInput('a new care plan is DRAFT or ACTIVE', 'status');
     return this.em.transactional(async (em) => {
-      const patient = await mustFind(em, Patient, input.patientId, 'patientId');
-      const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, { practitioner: 'authorId', organization: 'organizationId' });
-      const plan = em.create(CarePlan, {
-        patient,
-        title: input.title.trim(),
-        status,
-        addresses: input.addresses ?? [],
-        periodStart: input.periodStart,
-        periodEnd: input.periodEnd ?? undefined,
-        author: by.practitioner,
-        organization: by.organization,
-        note: input.note ?? undefined,
-        version: 1,
-      } as never) as CarePlan;
+      const plan = em.create(CarePlan, { ...(await this.planFields(em, input, status, true)), version: 1 } as never) as CarePlan;
       for (const goal of input.goals ?? []) em.create(CarePlanGoal, { ...nullsToUndefined(goal), carePlan: plan, version: 1 } as never);
       for (const activity of input.activities ?? []) {
         em.create(CarePlanActivity, { ...nullsToUndefined(activity), status: activity.status ?? ActivityStatus.NOT_STARTED, carePlan: plan, version: 1 } as never);
@@ -203,19 +190,8 @@ export class CarePlanService {
       throw badInput(`a ${existing.status} care plan cannot become ${status}`, 'status');
     }
     const em = this.em;
-    const patient = await mustFind(em, Patient, input.patientId, 'patientId');
-    const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, { practitioner: 'authorId', organization: 'organizationId' }, false);
-    const data = {
-      patient,
-      title: input.title.trim(),
-      status,
-      addresses: input.addresses ?? [],
-      periodStart: input.periodStart,
-      periodEnd: input.periodEnd ?? undefined,
-      author: by.practitioner,
-      organization: by.organization,
-      note: input.note ?? undefined,
-    };
+    // Over FHIR the author is who the plan names, never the caller by default.
+    const data = await this.planFields(em, input, status, false);
     const plan = existing ? em.assign(existing, data as never) : (em.create(CarePlan, { id, ...data, version: 1 } as never) as CarePlan);
     claim(plan);
     const before = existing ? await em.find(CarePlanActivity, { carePlan: plan }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
@@ -236,6 +212,24 @@ export class CarePlanService {
     const fields = { ...nullsToUndefined(input), carePlan: plan };
     if (existing) return this.em.assign(existing, fields as never);
     return this.em.create(CarePlanGoal, { id, ...fields, version: 1 } as never) as CarePlanGoal;
+  }
+
+  /** A plan's own fields from its input: the patient, the author attributed (attribution.ts), the rest as given. */
+  private async planFields(em: EntityManager, input: CarePlanInput, status: CarePlanStatus, callerByDefault: boolean) {
+    const patient = await mustFind(em, Patient, input.patientId, 'patientId');
+    const fields = { practitioner: 'authorId', organization: 'organizationId' };
+    const by = await attributeOne(em, this.policy, { practitionerId: input.authorId, organizationId: input.organizationId }, fields, callerByDefault);
+    return {
+      patient,
+      title: input.title.trim(),
+      status,
+      addresses: input.addresses ?? [],
+      periodStart: input.periodStart,
+      periodEnd: input.periodEnd ?? undefined,
+      author: by.practitioner,
+      organization: by.organization,
+      note: input.note ?? undefined,
+    };
   }
 
   private async openPlan(em: EntityManager, id: string, expectedVersion: number): Promise<CarePlan> {
