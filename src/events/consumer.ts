@@ -30,10 +30,20 @@ const SELECT = `select id::text as id, tx::text as tx, occurred_at as "occurredA
   aggregate_id as "aggregateId", patient_id as "patientId", payload from domain_event`;
 
 /**
+ * The oldest transaction of this database still running (or, with none, the next to start): events of older
+ * transactions are all committed or rolled back, none can appear below it later. Only this database's sessions
+ * count — the cluster-wide `pg_snapshot_xmin` would let a long transaction in any other database of the server
+ * hold every consumer back. A running transaction's full id is found in the snapshot's in-progress list by its
+ * low 32 bits (what pg_stat_activity shows).
+ */
+const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) from pg_snapshot_xip(pg_current_snapshot()) x
+  where (x::text::bigint % 4294967296) in (select backend_xid::text::bigint from pg_stat_activity where datname = current_database() and backend_xid is not null)`;
+
+/**
  * Hands the next events to one consumer, in outbox order (which keeps each patient's events in the order they
  * were written), and moves its position past them, in one transaction. Only events of transactions older than
- * every transaction still running are read: an event written by a transaction that commits later is never
- * passed over. Two processes running the same consumer do not both handle an event: the position row is
+ * every transaction of this database still running are read (HORIZON): an event written by a transaction that
+ * commits later is never passed over. Two processes running the same consumer do not both handle an event: the position row is
  * locked, and a second process finding it locked returns at once (0).
  */
 export async function consumeOnce(em: EntityManager, consumer: EventConsumer, limit = 500): Promise<number> {
@@ -41,10 +51,7 @@ export async function consumeOnce(em: EntityManager, consumer: EventConsumer, li
     await tx.execute(`insert into event_consumer (name) values (?) on conflict do nothing`, [consumer.name]);
     const [position] = (await tx.execute(`select last_tx::text as tx, last_id::text as id from event_consumer where name = ? for update skip locked`, [consumer.name])) as Array<{ tx: string; id: string }>;
     if (!position) return 0; // another process is at it
-    const rows = (await tx.execute(
-      `${SELECT} where (tx, id) > (?::xid8, ?::bigint) and tx < pg_snapshot_xmin(pg_current_snapshot()) order by tx, id limit ?`,
-      [position.tx, position.id, limit],
-    )) as DomainEventRow[];
+    const rows = (await tx.execute(`${SELECT} where (tx, id) > (?::xid8, ?::bigint) and tx < (${HORIZON}) order by tx, id limit ?`, [position.tx, position.id, limit])) as DomainEventRow[];
     if (rows.length === 0) return 0;
     for (const row of rows) if (typeof row.payload === 'string') row.payload = JSON.parse(row.payload);
     const wanted = consumer.types ? rows.filter((r) => consumer.types!.includes(r.type)) : rows;
