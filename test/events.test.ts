@@ -132,6 +132,18 @@ test('a reading deleted over FHIR leaves the care record, and its removal is an 
   ]);
 });
 
+test('a reading its sender marks entered-in-error leaves the care record, and its removal is an event', async () => {
+  const resource = { ...bpResource(new Date(Date.now() - 6 * 3600_000).toISOString()), id: undefined as string | undefined };
+  const created = await t.http.post('/fhir/Observation').set('authorization', `Bearer ${t.adminToken}`).set('content-type', FHIR_JSON).send(resource);
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  expect(await sql(`select id from observation where id = ?`, [id])).toHaveLength(1);
+  const retracted = await t.http.put(`/fhir/Observation/${id}`).set('authorization', `Bearer ${t.adminToken}`).set('content-type', FHIR_JSON).send({ ...resource, id, status: 'entered-in-error' });
+  expect(retracted.status).toBe(200);
+  expect(await sql(`select id from observation where id = ?`, [id])).toEqual([]);
+  expect((await eventsOf(id)).map((e) => e.type)).toEqual(['ObservationRecorded', 'ObservationRemoved']);
+});
+
 describe('consumers', () => {
   let n = 0;
   /** A consumer that counts, per event, how often it was handled — in the database, in its own transaction. */

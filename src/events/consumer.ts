@@ -30,19 +30,22 @@ const SELECT = `select id::text as id, tx::text as tx, occurred_at as "occurredA
   aggregate_id as "aggregateId", patient_id as "patientId", payload from domain_event`;
 
 /**
- * The oldest transaction of this database still running (or, with none, the next to start): events of older
- * transactions are all committed or rolled back, none can appear below it later. Only this database's sessions
- * count — the cluster-wide `pg_snapshot_xmin` would let a long transaction in any other database of the server
- * hold every consumer back. A running transaction's full id is found in the snapshot's in-progress list by its
- * low 32 bits (what pg_stat_activity shows).
+ * The oldest transaction still running that may write to this database (or, with none, the next to start):
+ * events of older transactions are all committed or rolled back, none can appear below it later. The
+ * cluster-wide `pg_snapshot_xmin` would let a long transaction in any other database of the server hold every
+ * consumer back, so transactions known to belong to another database are left out; every other one counts,
+ * including one that ended between the snapshot and the look at pg_stat_activity (its rows may be invisible
+ * to this statement: passing it would skip them). A running transaction is matched by its low 32 bits (what
+ * pg_stat_activity shows).
  */
 const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) from pg_snapshot_xip(pg_current_snapshot()) x
-  where (x::text::bigint % 4294967296) in (select backend_xid::text::bigint from pg_stat_activity where datname = current_database() and backend_xid is not null)`;
+  where (x::text::bigint % 4294967296) not in (select backend_xid::text::bigint from pg_stat_activity
+    where datname is not null and datname <> current_database() and backend_xid is not null)`;
 
 /**
  * Hands the next events to one consumer, in outbox order (which keeps each patient's events in the order they
  * were written), and moves its position past them, in one transaction. Only events of transactions older than
- * every transaction of this database still running are read (HORIZON): an event written by a transaction that
+ * every transaction still running that may write here are read (HORIZON): an event written by a transaction that
  * commits later is never passed over. Two processes running the same consumer do not both handle an event: the position row is
  * locked, and a second process finding it locked returns at once (0).
  */

@@ -19,21 +19,24 @@ interface EventSource {
   patient?: 'self' | string;
 }
 
+/** Free text may name people: left out of payloads (the record has it). */
+const FREE_TEXT = ['note', 'findings', 'clinicalSummary', 'reasonText', 'statusReason', 'outcomeSummary'];
+
 const ofRecord = (name: string, created = `${name}Recorded`): EventSource => ({ created, changed: `${name}Changed`, removed: `${name}Removed` });
 
 export const EVENT_SOURCES: Record<string, EventSource> = {
-  Patient: { ...ofRecord('Patient', 'PatientRegistered'), patient: 'self', omit: ['name', 'phone', 'address', 'birthDate'] },
+  Patient: { ...ofRecord('Patient', 'PatientRegistered'), patient: 'self', omit: ['name', 'phone', 'address', 'birthDate', 'managementOverrideReason'] },
   PatientIdentifier: { created: 'PatientChanged', changed: 'PatientChanged', removed: 'PatientChanged', partOf: { type: 'Patient', via: 'patient' }, omit: ['value', 'lookup', 'cipher'] },
   Condition: ofRecord('Condition'),
   Observation: ofRecord('Observation'),
-  FollowUp: ofRecord('FollowUp'),
+  FollowUp: { ...ofRecord('FollowUp'), omit: FREE_TEXT },
   Admission: ofRecord('Admission'),
-  Referral: { created: 'ReferralChanged', changed: 'ReferralChanged', removed: 'ReferralChanged' },
-  CarePlan: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged' },
+  Referral: { created: 'ReferralChanged', changed: 'ReferralChanged', removed: 'ReferralChanged', omit: FREE_TEXT },
+  CarePlan: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', omit: FREE_TEXT },
   CarePlanGoal: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', partOf: { type: 'CarePlan', via: 'carePlan' } },
   CarePlanActivity: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', partOf: { type: 'CarePlan', via: 'carePlan' } },
-  Coverage: { created: 'CoverageChanged', changed: 'CoverageChanged', removed: 'CoverageChanged' },
-  Consent: ofRecord('Consent'),
+  Coverage: { created: 'CoverageChanged', changed: 'CoverageChanged', removed: 'CoverageChanged', omit: ['memberNumber'] },
+  Consent: { ...ofRecord('Consent'), omit: FREE_TEXT },
   MedicationUse: { created: 'MedicationChanged', changed: 'MedicationChanged', removed: 'MedicationChanged' },
 };
 

@@ -5,6 +5,7 @@ import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import { FhirMappingError, mappingFor } from '../../../fhir-mappings/index.js';
+import { fhirError } from '../outcome.js';
 import { markFromFhir, newLinks, type ProjectionContext, type ProjectionWarnings, type Projector } from './context.js';
 import { projectCarePlan, projectGoal } from './care-plan.js';
 import { projectEncounter } from './encounter.js';
@@ -97,6 +98,28 @@ export class DomainProjection {
    * removal is an event (`ObservationRemoved`, …) like any other change. Patients and the directory are not removed
    * by a FHIR delete (their records are referred to across the county); a referral ends through its Task.
    */
+  /**
+   * Whether the caller may take this resource's record out of the domain, asked before the store deletes it: seeing
+   * a patient (a hospital on a referral, a care-team member) lets one add to the record, not erase what the
+   * managing organisation recorded. The organisation that manages the patient may, and the one that sent the
+   * resource (its owner, `ownerOrganizationId`); else 403 and nothing is deleted.
+   */
+  async assertMayRemove(resourceType: string, id: string, ownerOrganizationId: string | null | undefined): Promise<void> {
+    const policy = this.policy;
+    if (policy.seesEverything || !REMOVED_WITH[resourceType]) return;
+    if (ownerOrganizationId && ownerOrganizationId === policy.caller.organizationId) return;
+    for (const className of REMOVED_WITH[resourceType]!) {
+      const meta = this.em.getMetadata().getByClassName(className, false);
+      // Read past the filter: this is the access decision, on the record under the resource's own id.
+      const record = meta ? ((await this.em.findOne(meta.class, { id } as never, { filters: false, populate: ['patient.managingOrganization'] as never })) as { patient?: { managingOrganization?: { path: string } } } | null) : null;
+      const path = record?.patient?.managingOrganization?.path;
+      if (!record) continue;
+      if (!path || !policy.caller.organizationPath || !path.startsWith(policy.caller.organizationPath)) {
+        throw fhirError(403, 'forbidden', `${resourceType}/${id} is in a record your organisation does not manage and was not sent by it: only they may delete it`);
+      }
+    }
+  }
+
   async remove(resourceType: string, id: string): Promise<void> {
     const classes = REMOVED_WITH[resourceType];
     if (!classes) return;

@@ -2,7 +2,8 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ObservationShape } from '../../../fhir-mappings/index.js';
 import { ObservationKind } from '../../../fhir-mappings/codes.js';
 import { ObservationService } from '../../domain/observation/observation.service.js';
-import { idOf, markFromFhir, type ProjectionContext, type ProjectionWarnings } from './context.js';
+import { Observation } from '../../domain/observation/observation.entity.js';
+import { existingRecord, idOf, markFromFhir, type ProjectionContext, type ProjectionWarnings } from './context.js';
 
 /** Where in the resource a reading's field is: what a warning's expression names. */
 const EXPRESSION: Record<string, string> = {
@@ -30,7 +31,13 @@ const expressionOf = (field: string | undefined, kind: ObservationKind) => {
 export async function projectObservation(ctx: ProjectionContext, id: string, shape: ObservationShape): Promise<ProjectionWarnings> {
   const patientId = idOf(shape.patientRef, 'Patient');
   if (!patientId || !shape.effectiveAt || shape.kind === ObservationKind.OTHER) return [];
-  if (shape.status === 'entered-in-error' || shape.status === 'cancelled') return [];
+  if (shape.status === 'entered-in-error' || shape.status === 'cancelled') {
+    // Retracted by its sender: a reading recorded from it before no longer counts (control status, colour, indicators).
+    const earlier = await existingRecord(ctx, Observation, id);
+    if (earlier) ctx.em.remove(markFromFhir(earlier));
+    if (earlier && !ctx.deferFlush) await ctx.em.flush();
+    return [];
+  }
   if (shape.kind === ObservationKind.BLOOD_PRESSURE ? shape.systolic == null || shape.diastolic == null : shape.value == null) return [];
   const service = new ObservationService(ctx.em, ctx.policy, ctx.rules);
   const { implausible, leftOut } = await service.writeFromFhir(
