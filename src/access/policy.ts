@@ -215,10 +215,13 @@ export class AccessPolicy {
 
   /** Registering or moving a patient is limited to organisations in the caller's own subtree. */
   assertManages(organizationPath: string): void {
-    if (this.seesEverything) return;
-    if (!this.caller.organizationPath || !organizationPath.startsWith(this.caller.organizationPath)) {
-      throw new DomainError('FORBIDDEN', 'that organisation is outside your own');
-    }
+    if (!this.manages(organizationPath)) throw new DomainError('FORBIDDEN', 'that organisation is outside your own');
+  }
+
+  /** Whether the caller manages an organisation: it is in the caller's own subtree (administrators manage every one). */
+  manages(organizationPath: string | null | undefined): boolean {
+    if (this.seesEverything) return true;
+    return !!organizationPath && !!this.caller.organizationPath && organizationPath.startsWith(this.caller.organizationPath);
   }
 
   get writer(): Writer {

@@ -147,7 +147,10 @@ export class PatientService {
    * A patient a hospital or another system sent (a FHIR Patient), created or updated under the resource's id:
    * the same checks as `register` and `update` — names, dates, telephone, resident IDs (GB 11643, agreeing with
    * the birth date), identifiers held by another patient (IdentifiersHeld). The identifiers are the resource's
-   * (one per system): they replace the patient's. Where the patient is managed is set when the record is created,
+   * (one per system), merged per system: one the resource gives replaces the patient's identifier of that system,
+   * those of systems it does not carry are kept (a hospital's record does not hold the village's health-record
+   * number). A field left undefined is left as it is: a resource that says nothing of a telephone does not clear
+   * it. Where the patient is managed is set when the record is created,
    * never moved by a resource: staff register patients for their own organisation and below, as `register`;
    * hospital systems send the records of patients managed anywhere in the county (a referral, an admission), so
    * they are not held to it. Flushed at once: the access checks of the resources that follow look it up in SQL.
@@ -172,7 +175,9 @@ export class PatientService {
     const { identifiers, managingOrganizationId, ...fields } = input;
     await this.apply(em, patient, existing ? fields : { ...fields, managingOrganizationId }, 'FHIR');
     if (!existing) em.persist(patient);
-    await this.replaceIdentifiers(em, patient, identifiers ?? []);
+    const carried = await this.replaceIdentifiers(em, patient, identifiers ?? [], { keepOtherSystems: true });
+    // A resident ID kept (the resource carries none) must still agree with the birth date the resource gives.
+    if (existing && input.birthDate && !carried.has(IdentifierKind.RESIDENT_ID)) await this.checkBirthDateAgainstResidentIds(em, patient);
     if (existing) patient.updatedAt = new Date();
     await em.flush();
     return patient;
@@ -235,7 +240,11 @@ export class PatientService {
     }
   }
 
-  private async replaceIdentifiers(em: EntityManager, patient: Patient, inputs: IdentifierInput[]): Promise<void> {
+  /**
+   * Sets the patient's identifiers to these (one per system): the others are removed, or — keepOtherSystems —
+   * only those of the systems given are replaced. Answers the kinds of identifier given.
+   */
+  private async replaceIdentifiers(em: EntityManager, patient: Patient, inputs: IdentifierInput[], options: { keepOtherSystems?: boolean } = {}): Promise<Set<IdentifierKind>> {
     const seen = new Set<string>();
     const validated = inputs.map((input, i) => {
       const system = input.system.trim();
@@ -259,7 +268,8 @@ export class PatientService {
     // Only then whether it agrees with the patient: a held identifier is answered the same whatever the patient says.
     for (const v of validated) if (v.kind === IdentifierKind.RESIDENT_ID) this.agreeWithBirthDate(v.checked, patient, v.index);
     const existing = patient.id ? await em.find(PatientIdentifier, { patient: patient.id }) : [];
-    for (const old of existing) if (!validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);
+    const replaced = (old: PatientIdentifier) => !options.keepOtherSystems || validated.some((v) => v.system === old.system);
+    for (const old of existing) if (replaced(old) && !validated.some((v) => v.system === old.system && v.lookup === old.lookup)) em.remove(old);
     for (const v of validated) {
       if (existing.some((old) => old.system === v.system && old.lookup === v.lookup)) continue;
       const { index: _index, checked: _checked, ...row } = v;
@@ -268,6 +278,7 @@ export class PatientService {
     }
     // Remove before insert, so that replacing a value keeps the (system, lookup) constraint satisfied.
     await em.flush();
+    return new Set(validated.map((v) => v.kind));
   }
 
   private checkIdentifier(kind: IdentifierKind, value: string, index: number): string {

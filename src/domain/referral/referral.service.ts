@@ -1,7 +1,7 @@
 import type { EntityManager } from '../../db/orm.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import { attributeOne, practitionerAt } from '../../access/attribution.js';
-import { badInput, conflict, isUuid, notFound } from '../errors.js';
+import { badInput, conflict, DomainError, isUuid, notFound } from '../errors.js';
 import { LEVEL_RANK, Organization, OrganizationLevel } from '../organization/organization.entity.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.js';
 import { mustFind } from '../patient/patient.service.js';
@@ -85,10 +85,20 @@ export class ReferralService {
   /**
    * A referral a hospital sent (a ServiceRequest), created or updated under the resource's id in the caller's
    * unit of work (the caller flushes): the same rules as `create`. An update rewrites what the request says;
-   * its status moves only through the lifecycle (`follow`), as the request's Task reports it.
+   * its status moves only through the lifecycle (`follow`), as the request's Task reports it. The request is its
+   * sender's: only those who manage the organisation that sent it (or an administrator) update it — the receiver
+   * answers through the Task — and an update does not move its ends (from and to organisations).
    */
   async put(id: string, input: ReferralFromFhir, existing?: Referral | null): Promise<Referral> {
     this.policy.assertCan('ServiceRequest', existing ? 'u' : 'c');
+    if (existing) {
+      if (!existing.fromOrganization.path || !existing.toOrganization.path) await this.em.populate(existing, ['fromOrganization', 'toOrganization']);
+      if (!this.policy.manages(existing.fromOrganization.path)) {
+        throw new DomainError('FORBIDDEN', 'a referral is updated by the organisation that sent it: its receiver answers through the referral’s Task');
+      }
+      if (input.fromOrganizationId !== existing.fromOrganization.id) throw badInput('a referral’s sending organisation does not change: send a new referral', 'fromOrganizationId');
+      if (input.toOrganizationId !== existing.toOrganization.id) throw badInput('a referral’s receiving organisation does not change: send a new referral', 'toOrganizationId');
+    }
     return this.write(this.em, existing ?? undefined, input, 'FHIR', id);
   }
 

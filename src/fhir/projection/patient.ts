@@ -16,7 +16,8 @@ import { managingOrganization } from './organization.js';
 export async function projectPatient(ctx: ProjectionContext, id: string, shape: PatientShape): Promise<void> {
   const existing = await existingRecord({ ...ctx, created: false }, Patient, id);
   const managing = existing?.managingOrganization ?? (await managingOrganization(ctx, shape.managingOrganizationRef));
-  // The domain keeps one identifier per system (the first the resource gives); the store keeps them all.
+  // The domain keeps one identifier per system (the first the resource gives); the store keeps them all. Systems
+  // the resource does not carry keep the patient's identifier (PatientService.put merges per system).
   const bySystem = new Map<string, { system: string; value: string; index: number }>();
   shape.identifiers.forEach((ident, index) => {
     if (!bySystem.has(ident.system)) bySystem.set(ident.system, { ...ident, index });
@@ -27,11 +28,12 @@ export async function projectPatient(ctx: ProjectionContext, id: string, shape: 
     const patient = await service.put(
       id,
       {
-        name: normaliseName(shape.name ?? '') || '(未登记姓名)',
+        // What the resource does not carry is left as it is (absent is not cleared); a new record gets what it says.
+        name: normaliseName(shape.name ?? '') || existing?.name || '(未登记姓名)',
         gender: shape.gender,
-        birthDate: fullDate(shape.birthDate) ?? null,
-        phone: shape.phone ?? null,
-        address: shape.address ?? null,
+        birthDate: shape.birthDate === undefined ? undefined : (fullDate(shape.birthDate) ?? null),
+        phone: shape.phone,
+        address: shape.address,
         managingOrganizationId: managing.id,
         identifiers: identifiers.map(({ system, value }) => ({ system, value })),
       },
