@@ -297,7 +297,7 @@ export class FhirInteractions {
 
   async delete(resourceType: string, id: string): Promise<Outcome> {
     const row = DomainProjection.PROJECTED.has(resourceType) ? await this.store.row(resourceType, id, 'exists') : undefined;
-    if (row && !row.deleted) await this.projection.assertMayRemove(resourceType, id, row.owner_organization_id);
+    if (row && !row.deleted) await this.projection.assertMayRemove(resourceType, id, row);
     const { deleted, patientId } = await this.store.delete(resourceType, id);
     if (deleted) await this.projection.remove(resourceType, id);
     this.touch(patientId);

@@ -158,6 +158,8 @@ interface Caller {
   /** A patient it may see and one it may not (the platform administrator sees both). */
   patients: Record<Relation, [TargetPatient, string]>;
   seesEveryPatient?: true;
+  /** Whether its organisation manages the patient it sees (and so may erase from the record), or only sees it (a referral, a registration). */
+  managesOwn: boolean;
   /** Where it registers a patient (create Patient): its own subtree, and another organisation — allowed or not. */
   registers: { own: OrgKey; other: OrgKey; elsewhere: boolean };
   directory: { own: DirectoryOf; other: DirectoryOf; writes: 'all of it' | 'own subtree' | 'none' };
@@ -173,6 +175,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'VILLAGE_DOCTOR', org: 'A1', practitioner: 'vd' } },
     grant: everything,
     patients: { own: ['a1', 'her clinic'], other: ['b1', 'other township'] },
+    managesOwn: true,
     registers: { own: 'A1', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { own: 'A1', other: 'B', reachesOthers: false },
@@ -184,6 +187,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'GENERAL_PRACTITIONER', org: 'A', practitioner: 'gp' } },
     grant: everything,
     patients: { own: ['a2', 'township subtree'], other: ['b1', 'other township'] },
+    managesOwn: true,
     registers: { own: 'A', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { own: 'A1', other: 'B', reachesOthers: false },
@@ -195,6 +199,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'NURSE', org: 'A', practitioner: 'nurse' } },
     grant: everything,
     patients: { own: ['a1', 'township subtree'], other: ['b1', 'other township'] },
+    managesOwn: true,
     registers: { own: 'A', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { own: 'A1', other: 'B', reachesOthers: false },
@@ -207,6 +212,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'SPECIALIST', org: 'S', practitioner: 'sp2' } },
     grant: everything,
     patients: { own: ['a2', 'referred to her hospital'], other: ['b1', 'other township, not referred'] },
+    managesOwn: false,
     registers: { own: 'S', other: 'B1', elsewhere: false },
     directory: { own: 'S', other: 'B', writes: 'none' },
     owned: { own: 'S', other: 'B', reachesOthers: false },
@@ -218,6 +224,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'PUBLIC_HEALTH', org: 'A', practitioner: 'ph' } },
     grant: everything,
     patients: { own: ['a2Reg', 'township subtree'], other: ['b1', 'other township'] },
+    managesOwn: true,
     registers: { own: 'A', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { own: 'A1', other: 'B', reachesOthers: false },
@@ -230,6 +237,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'COMMUNITY_ADMIN', org: 'C', practitioner: 'ca' } },
     grant: (type, op) => readOnly(type, op) || type === 'Consent',
     patients: { own: ['b1', 'medical community'], other: ['s', 'outside hospital'] },
+    managesOwn: true,
     registers: { own: 'C', other: 'S', elsewhere: false },
     directory: { own: 'A1', other: 'S', writes: 'none' },
     owned: { own: 'A1', other: 'S', reachesOthers: false },
@@ -241,6 +249,7 @@ const CALLERS: Caller[] = [
     who: { user: { role: 'PLATFORM_ADMIN' } },
     grant: everything,
     patients: { own: ['a1', 'township A'], other: ['s', 'outside hospital'] },
+    managesOwn: true,
     seesEveryPatient: true,
     registers: { own: 'A1', other: 'S', elsewhere: true },
     directory: { own: 'A1', other: 'B', writes: 'all of it' },
@@ -253,6 +262,7 @@ const CALLERS: Caller[] = [
     who: { client: { kind: ClientKind.HOSPITAL, org: 'S', scopes: ['system/*.cruds'] } },
     grant: everything,
     patients: { own: ['a2Reg', 'registered by it'], other: ['b1', 'other township, never exchanged'] },
+    managesOwn: false,
     registers: { own: 'S', other: 'B1', elsewhere: true },
     directory: { own: 'S', other: 'B', writes: 'own subtree' },
     owned: { own: 'S', other: 'B', reachesOthers: false },
@@ -264,6 +274,7 @@ const CALLERS: Caller[] = [
     who: { client: { kind: ClientKind.INSURER, org: 'I1', scopes: ['system/*.rs'] } },
     grant: readOnly,
     patients: { own: ['a1', 'member it covers'], other: ['a2Grid', 'member who denied insurer sharing'] },
+    managesOwn: false,
     registers: { own: 'A1', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { other: 'B', reachesOthers: false },
@@ -275,6 +286,7 @@ const CALLERS: Caller[] = [
     who: { client: { kind: ClientKind.INSURER, org: 'I1', scopes: ['system/Patient.rs'] } },
     grant: scopes('Patient.rs'),
     patients: { own: ['a1', 'member it covers'], other: ['a2', 'covered by another insurer'] },
+    managesOwn: false,
     registers: { own: 'A1', other: 'B1', elsewhere: false },
     directory: { own: 'A1', other: 'B', writes: 'none' },
     owned: { other: 'B', reachesOthers: false },
@@ -286,6 +298,7 @@ const CALLERS: Caller[] = [
     who: { client: { kind: ClientKind.HOSPITAL, org: 'S', scopes: ['system/Observation.rs'] } },
     grant: scopes('Observation.rs'),
     patients: { own: ['a2Reg', 'registered by it'], other: ['b1', 'other township, never exchanged'] },
+    managesOwn: false,
     registers: { own: 'S', other: 'B1', elsewhere: true },
     directory: { own: 'S', other: 'B', writes: 'own subtree' },
     owned: { own: 'S', other: 'B', reachesOthers: false },
@@ -311,6 +324,13 @@ type Answer =
   | '403'
   | '404'
   | '422';
+
+/**
+ * Types whose FHIR delete here also takes a record out of the domain (src/fhir/projection/index.ts, REMOVED_WITH): the
+ * matrix's resources of these types become domain records. Its Encounter, Goal, Coverage and Consent do not (no
+ * managed condition, no plan naming the goal, no insurer, none of our purposes): they delete as any other resource.
+ */
+const REMOVED_FROM_DOMAIN = new Set(['Observation', 'Condition', 'MedicationRequest', 'MedicationStatement']);
 
 const ALLOWED: Record<Exclude<Interaction, '_include'>, Answer> = {
   create: '201',
@@ -346,6 +366,8 @@ function expectedAnswer(c: Caller, k: Kind, rel: Relation, i: Interaction): Answ
   switch (k.class) {
     case 'patient record': {
       if (i === 'create' && k.type === 'Patient') return rel === 'own' || c.registers.elsewhere ? '201' : '403';
+      // Seeing a patient lets one add to the record, not erase what the managing organisation recorded (ADR 14).
+      if (i === 'delete' && REMOVED_FROM_DOMAIN.has(k.type) && rel === 'own' && !c.managesOwn) return '403';
       return rel === 'own' || c.seesEveryPatient ? allowed() : NOT_THERE[i];
     }
     case 'directory': {

@@ -104,19 +104,22 @@ export class DomainProjection {
    * managing organisation recorded. The organisation that manages the patient may, and the one that sent the
    * resource (its owner, `ownerOrganizationId`); else 403 and nothing is deleted.
    */
-  async assertMayRemove(resourceType: string, id: string, ownerOrganizationId: string | null | undefined): Promise<void> {
+  async assertMayRemove(resourceType: string, id: string, row: { patient_id?: string | null; owner_organization_id?: string | null }): Promise<void> {
     const policy = this.policy;
     if (policy.seesEverything || !REMOVED_WITH[resourceType]) return;
-    if (ownerOrganizationId && ownerOrganizationId === policy.caller.organizationId) return;
+    if (row.owner_organization_id && row.owner_organization_id === policy.caller.organizationId) return;
+    let recorded = false;
     for (const className of REMOVED_WITH[resourceType]!) {
       const meta = this.em.getMetadata().getByClassName(className, false);
       // Read past the filter: this is the access decision, on the record under the resource's own id.
-      const record = meta ? ((await this.em.findOne(meta.class, { id } as never, { filters: false, populate: ['patient.managingOrganization'] as never })) as { patient?: { managingOrganization?: { path: string } } } | null) : null;
-      const path = record?.patient?.managingOrganization?.path;
-      if (!record) continue;
-      if (!path || !policy.caller.organizationPath || !path.startsWith(policy.caller.organizationPath)) {
-        throw fhirError(403, 'forbidden', `${resourceType}/${id} is in a record your organisation does not manage and was not sent by it: only they may delete it`);
-      }
+      if (meta && (await this.em.count(meta.class, { id } as never, { filters: false }))) recorded = true;
+    }
+    if (!recorded) return; // in the FHIR store only: deleted as any other resource
+    const [managing] = row.patient_id
+      ? ((await this.em.execute(`select o.path from patient p join organization o on o.id = p.managing_organization_id where p.id = ?`, [row.patient_id])) as Array<{ path: string }>)
+      : [];
+    if (!managing || !policy.manages(managing.path)) {
+      throw fhirError(403, 'forbidden', `${resourceType}/${id} is in a record your organisation does not manage and was not sent by it: only they may delete it`);
     }
   }
 
