@@ -200,6 +200,15 @@ describe('consumers', () => {
     expect(done.every((d) => d.n === 1)).toBe(true);
   });
 
+  test('a consumer that starts at the end handles only what is written after its first run', async () => {
+    const name = `counting-${++n}`;
+    const consumer = { ...counting(name), startAt: 'end' as const };
+    expect(await consumeOnce(t.em(), consumer)).toBe(0);
+    await t.ok(RecordObservationDocument, { input: { patientId, kind: 'BLOOD_PRESSURE', systolic: 122, diastolic: 79, effectiveAt: new Date(Date.now() - 4 * 3600_000).toISOString(), organizationId: county.village.id } });
+    expect(await consumeOnce(t.em(), consumer)).toBe(1);
+    expect(await handled(name)).toHaveLength(1);
+  });
+
   test('a running worker picks up new events as they are written', async () => {
     const name = `counting-${++n}`;
     const worker = new EventWorker(t.em(), [counting(name)], { pollMs: 20 }).start();

@@ -69,7 +69,12 @@ test('listens first, prepares the demo county in the background, and says when i
       expect(health.status).toBe(200);
       if (phases.at(-1) !== body.phase) phases.push(body.phase);
       // /ready's status agrees with its own body (the phase may have moved on since /health answered).
-      const ready = await fetch(`${url}/ready`);
+      const ready = await fetch(`${url}/ready`).catch(() => undefined);
+      if (!ready) {
+        // As for /health: a connection refused or reset is tried again (a crash is caught at the top of the loop).
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       const readyBody = (await ready.json()) as { ready: boolean; phase: string };
       expect(ready.status).toBe(readyBody.ready ? 200 : 503);
       if (phases.at(-1) !== readyBody.phase) phases.push(readyBody.phase);

@@ -23,6 +23,11 @@ export interface EventConsumer {
   name: string;
   /** Event types it wants; others are passed over (its position still moves past them). */
   types?: string[];
+  /**
+   * Where a consumer that has never run begins: the first event (default), or the end of the outbox as it is then —
+   * for one whose work on what came before is already done (derived state the writers keep by the same rule).
+   */
+  startAt?: 'first' | 'end';
   handle(em: EntityManager, events: DomainEventRow[]): Promise<void>;
 }
 
@@ -51,7 +56,14 @@ const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())
  */
 export async function consumeOnce(em: EntityManager, consumer: EventConsumer, limit = 500): Promise<number> {
   return em.fork().transactional(async (tx) => {
-    await tx.execute(`insert into event_consumer (name) values (?) on conflict do nothing`, [consumer.name]);
+    if (consumer.startAt === 'end') {
+      await tx.execute(
+        `insert into event_consumer (name, last_tx, last_id)
+         select ?, coalesce(max(tx), '0'::xid8), coalesce((select max(id) from domain_event d where d.tx = (select max(tx) from domain_event)), 0) from domain_event
+         on conflict do nothing`,
+        [consumer.name],
+      );
+    } else await tx.execute(`insert into event_consumer (name) values (?) on conflict do nothing`, [consumer.name]);
     const [position] = (await tx.execute(`select last_tx::text as tx, last_id::text as id from event_consumer where name = ? for update skip locked`, [consumer.name])) as Array<{ tx: string; id: string }>;
     if (!position) return 0; // another process is at it
     const rows = (await tx.execute(`${SELECT} where (tx, id) > (?::xid8, ?::bigint) and tx < (${HORIZON}) order by tx, id limit ?`, [position.tx, position.id, limit])) as DomainEventRow[];

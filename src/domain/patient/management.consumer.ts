@@ -18,6 +18,9 @@ export function managementConsumer(rules: CareRules): EventConsumer {
   return {
     name: 'patient-management-colour',
     types: MOVES_COLOUR,
+    // What came before it first ran has its colours already: the seed derives them by the same rule, and
+    // working through a whole county's readings at start-up would hold the embedded database for its duration.
+    startAt: 'end',
     async handle(em: EntityManager, events) {
       const ids = [...new Set(events.map((e) => e.patientId).filter((id): id is string => !!id))];
       if (ids.length === 0) return;
