@@ -21,25 +21,15 @@
  */
 import 'reflect-metadata';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import pg from 'pg';
-import { pino } from 'pino';
-import { createApp } from '../src/app.js';
-import { type Config, loadConfig } from '../src/config.js';
-import { openDatabase, type Orm } from '../src/db/orm.js';
-import { createSecurity, entityManagerFor, type Security } from '../src/access/index.js';
-import { INTERNAL_CALLER } from '../src/access/caller.js';
-import { AuditRecorder } from '../src/access/audit.js';
-import { AuditAction, AuditOutcome } from '../src/access/audit-event.entity.js';
-import { FhirInteractions } from '../src/fhir/interactions.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openDatabase } from '../src/db/orm.js';
+import { postgresReachable } from '../src/db/scratch-database.js';
+import { createSecurity, type Security } from '../src/access/index.js';
 import { indexResource } from '../src/fhir/indexing.js';
 import { mappingFor, validateFhir } from '../fhir-mappings/index.js';
-import { importPaths } from '../src/cli/import.js';
+import { type Template, inProcess, loadDirectory, loadTemplates, makeCopies, overHttp, report } from './fhir/bundles.js';
+import { SERVER_URL, createDatabase } from './seed.js';
 
-// Flags of bench/run.ts (`npm run bench` passes the same arguments to both) are ignored here.
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
@@ -62,81 +52,6 @@ const concurrency = Math.max(1, num('concurrency', 2));
 const httpBundles = num('http-bundles', 16);
 const dbChoice = args.get('db') ?? 'both';
 const sqlProfileOn = args.get('sql-profile') !== 'off';
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const dataDir = path.resolve(process.env.FHIR_DATA_DIR ?? path.join(process.cwd(), 'test', 'fixtures', 'fhir'));
-const directoryDir = path.join(dataDir, 'synthea-qicore-2025-ny');
-const DIRECTORY_FILE = /^(hospitalInformation|practitionerInformation).*\.json$/;
-
-// ---------------------------------------------------------------------------------------------------------
-// Templates and fresh copies
-
-interface Template {
-  file: string;
-  text: string;
-  /** Every id the Bundle gives its own resources (fullUrl uuids and resource ids): rewritten per copy. */
-  ids: Set<string>;
-  resources: number;
-}
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-
-function loadTemplates(): Template[] {
-  const files = [
-    ...fs
-      .readdirSync(directoryDir)
-      .filter((f) => f.endsWith('.json') && !DIRECTORY_FILE.test(f))
-      .sort()
-      .map((f) => path.join(directoryDir, f)),
-    ...fs
-      .readdirSync(path.join(dataDir, 'synthea-2019-smart-r4'))
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((f) => path.join(dataDir, 'synthea-2019-smart-r4', f)),
-  ];
-  return files.map((file) => {
-    const text = fs.readFileSync(file, 'utf8');
-    const bundle = JSON.parse(text) as Bundle;
-    if (bundle.type !== 'transaction') throw new Error(`${file} is a ${bundle.type} Bundle, not a transaction`);
-    const ids = new Set<string>();
-    for (const e of bundle.entry ?? []) {
-      for (const m of `${e.fullUrl ?? ''} ${e.resource?.id ?? ''}`.match(UUID) ?? []) ids.add(m.toLowerCase());
-    }
-    return { file, text, ids, resources: bundle.entry?.length ?? 0 };
-  });
-}
-
-/** A new patient: every id of the Bundle replaced (consistently, references included), identifier values suffixed. */
-function freshCopy(t: Template, copy: number): string {
-  const map = new Map<string, string>();
-  for (const id of t.ids) map.set(id, randomUUID());
-  const bundle = JSON.parse(t.text.replace(UUID, (m) => map.get(m.toLowerCase()) ?? m)) as Bundle;
-  for (const e of bundle.entry ?? []) {
-    const ids = (e.resource as { identifier?: Array<{ value?: string }> } | undefined)?.identifier;
-    if (Array.isArray(ids)) for (const i of ids) if (typeof i.value === 'string') i.value = `${i.value}-c${copy}`;
-  }
-  return JSON.stringify(bundle);
-}
-
-interface Copies {
-  texts: string[];
-  resources: number;
-}
-
-function makeCopies(templates: Template[], target: number, firstCopy: number): Copies {
-  const texts: string[] = [];
-  let resources = 0;
-  for (let copy = firstCopy; resources < target; copy++) {
-    for (const t of templates) {
-      if (resources >= target) break;
-      texts.push(freshCopy(t, copy));
-      resources += t.resources;
-    }
-  }
-  return { texts, resources };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Databases
 
 interface Db {
   label: string;
@@ -144,134 +59,9 @@ interface Db {
   drop(): Promise<void>;
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 async function freshPostgres(): Promise<Db> {
-  const name = `ncd_bench_fhir_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    label: 'PostgreSQL',
-    databaseUrl: url.toString(),
-    drop: async () => {
-      if (process.env.BENCH_KEEP_DB) return console.log(`  (kept: ${url.toString()})`);
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Runs
-
-interface RunResult {
-  label: string;
-  bundles: number;
-  resources: number;
-  failedBundles: number;
-  elapsedMs: number;
-  latencies: number[];
-}
-
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-};
-
-function report(r: RunResult): string {
-  const s = r.elapsedMs / 1000;
-  return (
-    `  ${r.label.padEnd(34)} ${Math.round(r.resources / s).toLocaleString('en').padStart(6)} resources/s  ` +
-    `${r.resources.toLocaleString('en').padStart(7)} resources  ${String(r.bundles).padStart(4)} Bundles  ${s.toFixed(1).padStart(7)} s  ` +
-    `per Bundle p50 ${pct(r.latencies, 0.5).toFixed(0)} ms, p95 ${pct(r.latencies, 0.95).toFixed(0)} ms` +
-    (r.latencies.length >= 50 ? ` (p50 first/last tenth ${pct(r.latencies.slice(0, r.latencies.length / 10), 0.5).toFixed(0)}/${pct(r.latencies.slice((-r.latencies.length / 10) | 0), 0.5).toFixed(0)} ms)` : '') +
-    (r.failedBundles ? `  ${r.failedBundles} Bundles FAILED` : '')
-  );
-}
-
-/**
- * Runs `work` over the items, `n` at a time, each timed. The first item runs alone: the first patient creates
- * shared rows (the "unassigned" organisation) and concurrent first patients collide on them (see the report).
- */
-async function pooled(items: string[], n: number, work: (text: string) => Promise<number>): Promise<{ latencies: number[]; resources: number; failed: number; elapsedMs: number }> {
-  const latencies: number[] = [];
-  let resources = 0;
-  let failed = 0;
-  const one = async (text: string) => {
-    const start = performance.now();
-    try {
-      const done = await work(text);
-      resources += done;
-    } catch (err) {
-      failed++;
-      if (failed <= 3) console.error(`  a Bundle failed: ${(err as Error).message.slice(0, 500)}`);
-    }
-    latencies.push(performance.now() - start);
-  };
-  const t0 = performance.now();
-  if (items.length) await one(items[0]!);
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) await one(items[next++]!);
-    }),
-  );
-  return { latencies, resources, failed, elapsedMs: performance.now() - t0 };
-}
-
-/** The importer's path: FhirInteractions.bundle as the internal caller, one audit record per Bundle. */
-async function inProcess(orm: Orm, security: Security, config: Config, texts: string[], n: number, label: string): Promise<RunResult> {
-  const audit = new AuditRecorder(orm, pino({ level: 'silent' }));
-  const baseUrl = `${config.auth.publicUrl}/fhir`;
-  const r = await pooled(texts, n, async (text) => {
-    const bundle = JSON.parse(text) as Bundle;
-    const { em, policy } = entityManagerFor(orm, INTERNAL_CALLER);
-    const requestAudit = audit.forRequest(INTERNAL_CALLER, 'bench', undefined);
-    const fhir = new FhirInteractions({ em, policy, protector: security.protector, systems: config.identifierSystems, audit: requestAudit, baseUrl });
-    const response = await fhir.bundle(bundle);
-    await requestAudit.record(AuditAction.CREATE, 'bench FHIR transaction', AuditOutcome.SUCCESS);
-    const bad = (response.entry ?? []).filter((e) => !/^2\d\d/.test(e.response?.status ?? ''));
-    if (bad.length) throw new Error(`${bad.length} entries not 2xx: ${JSON.stringify(bad[0]).slice(0, 300)}`);
-    return response.entry?.length ?? 0;
-  });
-  return { label, bundles: texts.length, resources: r.resources, failedBundles: r.failed, elapsedMs: r.elapsedMs, latencies: r.latencies };
-}
-
-async function overHttp(orm: Orm, security: Security, config: Config, texts: string[], n: number, label: string): Promise<RunResult> {
-  const app = await createApp({ config, orm, security, logger: pino({ level: 'silent' }) });
-  const server = app.express.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
-  const token = await security.tokens.sign({ ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }, 'bench', 6 * 3600);
-  try {
-    const r = await pooled(texts, n, async (text) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` }, body: text });
-      const body = (await res.json()) as Bundle;
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
-      return body.entry?.length ?? 0;
-    });
-    return { label, bundles: texts.length, resources: r.resources, failedBundles: r.failed, elapsedMs: r.elapsedMs, latencies: r.latencies };
-  } finally {
-    server.close();
-    await app.stop();
-  }
+  const db = await createDatabase('ncd_bench_fhir');
+  return { label: 'PostgreSQL', databaseUrl: db.url, drop: () => db.release() };
 }
 
 /** CPU-only stages timed alone on the template resources: what each costs per resource. */
@@ -324,16 +114,6 @@ function cpuProfile(templates: Template[]): string {
   ].join('\n');
 }
 
-async function loadDirectory(orm: Orm, security: Security, config: Config, n: number, label: string): Promise<void> {
-  const t0 = performance.now();
-  const files = fs
-    .readdirSync(directoryDir)
-    .filter((f) => DIRECTORY_FILE.test(f))
-    .map((f) => path.join(directoryDir, f));
-  const dir = await importPaths(orm, security, config, files, { concurrency: n });
-  if (dir.failed) throw new Error(`the directory Bundles failed to load: ${dir.failures[0]?.diagnostics}`);
-  console.log(`  ${label}: directory loaded (untimed): ${dir.resources} resources in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 async function benchDatabase(db: Db, templates: Template[], resources: number, security: Security, config: Config, n: number, firstCopy: number): Promise<string[]> {
   const lines: string[] = [];
@@ -423,13 +203,13 @@ async function main() {
   const out: string[] = [cpuProfile(templates)];
   console.log(out[0]);
   if (dbChoice !== 'embedded') {
-    if (await postgresReachable()) {
+    if (await postgresReachable(SERVER_URL)) {
       if (sqlProfileOn) {
         out.push(await sqlProfile(await freshPostgres(), templates, security, config));
         console.log(out.at(-1));
       }
       out.push(...(await benchDatabase(await freshPostgres(), templates, targetResources, security, config, concurrency, 1)));
-    } else out.push(`  (PostgreSQL not reachable at ${serverUrl}: skipped)`);
+    } else out.push(`  (PostgreSQL not reachable at ${SERVER_URL}: skipped)`);
   }
   if (dbChoice !== 'postgres' && embeddedResources > 0) {
     // The embedded database has one connection: one Bundle at a time.
