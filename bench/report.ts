@@ -88,7 +88,7 @@ function markdown(r: Results): string {
     `| machine | ${m.cores} cores, ${m.cpu}, ${m.memoryGb} GB |`,
     `| Node | ${m.node} |`,
     `| PostgreSQL | ${m.postgres} |`,
-    `| load | autocannon, ${r.options.connections} connections, ${r.options.rounds} rounds of ${r.options.duration} s after ${r.options.warmup} s of warm-up per server |`,
+    `| load | autocannon, ${r.options.connections} connections, ${r.options.rounds} round(s) of ${r.options.duration} s after ${r.options.warmup} s of warm-up per server |`,
     '',
   ];
   if (r.seed) {
