@@ -23,6 +23,7 @@ import { fhirError } from './fhir/outcome.js';
 import { createAdminRouter } from './access/admin-router.js';
 import { auditPlugin, graphqlArmor, inputTextPlugin, queryCostPlugin } from './graphql/guards.js';
 import { Startup } from './startup.js';
+import { operationNamePlugin, vitalSigns } from './observability/index.js';
 
 export interface App {
   express: Express;
@@ -44,7 +45,7 @@ export interface AppOptions {
 
 type AuthedRequest = Request & { caller?: Caller; requestId?: string };
 
-/** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents and `/health`. */
+/** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents, probes and metrics. */
 export async function createApp({ config, orm, rules = config.careRules, logger, security: given }: AppOptions): Promise<App> {
   const log = logger ?? pino({ level: config.logLevel });
   const production = config.env === 'production';
@@ -53,6 +54,8 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   const apollo = new ApolloServer<Context>({
     schema: await getSchema(),
     introspection: !production,
+    // main.ts drains the HTTP server first, then calls stop(): Apollo's own handler would stop it under the requests in flight.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !production,
     ...armor,
     plugins: [
@@ -60,6 +63,7 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
       queryCostPlugin(),
       inputTextPlugin(),
       auditPlugin(),
+      operationNamePlugin(),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -68,9 +72,14 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   });
   await apollo.start();
   const audit = new AuditRecorder(orm, log);
+  const startup = new Startup();
+  // Probes, /metrics and the request log (docs/operations.md).
+  const vitals = vitalSigns({ config, orm, startup, audit, log });
 
   const app = express();
   app.disable('x-powered-by');
+  // First, so that every request is timed and logged, whoever answers it.
+  app.use(vitals.requests);
   // Whose X-Forwarded-For names the client (req.ip: the audit's source address, the rate limit's key): only the
   // proxies configured (TRUSTED_PROXIES); none by default, and then a client's own header is ignored.
   app.set('trust proxy', config.http.trustedProxies.length ? config.http.trustedProxies : false);
@@ -90,19 +99,7 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
     next();
   });
 
-  const startup = new Startup();
-  // Liveness (is the process up and its database reachable) and readiness (is the demo county prepared).
-  const health = async (res: Response, requireReady: boolean) => {
-    const state = startup.state();
-    try {
-      if (!startup.databaseBusy) await asInternal(orm.em.fork() as never).getConnection().execute('select 1');
-    } catch {
-      return res.status(503).json({ status: 'unavailable', ...state });
-    }
-    res.status(requireReady && !state.ready ? 503 : 200).json({ status: state.ready ? 'ok' : 'starting', ...state });
-  };
-  app.get('/health', (_req, res) => health(res, false));
-  app.get('/ready', (_req, res) => health(res, true));
+  app.use(vitals.routes);
   app.get('/.well-known/smart-configuration', (_req, res) => {
     res.json(smartConfiguration(config));
   });

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { type CareRules, careRulesFrom, DEFAULT_CARE_RULES } from './care-rules/rules.js';
+import { ConfigurationError, EnvChecks, LOG_LEVELS } from './config-checks.js';
+
+export { ConfigurationError } from './config-checks.js';
 
 /**
  * One validated configuration object. Everything the service reads from the environment is read here,
@@ -62,6 +65,15 @@ export interface Config {
    * GraphQL, the FHIR projection, the CLI import and the seed all use these (docs/care-model.md).
    */
   careRules: CareRules;
+  /** Probes, metrics and shutdown (docs/operations.md). */
+  observability: {
+    /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, anyone who reaches the port. */
+    metricsToken?: string;
+    /** `/readyz` is 503 while an event consumer run by this process is more events than this behind the outbox (READY_MAX_EVENT_LAG, 10,000). */
+    readyMaxEventLag: number;
+    /** On SIGTERM, how long in-flight requests may take before their connections are closed (SHUTDOWN_TIMEOUT_MS, 10,000). */
+    shutdownTimeoutMs: number;
+  };
 }
 
 /** What one FHIR Bundle may ask for (src/fhir/interactions.ts); beyond each, 413 `too-costly`. */
@@ -159,21 +171,22 @@ export function careRulesFile(file: string | undefined): CareRules {
   return careRulesFrom(parsed, DEFAULT_CARE_RULES, `Configuration: CARE_RULES_FILE ${file}`);
 }
 
-function int(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`Configuration: ${name} must be a non-negative integer, got "${value}"`);
-  return n;
-}
-
+/** Reads and checks the environment; every bad value is named in one ConfigurationError, which stops the service. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
-  const inMemory = env.EMBEDDED_IN_MEMORY === '1' || env.EMBEDDED_IN_MEMORY === 'true' || nodeEnv === 'test';
-  const port = int('PORT', env.PORT, 4000);
-  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
-  const oidc: OidcConfig | undefined = env.OIDC_ISSUER
+  const read = new EnvChecks(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'test', 'production'], 'development');
+  const inMemory = read.flag('EMBEDDED_IN_MEMORY', false) || nodeEnv === 'test';
+  const port = read.int('PORT', 4000, { max: 65535 });
+  const http = ['http:', 'https:'];
+  const publicUrl = (read.url('PUBLIC_URL', http) ?? `http://localhost:${port}`).replace(/\/$/, '');
+  read.url('OIDC_JWKS_URL', http);
+  read.jsonObject('OIDC_JWKS', 'keys');
+  read.jsonObject('SIGNING_KEY_JWK');
+  read.base64Key('IDENTIFIER_KEY', 32);
+  read.timeZone('COUNTY_TIME_ZONE');
+  const oidc: OidcConfig | undefined = read.url('OIDC_ISSUER', http)
     ? {
-        issuer: env.OIDC_ISSUER,
+        issuer: env.OIDC_ISSUER!,
         audience: env.OIDC_AUDIENCE ?? 'ncd-gateway',
         jwksUrl: env.OIDC_JWKS_URL,
         jwks: env.OIDC_JWKS,
@@ -187,19 +200,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     env: nodeEnv,
     port,
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: inMemory ? 'memory://' : path.resolve(env.EMBEDDED_DATA_DIR ?? 'data/pglite'),
-    seedOnEmptyStart: env.SEED_ON_START !== '0' && env.SEED_ON_START !== 'false',
-    eventWorker: env.EVENT_WORKER !== 'off' && env.EVENT_WORKER !== '0' && env.EVENT_WORKER !== 'false',
-    seedPatients: int('SEED_PATIENTS', env.SEED_PATIENTS, 2000),
-    seedAsOf: env.SEED_AS_OF || undefined,
+    seedOnEmptyStart: read.flag('SEED_ON_START', true),
+    eventWorker: read.flag('EVENT_WORKER', true),
+    seedPatients: read.int('SEED_PATIENTS', 2000),
+    seedAsOf: read.date('SEED_AS_OF'),
     identifierSystems: {
-      residentId: env.ID_SYSTEM_RESIDENT ?? DEFAULT_IDENTIFIER_SYSTEMS.residentId,
-      healthRecord: env.ID_SYSTEM_HEALTH_RECORD ?? DEFAULT_IDENTIFIER_SYSTEMS.healthRecord,
-      insurance: env.ID_SYSTEM_INSURANCE ?? DEFAULT_IDENTIFIER_SYSTEMS.insurance,
+      residentId: read.uri('ID_SYSTEM_RESIDENT', DEFAULT_IDENTIFIER_SYSTEMS.residentId),
+      healthRecord: read.uri('ID_SYSTEM_HEALTH_RECORD', DEFAULT_IDENTIFIER_SYSTEMS.healthRecord),
+      insurance: read.uri('ID_SYSTEM_INSURANCE', DEFAULT_IDENTIFIER_SYSTEMS.insurance),
       mrn: (env.ID_SYSTEMS_MRN ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     },
-    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     auth: {
       publicUrl,
       // Stable across ports and processes, so a token minted by `npm run token` works on any local instance.
@@ -207,28 +220,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       audience: env.AUTH_AUDIENCE ?? 'ncd-gateway',
       oidc,
       signingKeyJwk: env.SIGNING_KEY_JWK,
-      accessTokenSeconds: int('ACCESS_TOKEN_SECONDS', env.ACCESS_TOKEN_SECONDS, 300),
+      accessTokenSeconds: read.int('ACCESS_TOKEN_SECONDS', 300, { min: 1 }),
       devTokens: nodeEnv !== 'production',
     },
     identifierKey: env.IDENTIFIER_KEY,
     keysDir: env.KEYS_DIR ?? (inMemory ? undefined : path.resolve('data/keys')),
     http: {
-      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-      bodyLimit: env.BODY_LIMIT ?? '1mb',
+      corsOrigins: read.urls('CORS_ORIGINS', http),
+      bodyLimit: read.byteSize('BODY_LIMIT', '1mb'),
       // Hospitals post whole patient records as one transaction Bundle: a few MB each.
-      fhirBodyLimit: env.FHIR_BODY_LIMIT ?? '50mb',
-      rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 1200),
-      fhirWriteRateLimitPerMinute: int('FHIR_WRITE_RATE_LIMIT_PER_MINUTE', env.FHIR_WRITE_RATE_LIMIT_PER_MINUTE, 6000),
-      trustedProxies: trustedProxies(env.TRUSTED_PROXIES),
+      fhirBodyLimit: read.byteSize('FHIR_BODY_LIMIT', '50mb'),
+      rateLimitPerMinute: read.int('RATE_LIMIT_PER_MINUTE', 1200),
+      fhirWriteRateLimitPerMinute: read.int('FHIR_WRITE_RATE_LIMIT_PER_MINUTE', 6000),
+      trustedProxies: read.guard([], () => trustedProxies(env.TRUSTED_PROXIES)),
     },
-    referralAccessDaysAfterCompletion: int('REFERRAL_ACCESS_DAYS_AFTER_COMPLETION', env.REFERRAL_ACCESS_DAYS_AFTER_COMPLETION, 30),
+    referralAccessDaysAfterCompletion: read.int('REFERRAL_ACCESS_DAYS_AFTER_COMPLETION', 30),
     fhir: {
-      maxBundleEntries: int('FHIR_MAX_BUNDLE_ENTRIES', env.FHIR_MAX_BUNDLE_ENTRIES, DEFAULT_FHIR_LIMITS.maxBundleEntries),
-      maxBundleGetEntries: int('FHIR_MAX_BUNDLE_GET_ENTRIES', env.FHIR_MAX_BUNDLE_GET_ENTRIES, DEFAULT_FHIR_LIMITS.maxBundleGetEntries),
-      maxBundleReadBytes: int('FHIR_MAX_BUNDLE_READ_BYTES', env.FHIR_MAX_BUNDLE_READ_BYTES, DEFAULT_FHIR_LIMITS.maxBundleReadBytes),
+      maxBundleEntries: read.int('FHIR_MAX_BUNDLE_ENTRIES', DEFAULT_FHIR_LIMITS.maxBundleEntries),
+      maxBundleGetEntries: read.int('FHIR_MAX_BUNDLE_GET_ENTRIES', DEFAULT_FHIR_LIMITS.maxBundleGetEntries),
+      maxBundleReadBytes: read.int('FHIR_MAX_BUNDLE_READ_BYTES', DEFAULT_FHIR_LIMITS.maxBundleReadBytes),
     },
-    careRules: careRulesFile(env.CARE_RULES_FILE),
+    careRules: read.guard(DEFAULT_CARE_RULES, () => careRulesFile(env.CARE_RULES_FILE)),
+    observability: {
+      metricsToken: read.value('METRICS_TOKEN'),
+      readyMaxEventLag: read.int('READY_MAX_EVENT_LAG', 10_000),
+      shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000),
+    },
   };
+  read.done();
   if (nodeEnv === 'production') assertProductionReady(config);
   return config;
 }
@@ -241,5 +260,5 @@ export function assertProductionReady(config: Config): void {
   if (!config.auth.signingKeyJwk) missing.push('SIGNING_KEY_JWK');
   if (!config.identifierKey) missing.push('IDENTIFIER_KEY');
   if (config.auth.publicUrl.startsWith('http://localhost')) missing.push('PUBLIC_URL');
-  if (missing.length) throw new Error(`Refusing to start in production without identity configuration: set ${missing.join(', ')}`);
+  if (missing.length) throw new ConfigurationError([`Refusing to start in production without identity configuration: set ${missing.join(', ')}`]);
 }

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, ConfigurationError, loadConfig } from './config.js';
 import { embeddedLockOf, openDatabase, type EntityManager, type Orm } from './db/orm.js';
 import { EmbeddedDatabaseInUseError, serverAdvert } from './db/embedded-lock.js';
 import { asInternal, createSecurity, type Security } from './access/index.js';
@@ -10,6 +10,7 @@ import { hasPatients, seedCounty, seedNowFor } from './seed/generate.js';
 import type { Startup } from './startup.js';
 import { backfillFhir } from './fhir/materialise.js';
 import { eventWorker } from './events/consumers.js';
+import { gracefulShutdown } from './observability/shutdown.js';
 
 async function main() {
   const config = loadConfig();
@@ -43,13 +44,17 @@ async function main() {
         log.error({ err }, 'the demo county could not be prepared');
       });
   } else worker?.start();
-  const shutdown = async () => {
-    server.close();
-    await worker?.stop();
-    await app.stop();
-    await orm.close();
-    process.exit(0);
-  };
+  const shutdown = gracefulShutdown({
+    server,
+    log,
+    timeoutMs: config.observability.shutdownTimeoutMs,
+    steps: [
+      { name: 'stopping the event worker', run: async () => worker?.stop() },
+      // After the server has closed: no request is left to queue an audit row behind the flush.
+      { name: 'stopping the app (flushing the audit queue)', run: () => app.stop() },
+      { name: 'closing the database', run: () => orm.close() },
+    ],
+  });
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
@@ -73,6 +78,7 @@ async function prepareDemoCounty(orm: Orm, config: Config, security: Security, s
 }
 
 main().catch((err) => {
-  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
+  // What the operator must fix, said without a stack trace.
+  console.error(err instanceof EmbeddedDatabaseInUseError || err instanceof ConfigurationError ? err.message : err);
   process.exit(1);
 });
