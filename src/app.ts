@@ -30,7 +30,9 @@ export interface App {
   security: Security;
   /** What the process is still preparing (the demo county); `/ready` answers 503 until it is done. */
   startup: Startup;
-  /** Stops Apollo; the caller owns the ORM and closes it. */
+  /** The audit trail's writer (its queue: metrics; flushed by stop). */
+  audit: AuditRecorder;
+  /** Stops Apollo and waits for the audit rows queued to be durable; the caller owns the ORM and closes it. */
   stop(): Promise<void>;
 }
 
@@ -193,5 +195,9 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
     // … and so is a body that is not JSON or is too large, or anything unexpected: never Express's HTML page.
     httpErrorHandler({ bodyLimit: config.http.bodyLimit, log: (err) => log.error({ err }, 'unexpected error at /graphql') }),
   );
-  return { express: app, security, startup, stop: () => apollo.stop() };
+  const stop = async () => {
+    await apollo.stop();
+    await audit.flush();
+  };
+  return { express: app, security, startup, audit, stop };
 }

@@ -174,7 +174,27 @@ export function requestIdFrom(given: unknown, fresh: () => string): string {
   return typeof given === 'string' && REQUEST_ID.test(given) && maskAuditText(given) === given ? given : fresh();
 }
 
+/** Rows per INSERT at most: 12 parameters a row, well under PostgreSQL's 65,535 per statement. */
+const ROWS_PER_INSERT = 2000;
+
+interface QueuedRows {
+  values: unknown[];
+  rows: number;
+  requestId: string;
+  durable: () => void;
+  failed: (err: unknown) => void;
+}
+
+/**
+ * Writes the audit trail by group commit: every request's rows wait in one queue, and while one INSERT is being
+ * committed the rows of the requests that finish meanwhile gather for the next — one commit for many requests under
+ * load, none added when idle (the first rows go at once). A request is answered only once its rows are durable
+ * (`write` resolves after the COMMIT), so "every read audited" holds as with a commit per request.
+ */
 export class AuditRecorder {
+  private queue: QueuedRows[] = [];
+  private writing?: Promise<void>;
+
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
@@ -184,12 +204,23 @@ export class AuditRecorder {
     return new RequestAudit(this, caller, requestId, sourceIp);
   }
 
-  /** Writes audit rows in one statement. A failure to audit is an error the request must not hide. */
-  async write(request: RequestAudit, rows: AuditRow[], em: EntityManager = this.orm.em.fork() as EntityManager): Promise<void> {
-    if (rows.length === 0) return;
+  /** Audit rows waiting for their INSERT or in it (the metrics' audit queue). */
+  get queued(): number {
+    return this.queue.reduce((n, q) => n + q.rows, 0) + this.inFlight;
+  }
+  private inFlight = 0;
+
+  /** Resolves once every row queued so far is durable (graceful shutdown: after the server stopped taking requests). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing.catch(() => {});
+  }
+
+  /** Queues a request's rows and resolves when they are committed. A failure to audit is an error the request must not hide. */
+  write(request: RequestAudit, rows: AuditRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
     const c = request.caller;
     const values: unknown[] = [];
-    const tuples = rows.map((row) => {
+    for (const row of rows) {
       values.push(
         uuidv7(),
         c.kind === 'system' ? 'system' : 'user',
@@ -205,17 +236,50 @@ export class AuditRecorder {
         textColumn(maskAuditText(request.requestId)),
         request.sourceIp ?? null,
       );
-      return '(?, ?, ?, ?, ?, ?, ?, ?, ?::uuid[], ?, ?, ?)';
-    });
-    try {
-      await em.getConnection().execute(
-        `insert into audit_event (id, actor_type, actor, practitioner_id, organization_id, on_behalf_of, action, what, patient_ids, outcome, request_id, source_ip)
-         values ${tuples.join(', ')}`,
-        values,
-      );
-    } catch (err) {
-      this.log.error({ err, requestId: request.requestId }, 'audit write failed');
-      throw err;
     }
+    return new Promise<void>((durable, failed) => {
+      this.queue.push({ values, rows: rows.length, requestId: request.requestId, durable, failed });
+      this.writing ??= this.drain().finally(() => (this.writing = undefined));
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: QueuedRows[] = [];
+      let rows = 0;
+      while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= ROWS_PER_INSERT)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        rows += next.rows;
+      }
+      this.inFlight = rows;
+      try {
+        await this.insert(batch);
+        batch.forEach((q) => q.durable());
+      } catch (err) {
+        // One request's rows must not fail the others': each is tried alone before its request is failed.
+        for (const q of batch) {
+          try {
+            if (batch.length > 1) await this.insert([q]);
+            else throw err;
+            q.durable();
+          } catch (own) {
+            this.log.error({ err: own, requestId: q.requestId }, 'audit write failed');
+            q.failed(own);
+          }
+        }
+      } finally {
+        this.inFlight = 0;
+      }
+    }
+  }
+
+  private async insert(batch: QueuedRows[]): Promise<void> {
+    const tuples = batch.flatMap((q) => Array.from({ length: q.rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?::uuid[], ?, ?, ?)'));
+    await (this.orm.em.fork() as EntityManager).getConnection().execute(
+      `insert into audit_event (id, actor_type, actor, practitioner_id, organization_id, on_behalf_of, action, what, patient_ids, outcome, request_id, source_ip)
+       values ${tuples.join(', ')}`,
+      batch.flatMap((q) => q.values),
+    );
   }
 }
