@@ -46,7 +46,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema is built once per process: type-graphql's metadata is global. */
 export function getSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, globalMiddlewares: [auditTouches] });
+  built ??= buildSchema({ resolvers: RESOLVERS, validate: false }).then(auditTouches);
   return built;
 }
 
