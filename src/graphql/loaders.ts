@@ -1,6 +1,6 @@
 import { countsForControlSql } from '../care-rules/plausibility.js';
 import DataLoader from 'dataloader';
-import { ReferenceKind } from '@mikro-orm/core';
+import { readOnly } from '../db/read-only.js';
 import type { EntityManager } from '../db/orm.js';
 import { type AccessPolicy, sqlAnd } from '../access/policy.js';
 import { CarePlan, CarePlanActivity, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
@@ -18,31 +18,6 @@ import { Practitioner, PractitionerRole } from '../domain/practitioner/practitio
 import { Referral } from '../domain/referral/referral.entity.js';
 
 type Ctor<T> = new () => T;
-
-/**
- * Records for reading only, straight from their rows: the ORM's own column-to-property mapping (dates, JSON),
- * each relation a bare reference (`{ id }`, as an unloaded ORM reference), on the entity's prototype (so that
- * `instanceof` and type-graphql take them as they are). No hydration, identity map or unit of work: those were
- * most of a page's CPU (ORM find, create and merge: ~35 % of a 50-patient page, cpu profile in issue 11).
- * Nothing that writes gets these: services load what they change through the entity manager.
- */
-function readOnly<T extends object>(em: EntityManager, entity: Ctor<T>) {
-  const meta = em.getMetadata().find(entity)!;
-  const references = meta.props.filter((p) => p.kind === ReferenceKind.MANY_TO_ONE || p.kind === ReferenceKind.ONE_TO_ONE).map((p) => p.name as string);
-  const driver = em.getDriver();
-  return {
-    meta,
-    column: (property: string) => meta.properties[property as never]!.fieldNames[0]!,
-    record(row: Record<string, unknown>): T {
-      const record = driver.mapResult(row as never, meta) as Record<string, unknown>;
-      for (const name of references) {
-        const id = record[name];
-        record[name] = id == null ? null : { id };
-      }
-      return Object.setPrototypeOf(record, meta.prototype) as T;
-    },
-  };
-}
 
 /** `select * from <entity's table> t where <column> = any(ids) and <caller may see>`: what the ORM filter adds to a find, here by hand. */
 async function rowsWhereAny<T extends object>(em: EntityManager, policy: AccessPolicy, entity: Ctor<T>, column: string, ids: readonly string[], orderBy: string) {

@@ -1,3 +1,4 @@
+import { readOnly } from '../../db/read-only.js';
 import type { EntityManager } from '../../db/orm.js';
 import type { IdentifierSystems } from '../../config.js';
 import { badInput, conflict, DomainError, isUuid, notFound } from '../errors.js';
@@ -343,7 +344,9 @@ export class PatientService {
     const qb = build();
     if (afterId) qb.andWhere({ id: { $gt: afterId } });
     qb.orderBy({ id: 'asc' }).limit(limit + 1);
-    const rows = await qb.getResultList();
+    // A page of patients is only read: records from rows (readOnly), not entities merged into the unit of work.
+    const read = readOnly(this.em, Patient);
+    const rows = ((await qb.execute('all', false)) as Array<Record<string, unknown>>).map((row) => read.record(row));
     return {
       items: rows.slice(0, limit),
       hasNextPage: rows.length > limit,
