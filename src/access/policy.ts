@@ -181,6 +181,14 @@ export class AccessPolicy {
 
   /** The predicate for one entity's rows (alias = its table alias), including the caller's read scopes. */
   rowsVisible(entityName: string, alias: string): Predicate | undefined {
+    // A request asks for the same few predicates on every query it runs: made once per policy (per request).
+    const key = `${entityName} ${alias}`;
+    if (!this.visible.has(key)) this.visible.set(key, this.makeRowsVisible(entityName, alias));
+    return this.visible.get(key);
+  }
+  private readonly visible = new Map<string, Predicate | undefined>();
+
+  private makeRowsVisible(entityName: string, alias: string): Predicate | undefined {
     const resourceType = RESOURCE_TYPE_OF[entityName];
     if (!resourceType) return undefined;
     if (!callerAllows(this.caller, resourceType, 'r')) return NOTHING;
