@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -65,6 +66,9 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
       queryCostPlugin(),
       inputTextPlugin(),
       auditPlugin(),
+      // Patient data is never cached by HTTP caches, and the cache-control plugin wraps every field's resolver
+      // (Apollo's willResolveField instrumentation) to compute hints no one reads.
+      ApolloServerPluginCacheControlDisabled(),
       operationNamePlugin(),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
