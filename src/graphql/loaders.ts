@@ -1,4 +1,5 @@
 import { countsForControlSql } from '../care-rules/plausibility.js';
+import { latestReading } from '../care-rules/latest.js';
 import DataLoader from 'dataloader';
 import { readOnly } from '../db/read-only.js';
 import type { EntityManager } from '../db/orm.js';
@@ -39,7 +40,8 @@ function byId<T extends { id: string }>(em: EntityManager, policy: AccessPolicy,
   return new DataLoader<string, T | null>(async (ids) => {
     const rows = await rowsWhereAny(em, policy, entity, 'id', ids, 't.id');
     const map = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => map.get(id) ?? null);
+    // PostgreSQL reads a uuid in either case and answers in lower case.
+    return ids.map((id) => map.get(id.toLowerCase()) ?? null);
   });
 }
 
@@ -54,27 +56,33 @@ function byParent<T extends object>(em: EntityManager, policy: AccessPolicy, ent
   });
 }
 
+/** The kinds a patient's card shows the latest reading of (latestBloodPressure, latestGlucose, latestHbA1c). */
+const LATEST_KINDS = [ObservationKind.BLOOD_PRESSURE, ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE, ObservationKind.HBA1C];
+
 /**
- * The latest observation of some kinds per patient: one `distinct on` query for the whole page, served by
- * the (patient, kind, effective_at) index. Only readings that count for control (plausible ones:
- * `countsForControlSql`, src/care-rules/plausibility.ts) — these fields show whether a patient is controlled.
+ * The latest counting reading of each of LATEST_KINDS per patient, in one `distinct on (patient, kind)` query for the
+ * whole page (served by the (patient, kind, effective_at) index): every latest-reading field of a page in one
+ * statement. Each field then picks with the rule itself (latestReading, src/care-rules/latest.ts): of its kinds,
+ * plausible, newest, ties to the larger id.
  */
-function latestOf(em: EntityManager, policy: AccessPolicy, kinds: ObservationKind[]) {
-  return new DataLoader<string, Observation | null>(async (patientIds) => {
+function latestReadings(em: EntityManager, policy: AccessPolicy) {
+  return new DataLoader<string, Observation[]>(async (patientIds) => {
     // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate is added here.
     const { sql, params } = sqlAnd(
-      { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`] },
+      { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${LATEST_KINDS.join(',')}}`] },
       policy.rowsVisible('Observation', 'o'),
     );
-    const rows = await em.execute(
-      `select distinct on (o.patient_id) o.* from observation o where ${sql} order by o.patient_id, o.effective_at desc, o.id desc`,
-      params,
-    );
+    const rows = await em.execute(`select distinct on (o.patient_id, o.kind) o.* from observation o where ${sql} order by o.patient_id, o.kind, o.effective_at desc, o.id desc`, params);
     const read = readOnly(em, Observation);
-    const map = new Map<string, Observation>();
-    for (const row of rows as Array<Record<string, unknown>>) map.set(row.patient_id as string, read.record(row));
-    return patientIds.map((id) => map.get(id) ?? null);
+    const byPatient = new Map<string, Observation[]>(patientIds.map((id) => [id, []]));
+    for (const row of rows as Array<Record<string, unknown>>) byPatient.get(row.patient_id as string)?.push(read.record(row));
+    return patientIds.map((id) => byPatient.get(id)!);
   });
+}
+
+/** The latest reading of `kinds` (a subset of LATEST_KINDS) for a patient. */
+export async function latestOf(loaders: Loaders, patientId: string, kinds: readonly ObservationKind[]): Promise<Observation | null> {
+  return latestReading(await loaders.latestReadings.load(patientId), kinds) ?? null;
 }
 
 export function createLoaders(em: EntityManager, policy: AccessPolicy) {
@@ -97,10 +105,7 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     activitiesByCarePlan: byParent(em, policy, CarePlanActivity, 'carePlan'),
     membersByCareTeam: byParent(em, policy, CareTeamMember, 'careTeam'),
     rolesByPractitioner: byParent(em, policy, PractitionerRole, 'practitioner'),
-    latestBloodPressure: latestOf(em, policy, [ObservationKind.BLOOD_PRESSURE]),
-    latestGlucose: latestOf(em, policy, [ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE]),
-    latestFastingGlucose: latestOf(em, policy, [ObservationKind.FASTING_GLUCOSE]),
-    latestHbA1c: latestOf(em, policy, [ObservationKind.HBA1C]),
+    latestReadings: latestReadings(em, policy),
   };
 }
 

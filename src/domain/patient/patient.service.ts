@@ -101,12 +101,6 @@ export class PatientService {
     return this.protector.lookup(system, kind, normalised);
   }
 
-  async get(id: string): Promise<Patient> {
-    const patient = isUuid(id) ? await this.em.findOne(Patient, { id }) : null;
-    if (!patient) throw notFound('Patient', id);
-    return patient;
-  }
-
   async findByIdentifier(system: string, value: string): Promise<Patient | null> {
     const identifier = await this.em.findOne(PatientIdentifier, { system, lookup: this.lookupKey(system, value) });
     return identifier ? this.em.findOne(Patient, { id: identifier.patient.id }) : null;

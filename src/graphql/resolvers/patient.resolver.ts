@@ -17,9 +17,11 @@ import type { PatientFields, PatientFilter } from '../../domain/patient/patient.
 import { Referral } from '../../domain/referral/referral.entity.js';
 import { Connection } from '../connection.js';
 import type { Context } from '../context.js';
+import { latestOf } from '../loaders.js';
 import { LocalDate } from '../scalars.js';
 import { ObservationConnection } from './observation.resolver.js';
 import { countyToday } from '../../care-rules/calendar.js';
+import { isUuid, notFound } from '../../domain/errors.js';
 
 export const PatientConnection = Connection(Patient, 'Patient');
 
@@ -123,8 +125,11 @@ function sent<T extends object>(input: T): T {
 @Resolver(() => Patient)
 export class PatientResolver {
   @Query(() => Patient, { description: 'NOT_FOUND when there is no such patient.' })
-  patient(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Patient> {
-    return ctx.services.patients.get(id);
+  async patient(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Patient> {
+    // Read as the nested fields are (loaders: a record from its row, the policy in SQL), not through the unit of work.
+    const patient = isUuid(id) ? await ctx.loaders.patient.load(id) : null;
+    if (!patient) throw notFound('Patient', id);
+    return patient;
   }
 
   @Query(() => Patient, { nullable: true, description: 'Null when no patient holds this identifier.' })
@@ -212,17 +217,17 @@ export class PatientResolver {
 
   @FieldResolver(() => Observation, { nullable: true })
   latestBloodPressure(@Root() p: Patient, @Ctx() ctx: Context) {
-    return ctx.loaders.latestBloodPressure.load(p.id);
+    return latestOf(ctx.loaders, p.id, [ObservationKind.BLOOD_PRESSURE]);
   }
 
   @FieldResolver(() => Observation, { nullable: true, description: 'Latest glucose reading, fasting or not (see `kind`).' })
   latestGlucose(@Root() p: Patient, @Ctx() ctx: Context, @Arg('fastingOnly', { defaultValue: false }) fastingOnly: boolean = false) {
-    return (fastingOnly ? ctx.loaders.latestFastingGlucose : ctx.loaders.latestGlucose).load(p.id);
+    return latestOf(ctx.loaders, p.id, fastingOnly ? [ObservationKind.FASTING_GLUCOSE] : [ObservationKind.FASTING_GLUCOSE, ObservationKind.GLUCOSE]);
   }
 
   @FieldResolver(() => Observation, { nullable: true })
   latestHbA1c(@Root() p: Patient, @Ctx() ctx: Context) {
-    return ctx.loaders.latestHbA1c.load(p.id);
+    return latestOf(ctx.loaders, p.id, [ObservationKind.HBA1C]);
   }
 
   @FieldResolver(() => [CarePlan])
