@@ -135,13 +135,16 @@ export async function unscopedRowsForMaterialising(query: (sql: string, params: 
 }
 
 /**
- * Unscoped, for the operator's backfill (materialise.ts, backfillFhir: the internal caller): ids of a domain table's
- * records that have no FHIR resource yet, in id order after `after`. Ids only.
+ * Unscoped, for the operator's backfill (backfill.ts, backfillFhir: the internal caller): the next `limit` rows of a
+ * domain table in id order after `after`, each saying whether its record has a FHIR resource yet. Domain rows only,
+ * no store content. The page is taken first and then looked up in the store, id by id: asked for the records
+ * without a resource, the planner hashes the whole store for every page (0.7 s a page at 740,000 resources).
  */
-export async function unscopedIdsWithoutResource(em: EntityManager, table: string, after: string, limit: number): Promise<Array<{ id: string }>> {
-  return (await em.execute(`select t.id from ${table} t where t.id > ? and not exists (select 1 from fhir_resource f where f.id = t.id) order by t.id limit ?`, [after, limit])) as Array<{
-    id: string;
-  }>;
+export async function unscopedRecordsAfter(em: EntityManager, table: string, after: string, limit: number): Promise<Array<Record<string, unknown> & { id: string; has_resource: boolean }>> {
+  return (await em.execute(
+    `select t.*, exists (select 1 from fhir_resource f where f.id = t.id) as has_resource from (select * from ${table} where id > ? order by id limit ?) t order by t.id`,
+    [after, limit],
+  )) as Array<Record<string, unknown> & { id: string; has_resource: boolean }>;
 }
 
 type Query = (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { v7 as uuidv7 } from 'uuid';
 import type { IdentifierSystems } from '../config.js';
@@ -550,12 +550,16 @@ export function storeRow(
   };
 }
 
-/** New resources, current and history rows, in one statement. */
+/**
+ * New resources, current and history rows, in one statement. The rows travel as one JSON text, dollar-quoted in
+ * the statement rather than a parameter: the ORM quotes a parameter by copying it character by character, which
+ * for a page of a few thousand resources cost more time (and garbage) than mapping them.
+ */
 export async function insertResources(em: EntityManager, rows: PendingRow[]): Promise<void> {
   if (rows.length === 0) return;
   await em.execute(
     `with rows as (
-       select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
+       select * from jsonb_to_recordset(${dollarQuoted(JSON.stringify(rows))}::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
          patient_id uuid, owner_organization_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
      ), current as (
        insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender)
@@ -563,6 +567,12 @@ export async function insertResources(em: EntityManager, rows: PendingRow[]): Pr
      )
      insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content)
      select id, version_id, resource_type, last_updated, false, patient_id, owner_organization_id, content from rows`,
-    [JSON.stringify(rows)],
   );
+}
+
+/** A text as an SQL literal, between dollar quotes under a tag the text does not hold: nothing in it is escaped. */
+function dollarQuoted(text: string): string {
+  let tag = '$rows$';
+  while (text.includes(tag)) tag = `$rows_${randomBytes(6).toString('hex')}$`;
+  return `${tag}${text}${tag}`;
 }
