@@ -60,6 +60,8 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
     // main.ts drains the HTTP server first, then calls stop(): Apollo's own handler would stop it under the requests in flight.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !production,
+    // Compact JSON: Apollo pretty-prints by default, a third more bytes on a 50-patient page for no reader.
+    stringifyResult: (value) => JSON.stringify(value),
     ...armor,
     plugins: [
       ...armor.plugins,

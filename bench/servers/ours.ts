@@ -1,7 +1,8 @@
 /**
  * This service as it ships (dist/src/main.js) against the bench database, one process per caller so that each
  * has its own peak memory; and the callers' tokens. The rate limit is lifted (the bench is one caller asking
- * thousands of times a second); the event consumers are left off (EVENT_WORKER=off): the questions only read.
+ * thousands of times a second); the event consumers are left off (EVENT_WORKER=off): the questions only read. The
+ * log level is production's (info: a line per request, to data/bench-logs/), so the figure is the service as run.
  */
 import path from 'node:path';
 import type pg from 'pg';
@@ -12,7 +13,7 @@ import { startChild, type Child } from './child.js';
 export const OUR_SERVER = path.resolve('dist/src/main.js');
 
 export async function startOurs(name: string, databaseUrl: string): Promise<Child> {
-  const env = { ...benchEnv(databaseUrl), SEED_ON_START: '0', EVENT_WORKER: 'off', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000000' };
+  const env = { ...benchEnv(databaseUrl), SEED_ON_START: '0', EVENT_WORKER: 'off', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000000' };
   return startChild(name, OUR_SERVER, env, async (base) => (await fetch(`${base}/ready`)).ok);
 }
 
