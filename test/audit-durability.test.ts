@@ -78,6 +78,14 @@ describe('an audit that cannot be written', () => {
     expect(inserts.map((q) => (q.match(/::uuid\[\]/g) ?? []).length)).toEqual([1, 11, ...Array(11).fill(1)]);
     expect(t.app.audit.queued).toBe(0);
   });
+
+  test('a write that arrives just as the last batch is committed is written too (not left waiting for a drain that ended)', async () => {
+    const caller = { kind: 'user', subject: 'race-test', roles: [], scopes: [] } as unknown as Caller;
+    const row = [{ action: AuditAction.READ, what: 'race', patientIds: [patient], outcome: AuditOutcome.SUCCESS }];
+    const audit = t.app.audit;
+    await audit.write(audit.forRequest(caller, 'race-a', undefined), row).then(() => audit.write(audit.forRequest(caller, 'race-b', undefined), row));
+    expect([await rowsFor('race-a'), await rowsFor('race-b')]).toEqual([1, 1]);
+  });
 });
 
 describe('SIGTERM under load', () => {

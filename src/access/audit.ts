@@ -174,7 +174,7 @@ export function requestIdFrom(given: unknown, fresh: () => string): string {
   return typeof given === 'string' && REQUEST_ID.test(given) && maskAuditText(given) === given ? given : fresh();
 }
 
-/** Rows per INSERT at most: 12 parameters a row, well under PostgreSQL's 65,535 per statement. */
+/** Rows per INSERT at most: a bounded statement (MikroORM inlines the values) however many requests finished at once. */
 const ROWS_PER_INSERT = 2000;
 
 interface QueuedRows {
@@ -212,7 +212,7 @@ export class AuditRecorder {
 
   /** Resolves once every row queued so far is durable (graceful shutdown: after the server stopped taking requests). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing.catch(() => {});
+    while (this.draining) await this.writing?.catch(() => {});
   }
 
   /** Queues a request's rows and resolves when they are committed. A failure to audit is an error the request must not hide. */
@@ -239,12 +239,25 @@ export class AuditRecorder {
     }
     return new Promise<void>((durable, failed) => {
       this.queue.push({ values, rows: rows.length, requestId: request.requestId, durable, failed });
-      this.writing ??= this.drain().finally(() => (this.writing = undefined));
+      if (!this.draining) {
+        this.draining = true;
+        this.writing = this.drain();
+      }
     });
   }
 
+  /**
+   * Set and cleared synchronously, with the queue found empty in the same step: a write arriving just as the last
+   * batch ends starts a drain of its own instead of waiting for one that has finished.
+   */
+  private draining = false;
+
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.draining = false;
+        return;
+      }
       const batch: QueuedRows[] = [];
       let rows = 0;
       while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows <= ROWS_PER_INSERT)) {
@@ -257,10 +270,12 @@ export class AuditRecorder {
         await this.insert(batch);
         batch.forEach((q) => q.durable());
       } catch (err) {
-        // One request's rows must not fail the others': each is tried alone before its request is failed.
+        // A row the database refuses (a data error: SQLSTATE class 22 or 23) must not fail the others' requests: each
+        // is tried alone. Anything else (the connection, the server) fails them all at once, not one timeout each.
+        const rowError = /^2[23]/.test(String((err as { code?: unknown; sqlState?: unknown }).sqlState ?? (err as { code?: unknown }).code ?? ''));
         for (const q of batch) {
           try {
-            if (batch.length > 1) await this.insert([q]);
+            if (batch.length > 1 && rowError) await this.insert([q]);
             else throw err;
             q.durable();
           } catch (own) {
