@@ -214,6 +214,8 @@ function touchRow(audit: Context['audit'], value: unknown): void {
   if (!value || typeof value !== 'object') return;
   if (value instanceof Patient) return audit.touch(value.id);
   if ('patient' in value) return audit.touch((value as { patient?: { id?: string } | null }).patient?.id);
+  // A plan's part (an activity, a goal) is its plan's patient's: a mutation returning one names that patient.
+  if ('carePlan' in value) return audit.touch((value as { carePlan?: { patient?: { id?: string } | null } | null }).carePlan?.patient?.id);
   // An edge: its cursor encodes its node's id, so an edge is its node's, asked for or not.
   if ('node' in value && 'cursor' in value) touchRow(audit, (value as { node: unknown }).node);
 }
