@@ -110,3 +110,11 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * Loaders hold records as they were read, not managed entities a write updates in place: a mutation field starts
+ * with them emptied, so that what it and the fields after it show is read after the writes before it.
+ */
+export function forgetLoaded(loaders: Loaders): void {
+  for (const loader of Object.values(loaders)) loader.clearAll();
+}

@@ -1,5 +1,7 @@
 import { buildSchema } from 'type-graphql';
-import { printSchema, type GraphQLSchema, lexicographicSortSchema } from 'graphql';
+import { defaultFieldResolver, type GraphQLFieldResolver, printSchema, type GraphQLSchema, lexicographicSortSchema } from 'graphql';
+import type { Context } from './context.js';
+import { forgetLoaded } from './loaders.js';
 // Registers every enum with type-graphql (names, descriptions): needed before buildSchema.
 import './enums.js';
 import { CarePlanActivityResolver, CarePlanResolver } from './resolvers/care-plan.resolver.js';
@@ -46,8 +48,20 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema is built once per process: type-graphql's metadata is global. */
 export function getSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false }).then(auditTouches);
+  built ??= buildSchema({ resolvers: RESOLVERS, validate: false }).then(auditTouches).then(freshLoadsPerMutation);
   return built;
+}
+
+/** Each root mutation field (run one after another) reads afresh what it and the fields after it show (forgetLoaded). */
+function freshLoadsPerMutation(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve: GraphQLFieldResolver<unknown, Context> = field.resolve ?? defaultFieldResolver;
+    field.resolve = (root, args, context: Context, info) => {
+      forgetLoaded(context.loaders);
+      return resolve(root, args, context, info);
+    };
+  }
+  return schema;
 }
 
 /** The SDL checked in at schema/schema.graphql; sorted so that the file changes only when the API does. */
