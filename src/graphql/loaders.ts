@@ -21,9 +21,14 @@ import { Referral } from '../domain/referral/referral.entity.js';
 type Ctor<T> = new () => T;
 
 /** `select * from <entity's table> t where <column> = any(ids) and <caller may see>`: what the ORM filter adds to a find, here by hand. */
+/** Parents every GraphQL object of which was read through the policy: loaders keyed by them need not repeat it. */
+const SHOWN_PARENTS = new Set(['patient', 'carePlan']);
+
 async function rowsWhereAny<T extends object>(em: EntityManager, policy: AccessPolicy, entity: Ctor<T>, column: string, ids: readonly string[], orderBy: string) {
   const read = readOnly(em, entity);
-  const { sql, params } = sqlAnd({ sql: `t.${read.column(column)} = any(?::uuid[])`, params: [`{${ids.join(',')}}`] }, policy.rowsVisible(read.meta.className, 't'));
+  // Keyed by a patient or a care plan the caller was shown: only the read scopes are left to check (rowsOfShown).
+  const visible = SHOWN_PARENTS.has(column) ? policy.rowsOfShown(read.meta.className, 't') : policy.rowsVisible(read.meta.className, 't');
+  const { sql, params } = sqlAnd({ sql: `t.${read.column(column)} = any(?::uuid[])`, params: [`{${ids.join(',')}}`] }, visible);
   const rows = (await em.execute(`select t.* from "${read.meta.tableName}" t where ${sql} order by ${orderBy}`, params)) as Array<Record<string, unknown>>;
   return rows.map((row) => read.record(row));
 }
@@ -67,10 +72,10 @@ const LATEST_KINDS = [ObservationKind.BLOOD_PRESSURE, ObservationKind.FASTING_GL
  */
 function latestReadings(em: EntityManager, policy: AccessPolicy) {
   return new DataLoader<string, Observation[]>(async (patientIds) => {
-    // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate is added here.
+    // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate (for shown patients) is added here.
     const { sql, params } = sqlAnd(
       { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${LATEST_KINDS.join(',')}}`] },
-      policy.rowsVisible('Observation', 'o'),
+      policy.rowsOfShown('Observation', 'o'),
     );
     const rows = await em.execute(`select distinct on (o.patient_id, o.kind) o.* from observation o where ${sql} order by o.patient_id, o.kind, o.effective_at desc, o.id desc`, params);
     const read = readOnly(em, Observation);
