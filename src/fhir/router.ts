@@ -243,8 +243,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     audited(AuditAction.READ, async (req) => {
       // An id that is no UUID may be the caller's own name for one of its resources (PUT Patient/<its id>: ADR 12).
       const type = typeParam(req);
-      const resource = await req.fhir!.store.read(type, await req.fhir!.resolveId(type, String(req.params.id)));
-      req.audit!.touch((await req.fhir!.store.row(resource.resourceType, resource.id!))?.patient_id);
+      const { resource, patientId } = await req.fhir!.store.readWithPatient(type, await req.fhir!.resolveId(type, String(req.params.id)));
+      req.audit!.touch(patientId);
       return resourceReply(200, resource, baseUrl);
     }, resourceOf),
   );

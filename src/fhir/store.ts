@@ -154,11 +154,16 @@ export class FhirStore {
   }
 
   async read(resourceType: string, id: string): Promise<Resource> {
+    return (await this.readWithPatient(resourceType, id)).resource;
+  }
+
+  /** `read`, with the patient whose record the resource is in (for the audit: one lookup, not a second). */
+  async readWithPatient(resourceType: string, id: string): Promise<{ resource: Resource; patientId: string | null }> {
     this.assertCan(resourceType, 'r');
     const row = isUuid(id) ? await this.row(resourceType, id) : undefined;
     if (!row) throw fhirError(404, 'not-found', `${resourceType}/${id} not found`);
     if (row.deleted) throw fhirError(410, 'deleted', `${resourceType}/${id} was deleted`);
-    return this.output(row);
+    return { resource: this.output(row), patientId: row.patient_id ?? null };
   }
 
   async vread(resourceType: string, id: string, versionId: number): Promise<Resource> {
