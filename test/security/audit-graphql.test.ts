@@ -56,3 +56,15 @@ test('a count only is still a SEARCH of patient data (naming no one); a query of
   expect((await run('query Q { ...F } fragment F on Query { patients { totalCount } }')).rows).toEqual([{ action: 'SEARCH', outcome: 'SUCCESS', patients: [], what: 'query Q { patients }' }]);
   expect((await run('query Q { ...F } fragment F on Query { __typename viewer { subject } }')).rows).toEqual([]);
 });
+
+test("adding or changing a care plan's activity names the plan's patient (its UPDATE/CREATE row named no one)", async () => {
+  const plan = c.carePlans.a1;
+  const admin = t.adminToken;
+  const add = requestId('gql');
+  const added = await graphql(t, admin, 'mutation Add($plan: ID!, $v: Int!) { addCarePlanActivity(carePlanId: $plan, version: $v, input: { category: EXERCISE, description: "每日步行30分钟" }) { id } }', {
+    id: add,
+    variables: { plan: plan.id, v: plan.version },
+  });
+  expect(added.body.errors).toBeUndefined();
+  expect((await auditRows(t, add)).map((r) => r.patient_ids)).toEqual([[c.patients.a1.id]]);
+});
