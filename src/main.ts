@@ -2,15 +2,16 @@
 import 'reflect-metadata';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { type Config, ConfigurationError, loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { embeddedLockOf, openDatabase, type EntityManager, type Orm } from './db/orm.js';
-import { EmbeddedDatabaseInUseError, serverAdvert } from './db/embedded-lock.js';
+import { serverAdvert } from './db/embedded-lock.js';
 import { asInternal, createSecurity, type Security } from './access/index.js';
 import { hasPatients, seedCounty, seedNowFor } from './seed/generate.js';
 import type { Startup } from './startup.js';
 import { backfillFhir } from './fhir/materialise.js';
 import { eventWorker } from './events/consumers.js';
 import { gracefulShutdown } from './observability/shutdown.js';
+import { exitWith } from './cli/exit.js';
 
 async function main() {
   const config = loadConfig();
@@ -77,8 +78,4 @@ async function prepareDemoCounty(orm: Orm, config: Config, security: Security, s
   startup.done();
 }
 
-main().catch((err) => {
-  // What the operator must fix, said without a stack trace.
-  console.error(err instanceof EmbeddedDatabaseInUseError || err instanceof ConfigurationError ? err.message : err);
-  process.exit(1);
-});
+main().catch(exitWith);

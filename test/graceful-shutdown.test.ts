@@ -138,8 +138,8 @@ test('SIGTERM: a request still in flight after SHUTDOWN_TIMEOUT_MS has its conne
   expect(messages(s).at(-1)!.msg).toBe('shutdown: done');
 }, 120_000);
 
-test('a bad configuration stops the server at once: exit 1, every problem named, no stack trace', async () => {
-  const result = await runCommand(built.script('src/main.js'), [], { ...env, PORT: 'eighty', LOG_LEVEL: 'chatty', NODE_ENV: 'staging' }, tmp);
+test.each(['src/main.js', 'src/cli/worker.js', 'src/cli/migrate.js'])('a bad configuration stops %s at once: exit 1, every problem named, no stack trace', async (script) => {
+  const result = await runCommand(built.script(script), [], { ...env, PORT: 'eighty', LOG_LEVEL: 'chatty', NODE_ENV: 'staging' }, tmp);
   expect(result.code).toBe(1);
   expect(result.stderr).toContain('NODE_ENV must be one of development, test, production, got "staging"');
   expect(result.stderr).toContain('PORT must be an integer from 0 to 65535, got "eighty"');

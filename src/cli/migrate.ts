@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/orm.js';
-import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { openForDiff, pendingSchemaDiff } from '../db/schema-diff.js';
 import { TSMigrationGenerator } from '@mikro-orm/migrations';
 import type { AbstractSqlDriver } from '@mikro-orm/sql';
+import { exitWith } from './exit.js';
 
 const MIGRATIONS_DIR = path.resolve('migrations');
 
@@ -73,7 +73,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
-  process.exit(1);
-});
+main().catch(exitWith);

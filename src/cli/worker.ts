@@ -7,9 +7,9 @@ import 'reflect-metadata';
 import { pino } from 'pino';
 import { loadConfig } from '../config.js';
 import { openDatabase, type EntityManager } from '../db/orm.js';
-import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { asInternal } from '../access/index.js';
 import { eventWorker } from '../events/consumers.js';
+import { exitWith } from './exit.js';
 
 async function main() {
   const config = loadConfig();
@@ -26,7 +26,4 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-main().catch((err) => {
-  console.error(err instanceof EmbeddedDatabaseInUseError ? err.message : err);
-  process.exit(1);
-});
+main().catch(exitWith);
