@@ -5,6 +5,8 @@
  */
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { buildAccessCounty } from './helpers/access-fixtures.js';
+import { readOnly } from '../src/db/read-only.js';
+import { Condition } from '../src/domain/condition/condition.entity.js';
 
 let t: TestApp;
 let patient: { id: string; version: number };
@@ -45,4 +47,16 @@ test('a query reads each record once per request (the loaders cache), however ma
   expect(data.a.id).toBe(patient.id);
   expect(t.queries.filter((q) => /from "patient"/i.test(q))).toHaveLength(1);
   expect(t.queries.filter((q) => /from "organization"/i.test(q))).toHaveLength(1);
+});
+
+test('a read-only record cannot be written: persisting one fails the flush, and no copy of its row is made', async () => {
+  const em = t.em();
+  const [row] = (await em.getConnection().execute(`select * from condition where patient_id = ? limit 1`, [patient.id])) as Array<Record<string, unknown>>;
+  const count = async () => ((await em.getConnection().execute(`select count(*)::int as n from condition`)) as Array<{ n: number }>)[0]!.n;
+  const before = await count();
+  const record = readOnly(em, Condition).record(row!);
+  expect(record).toBeInstanceOf(Condition);
+  em.persist(record);
+  await expect(em.flush()).rejects.toThrow(/read-only Condition record/);
+  expect(await count()).toBe(before);
 });

@@ -12,6 +12,7 @@ import { accessFilter } from '../access/policy.js';
 import { FhirMaterialiser } from '../fhir/materialise.js';
 import { DomainEventRecorder } from '../events/recorder.js';
 import { acquireEmbeddedLock, type EmbeddedLock, ownerOfThisProcess } from './embedded-lock.js';
+import { ReadOnlyRecordGuard } from './read-only.js';
 
 export type EntityManager = SqlEntityManager;
 export type Orm = MikroORM;
@@ -52,7 +53,7 @@ export function ormOptions(db: DatabaseOptions): Partial<Options> {
     discovery: { warnWhenNoEntities: true },
     // Every change to the domain leaves its event in the outbox (src/events/), and records written through the
     // domain (GraphQL, workflows) are written as FHIR too: both in the same transaction as the change.
-    subscribers: [new DomainEventRecorder(), ...(db.materialiseFhir === false ? [] : [new FhirMaterialiser()])],
+    subscribers: [new ReadOnlyRecordGuard(), new DomainEventRecorder(), ...(db.materialiseFhir === false ? [] : [new FhirMaterialiser()])],
     debug: db.onQuery ? ['query'] : false,
     ...(db.onQuery ? { logger: (message: string) => db.onQuery!(message) } : {}),
   };

@@ -1,4 +1,4 @@
-import { ReferenceKind, type EntityMetadata } from '@mikro-orm/core';
+import { ReferenceKind, type EntityMetadata, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core';
 import type { EntityManager } from './orm.js';
 
 export interface ReadOnly<T> {
@@ -9,6 +9,9 @@ export interface ReadOnly<T> {
 }
 
 const made = new WeakMap<EntityMetadata, ReadOnly<unknown>>();
+
+/** Marks a read-only record (not enumerable: GraphQL, JSON and the ORM's comparisons never see it). */
+const READ_ONLY = Symbol('read-only record');
 
 /**
  * Records for reading only, straight from their rows: the ORM's own column-to-property mapping (dates, JSON),
@@ -32,9 +35,24 @@ export function readOnly<T extends object>(em: EntityManager, entity: new () => 
         const id = record[name];
         record[name] = id == null ? null : { id };
       }
+      Object.defineProperty(record, READ_ONLY, { value: true });
       return Object.setPrototypeOf(record, meta.prototype) as T;
     },
   };
   made.set(meta as EntityMetadata, read as ReadOnly<unknown>);
   return read;
+}
+
+/**
+ * Refuses a flush that would write a read-only record. On its entity's prototype such a record passes for an
+ * entity: `em.persist(record)` would queue an INSERT of a copy of its row. Writes load managed entities instead.
+ */
+export class ReadOnlyRecordGuard implements EventSubscriber {
+  onFlush({ uow }: FlushEventArgs): void {
+    for (const change of uow.getChangeSets()) {
+      if ((change.entity as Record<symbol, unknown>)[READ_ONLY]) {
+        throw new Error(`a read-only ${change.meta.className} record (src/db/read-only.ts) cannot be written: load it through the entity manager`);
+      }
+    }
+  }
 }
