@@ -89,10 +89,10 @@ const currentPart = new AsyncLocalStorage<{ audit: RequestAudit; part: AuditPart
 
 /**
  * Collects, during one request, every patient whose data was read or written, and writes one audit record
- * for the request when it ends — one INSERT per request, however many patients a search returned. A Bundle's
- * entries are parts of their own (`part`), each recorded under its own interaction — a GET entry as a READ or
- * SEARCH, a POST as a CREATE — in one row per action and outcome, with the patients of those entries, in the
- * same INSERT.
+ * for the request when it ends — one row however many patients a search returned, in the INSERT it shares with the
+ * requests ending at the same time (AuditRecorder). A Bundle's entries are parts of their own (`part`), each
+ * recorded under its own interaction — a GET entry as a READ or SEARCH, a POST as a CREATE — in one row per action
+ * and outcome, with the patients of those entries, in the same INSERT.
  */
 export class RequestAudit {
   readonly touched = new Set<string>();
