@@ -1,6 +1,6 @@
-import { type EntityMetadata, ReferenceKind } from '@mikro-orm/core';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import type { EntityManager } from '../db/orm.js';
+import { readOnly } from '../db/read-only.js';
 import { CarePlan, CarePlanGoal } from '../domain/care-plan/care-plan.entity.js';
 import { Condition } from '../domain/condition/condition.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
@@ -38,8 +38,9 @@ export async function backfillFhir(em: EntityManager, options: BackfillOptions =
   const concurrency = Math.max(1, options.concurrency ?? (em.getDriver() instanceof PgliteDriver ? 1 : 3));
   let total = 0;
   for (const type of BACKFILL_ORDER) {
-    const meta = em.getMetadata().get(type);
-    const toRecord = recordOf(em, meta);
+    // A row as the mapping reads a loaded entity: the read path's records (src/db/read-only.ts).
+    const read = readOnly(em, type);
+    const meta = read.meta;
     const writing = new Set<Promise<void>>();
     const failures: unknown[] = [];
     let done = 0;
@@ -48,7 +49,7 @@ export async function backfillFhir(em: EntityManager, options: BackfillOptions =
       const page = await unscopedRecordsAfter(em, meta.tableName, after, pageSize);
       if (page.length === 0) break;
       after = page.at(-1)!.id;
-      const records = new Map(page.filter((row) => !row.has_resource).map((row) => [row.id, toRecord(row)]));
+      const records = new Map(page.filter((row) => !row.has_resource).map((row) => [row.id, read.record(row) as object]));
       if (records.size === 0) continue;
       if (type === CarePlanGoal) await withPlans(em, records);
       const write: Promise<void> = writePage(em, type, records).then(
@@ -72,29 +73,6 @@ async function writePage(em: EntityManager, type: RecordType, records: Map<strin
   const rows = (await materialise(em, records, [], { typeOf: () => type, unstored: true })).filter((m) => !m.stored).map(({ id, columns }) => storeRow(id, columns));
   await insertResources(em, rows);
   return rows.length;
-}
-
-/**
- * A row of `meta`'s table as the mapping reads a loaded entity: properties by name, as the ORM's hydration
- * converts them (dates, custom types), a reference as `{ id }` — what the shapers read of one.
- */
-function recordOf(em: EntityManager, meta: EntityMetadata): (row: Record<string, unknown>) => object {
-  const comparator = em.getComparator();
-  const platform = em.getPlatform();
-  const props = meta.props.filter((p) => p.fieldNames?.length && p.persist !== false && (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE));
-  return (row) => {
-    const data = comparator.mapResult(meta, row) as Record<string, unknown>;
-    const record: Record<string, unknown> = {};
-    for (const p of props) {
-      const value = data[p.name];
-      if (value == null) record[p.name] = value;
-      else if (p.kind === ReferenceKind.MANY_TO_ONE) record[p.name] = { id: value };
-      else if (p.customType) record[p.name] = p.customType.convertToJSValue(value, platform, { mode: 'serialization' });
-      else if (p.runtimeType === 'Date' && !(value instanceof Date)) record[p.name] = new Date(value as string);
-      else record[p.name] = value;
-    }
-    return record;
-  };
 }
 
 /** A goal names its patient through its plan: the plans' patients, one statement per page. */

@@ -1,5 +1,6 @@
 import express, { type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
+import type { AuditRecorder } from '../access/audit.js';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Startup } from '../startup.js';
@@ -18,7 +19,7 @@ export interface VitalSigns {
 }
 
 /** The service's vital signs (docs/operations.md): probes, Prometheus metrics, the request log. */
-export function vitalSigns(sources: { config: Config; orm: Orm; startup: Startup; audit: object; log: Logger }): VitalSigns {
+export function vitalSigns(sources: { config: Config; orm: Orm; startup: Startup; audit: Pick<AuditRecorder, 'queued'>; log: Logger }): VitalSigns {
   const metrics = new ServiceMetrics(sources);
   const routes = express.Router();
   const live = healthz(sources);

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditRecorder } from '../access/audit.js';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Startup } from '../startup.js';
@@ -15,8 +16,8 @@ export interface MetricSources {
   config: Config;
   orm: Orm;
   startup: Startup;
-  /** The audit recorder: its `queued` rows (group commit) when it has them. */
-  audit: object;
+  /** The audit recorder: its `queued` rows (group commit). */
+  audit: Pick<AuditRecorder, 'queued'>;
   log: Logger;
 }
 
@@ -85,8 +86,7 @@ export class ServiceMetrics {
       help: 'Audit rows waiting to be written (group commit); their responses wait with them.',
       registers,
       collect() {
-        const queued = (sources.audit as { queued?: unknown }).queued;
-        this.set(typeof queued === 'number' ? queued : 0);
+        this.set(sources.audit.queued);
       },
     });
     new Gauge({
