@@ -1,0 +1,30 @@
+import type { EntityManager } from '../db/orm.js';
+import type { CareRules } from '../care-rules/rules.js';
+
+/**
+ * Which patients to reassess: the ones an event or a mutation touched, or (`all`) every patient, as the daily sweep
+ * and the seed do. Each derivation turns it into one SQL filter, so a county is reassessed set-based, not row by row.
+ */
+export type CareScope = { patientIds: readonly string[] } | { all: true };
+
+/**
+ * One rule set applied to the database (ADR 16): reads the patients' facts, computes its derived state with the pure
+ * rules of src/care-rules/ (or their SQL twins), and writes only what differs — so running it twice changes nothing.
+ * `today` is the county's date (care-rules/calendar.ts), passed in so a test or the sweep can fix it.
+ */
+export interface CareDerivation {
+  name: string;
+  derive(em: EntityManager, scope: CareScope, rules: CareRules, today: string): Promise<void>;
+}
+
+/**
+ * The rule sets in the order they depend on each other: control status and scheduling first (alerts and the pathway
+ * read them), then alerts, then the pathway. Each is registered here and nowhere else.
+ */
+export const CARE_DERIVATIONS: CareDerivation[] = [];
+
+/** Every rule set, in order, for the patients in `scope`: the one entry point of the consumer, the sweep, the seed and mutations. */
+export async function reassess(em: EntityManager, scope: CareScope, rules: CareRules, today: string): Promise<void> {
+  if ('patientIds' in scope && scope.patientIds.length === 0) return;
+  for (const derivation of CARE_DERIVATIONS) await derivation.derive(em, scope, rules, today);
+}
