@@ -6,6 +6,7 @@
  * FHIR are in fhir-mappings/codes.ts.
  */
 export { AdmissionKind, AdmissionStatus } from './admission.js';
+export { AlertKind, AlertSeverity, AlertState } from './alert.js';
 export { ActivityCategory, ActivityStatus, CarePlanStatus } from './care-plan.js';
 export { ClinicalStatus, ConditionKind, VerificationStatus } from './condition.js';
 export { ConsentDecision, ConsentPurpose } from './consent.js';
@@ -15,6 +16,6 @@ export { FollowUpType } from './follow-up.js';
 export { DrugClass, MedicationStatus } from './medication.js';
 export { ObservationKind, ObservationSource, Plausibility } from './observation.js';
 export { GridKind, OrganizationLevel, OrganizationType } from './organization.js';
-export { Gender, IdentifierKind, ManagementColour, ManagementTier } from './patient.js';
+export { CareStatus, Gender, IdentifierKind, ManagementColour, ManagementTier } from './patient.js';
 export { PractitionerRoleCode } from './practitioner.js';
 export { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.js';

@@ -18,6 +18,18 @@ export enum ManagementColour {
   GREEN = 'GREEN',
 }
 
+/**
+ * Whether the programme still looks after the patient (ADR 16). Only ACTIVE patients are on worklists and in
+ * indicators; the others keep their record and history and may come back (set ACTIVE again).
+ */
+export enum CareStatus {
+  ACTIVE = 'ACTIVE',
+  TRANSFERRED_OUT = 'TRANSFERRED_OUT',
+  MOVED_AWAY = 'MOVED_AWAY',
+  DIED = 'DIED',
+  WITHDREW = 'WITHDREW',
+}
+
 export enum IdentifierKind {
   RESIDENT_ID = 'RESIDENT_ID',
   HEALTH_RECORD = 'HEALTH_RECORD',

@@ -14,6 +14,7 @@ import {
   AdmissionStatus,
   ActivityStatus,
   CarePlanStatus,
+  CareStatus,
   ClinicalStatus,
   ConditionKind,
   ConsentDecision,
@@ -100,6 +101,10 @@ registerEnumType(ManagementTier, {
 });
 registerEnumType(ManagementColour, { name: 'ManagementColour' });
 registerEnumType(IdentifierKind, { name: 'IdentifierKind' });
+registerEnumType(CareStatus, {
+  name: 'CareStatus',
+  description: 'Whether the programme still looks after the patient; only ACTIVE patients are on worklists and in indicators.',
+});
 
 // Referral
 registerEnumType(ReferralDirection, { name: 'ReferralDirection', description: 'UP: village → township → county; DOWN: the reverse.' });

@@ -6,9 +6,9 @@ import { CareTeam } from '../care-team/care-team.entity.js';
 import { Grid, Organization } from '../organization/organization.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { Gender } from './gender.js';
-import { IdentifierKind, ManagementColour, ManagementTier } from '../../../vocabulary/index.js';
+import { CareStatus, IdentifierKind, ManagementColour, ManagementTier } from '../../../vocabulary/index.js';
 
-export { ManagementTier, ManagementColour, IdentifierKind };
+export { CareStatus, ManagementTier, ManagementColour, IdentifierKind };
 
 @ObjectType()
 @Entity()
@@ -66,6 +66,22 @@ export class Patient extends BaseEntity {
 
   @ManyToOne(() => Practitioner, { nullable: true })
   managementOverriddenBy?: Practitioner;
+
+  /**
+   * Whether the programme still looks after the patient (ADR 16): worklists and indicators leave out anyone not
+   * ACTIVE. Set by setPatientCareStatus, a FHIR Patient's deceased[x], or a contact attempt's outcome (src/care/pathway).
+   */
+  @Field(() => CareStatus)
+  @Enum({ items: () => CareStatus, default: CareStatus.ACTIVE, index: true })
+  careStatus: CareStatus = CareStatus.ACTIVE;
+
+  @Field(() => LocalDate, { nullable: true, description: 'Since when the care status holds (ISO date); null for ACTIVE never changed.' })
+  @Property({ type: 'date', nullable: true })
+  careStatusOn?: string;
+
+  @Field({ nullable: true, description: 'Why the care status was set (free text), e.g. where the patient moved to.' })
+  @Property({ nullable: true, columnType: 'text' })
+  careStatusReason?: string;
 
   /** The organisation whose staff or system registered the patient here (a hospital sees the patients it sent). */
   @ManyToOne(() => Organization, { nullable: true, index: true })
