@@ -1,5 +1,6 @@
 import type { EntityManager } from '../db/orm.js';
 import type { CareRules } from '../care-rules/rules.js';
+import { careState } from './state/index.js';
 
 /**
  * Which patients to reassess: the ones an event or a mutation touched, or (`all`) every patient, as the daily sweep
@@ -21,7 +22,7 @@ export interface CareDerivation {
  * The rule sets in the order they depend on each other: control status and scheduling first (alerts and the pathway
  * read them), then alerts, then the pathway. Each is registered here and nowhere else.
  */
-export const CARE_DERIVATIONS: CareDerivation[] = [];
+export const CARE_DERIVATIONS: CareDerivation[] = [careState];
 
 /** Every rule set, in order, for the patients in `scope`: the one entry point of the consumer, the sweep, the seed and mutations. */
 export async function reassess(em: EntityManager, scope: CareScope, rules: CareRules, today: string): Promise<void> {
