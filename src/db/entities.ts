@@ -11,6 +11,7 @@ import { Practitioner, PractitionerRole } from '../domain/practitioner/practitio
 import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
+import { Alert } from '../care/alerts/alert.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
@@ -36,6 +37,7 @@ export const ENTITIES = [
   Coverage,
   Consent,
   MedicationUse,
+  Alert,
   SystemClient,
   UsedAssertion,
   AuditEvent,

@@ -38,6 +38,8 @@ export const EVENT_SOURCES: Record<string, EventSource> = {
   Coverage: { created: 'CoverageChanged', changed: 'CoverageChanged', removed: 'CoverageChanged', omit: ['memberNumber'] },
   Consent: { ...ofRecord('Consent'), omit: FREE_TEXT },
   MedicationUse: { created: 'MedicationChanged', changed: 'MedicationChanged', removed: 'MedicationChanged' },
+  // Derived state (ADR 16): raised and resolved by the rules; `resolution` is free text. The urgent-alert subscription watches AlertRaised.
+  Alert: { created: 'AlertRaised', changed: 'AlertChanged', removed: 'AlertChanged', omit: ['resolution'] },
 };
 
 /** Bookkeeping fields: in every record, never news. */

@@ -12,6 +12,9 @@ import {
   ActivityCategory,
   AdmissionKind,
   AdmissionStatus,
+  AlertKind,
+  AlertSeverity,
+  AlertState,
   ActivityStatus,
   CarePlanStatus,
   CareStatus,
@@ -115,3 +118,8 @@ registerEnumType(ReferralReason, { name: 'ReferralReason' });
 // Admission
 registerEnumType(AdmissionKind, { name: 'AdmissionKind', description: 'INPATIENT: a hospital stay; EMERGENCY: an emergency-department visit.' });
 registerEnumType(AdmissionStatus, { name: 'AdmissionStatus' });
+
+// Alert
+registerEnumType(AlertKind, { name: 'AlertKind', description: 'What an alert suggests or warns of (docs/care-model.md, "Alerts").' });
+registerEnumType(AlertSeverity, { name: 'AlertSeverity', description: 'URGENT: act today; ROUTINE: at the next visit; INFO: for the record or an administrative task.' });
+registerEnumType(AlertState, { name: 'AlertState', description: 'OPEN → ACKNOWLEDGED → RESOLVED (by a person, or by the rules when the cause went).' });
