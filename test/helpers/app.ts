@@ -27,8 +27,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real HTTP app over a real database (embedded, or Postgres when TEST_DATABASE_URL is set). */
-export async function startTestApp(): Promise<TestApp> {
+/**
+ * The real HTTP app over a real database (embedded, or Postgres when TEST_DATABASE_URL is set). `env`: settings on
+ * top of the test configuration (e.g. EVENT_WORKER=off, for a test whose derived state is written by construction).
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const queries: string[] = [];
   const orm = await openDatabase({
@@ -39,7 +42,7 @@ export async function startTestApp(): Promise<TestApp> {
       if (!/^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql)) queries.push(sql);
     },
   });
-  const config = loadConfig({ NODE_ENV: 'test' });
+  const config = loadConfig({ NODE_ENV: 'test', ...env });
   const app = await createApp({ config, orm });
   const http = supertest(app.express);
   const tokenFor = (claims: { roles: string[]; org?: string; practitioner?: string; sub?: string }) =>
