@@ -66,6 +66,9 @@ export interface PatientShape {
   familyDoctorTeamRef?: Ref;
   contractSignedOn?: string;
   contractExpiresOn?: string;
+  /** deceased[x]: whether the patient died (true for any deceasedDateTime), and the date part of deceasedDateTime. */
+  deceased?: boolean;
+  deceasedOn?: string;
 }
 
 export interface PractitionerShape {

@@ -53,6 +53,8 @@ export const patientMapping = defineMapping<Patient, PatientShape>({
       familyDoctorTeamRef: refOf(subExtension(contract, 'team')?.valueReference, 'CareTeam'),
       contractSignedOn: datePart(subExtension(contract, 'signedOn')?.valueDate, `Patient.extension('${NCD_EXTENSIONS.familyDoctorContract}').extension('signedOn')`),
       contractExpiresOn: datePart(subExtension(contract, 'expiresOn')?.valueDate, `Patient.extension('${NCD_EXTENSIONS.familyDoctorContract}').extension('expiresOn')`),
+      deceased: p.deceasedDateTime !== undefined ? true : p.deceasedBoolean,
+      deceasedOn: datePart(p.deceasedDateTime, 'Patient.deceasedDateTime'),
     };
   },
   build(s) {
@@ -80,6 +82,7 @@ export const patientMapping = defineMapping<Patient, PatientShape>({
       birthDate: s.birthDate,
       address: s.address ? [{ text: s.address }] : undefined,
       managingOrganization: toReference(s.managingOrganizationRef),
+      ...(s.deceasedOn ? { deceasedDateTime: s.deceasedOn } : s.deceased ? { deceasedBoolean: true } : {}),
     };
   },
   // A changed name or address is a new statement: stale family/given or lines must not survive beside it.

@@ -17,5 +17,6 @@ export { DrugClass, MedicationStatus } from './medication.js';
 export { ObservationKind, ObservationSource, Plausibility } from './observation.js';
 export { GridKind, OrganizationLevel, OrganizationType } from './organization.js';
 export { CareStatus, Gender, IdentifierKind, ManagementColour, ManagementTier } from './patient.js';
+export { AssessmentKind, Complication, ContactMethod, ContactOutcome, PathwayStep, RiskFactor, TargetOrganDamage } from './pathway.js';
 export { PractitionerRoleCode } from './practitioner.js';
 export { ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.js';

@@ -34,6 +34,11 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   Consent: 'Consent',
   // One scope for a patient's medicines, whichever resource said them (a prescription or the patient's statement).
   MedicationUse: 'MedicationRequest',
+  // A health assessment is FHIR's ClinicalImpression; a call to an overdue patient, a Communication; the pathway a
+  // patient is on for a condition, an EpisodeOfCare. Each is seen with its patient.
+  Assessment: 'ClinicalImpression',
+  ContactAttempt: 'Communication',
+  PathwayStepRecord: 'EpisodeOfCare',
 };
 
 const CLINICAL_ROLES = [Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.NURSE, Role.SPECIALIST, Role.PUBLIC_HEALTH];

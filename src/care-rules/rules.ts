@@ -31,6 +31,33 @@ export interface CareRules {
     borderlineDiastolicAtLeast: number;
     borderlineFastingGlucoseAtLeast: number;
   };
+  /**
+   * The seven-step pathway (src/care-rules/pathway.ts): who counts as suspected from a screening reading, and how
+   * many days a patient may wait at each step before the pathway lists them as stuck.
+   */
+  pathway: {
+    screeningAgeAtLeast: number;
+    stuckDays: {
+      suspected: number;
+      confirmed: number;
+      assessed: number;
+      planMade: number;
+      intervention: number;
+      followedUp: number;
+      reassessed: number;
+    };
+  };
+  /**
+   * How long a contact attempt keeps an overdue patient off the next overdue lists, in days
+   * (src/care-rules/overdue-contact.ts): after a promised visit date, after a reach with no date, after no answer,
+   * after a refusal.
+   */
+  contact: {
+    promisedVisitGraceDays: number;
+    reachedWithoutDateDays: number;
+    notReachableDays: number;
+    refusedDays: number;
+  };
   plausible: {
     systolic: [number, number];
     diastolic: [number, number];
@@ -50,6 +77,11 @@ export const DEFAULT_CARE_RULES: CareRules = {
   followUpDays: { controlled: 90, uncontrolled: 14, afterReferral: 14 },
   minFaceToFaceFollowUpsPerYear: 4,
   management: { borderlineSystolicAtLeast: 130, borderlineDiastolicAtLeast: 85, borderlineFastingGlucoseAtLeast: 6.1 },
+  pathway: {
+    screeningAgeAtLeast: 35,
+    stuckDays: { suspected: 30, confirmed: 30, assessed: 14, planMade: 14, intervention: 90, followedUp: 365, reassessed: 14 },
+  },
+  contact: { promisedVisitGraceDays: 3, reachedWithoutDateDays: 30, notReachableDays: 7, refusedDays: 90 },
   plausible: {
     systolic: [40, 300],
     diastolic: [20, 200],
@@ -105,6 +137,9 @@ export function careRulesFrom(overrides: unknown, base: CareRules = DEFAULT_CARE
   const rules = merge(shapeOf(DEFAULT_CARE_RULES) as Shape, overrides, base as unknown as Record<string, unknown>, '') as unknown as CareRules;
   const days = Object.entries(rules.followUpDays).find(([, d]) => !Number.isInteger(d) || d < 1);
   if (days) throw new Error(`${where}: followUpDays.${days[0]} must be a whole number of days, at least 1`);
+  const wholeDays = [...Object.entries(rules.pathway.stuckDays).map(([k, d]) => [`pathway.stuckDays.${k}`, d] as const), ...Object.entries(rules.contact).map(([k, d]) => [`contact.${k}`, d] as const)];
+  const notDays = wholeDays.find(([, d]) => !Number.isInteger(d) || d < 0);
+  if (notDays) throw new Error(`${where}: ${notDays[0]} must be a whole number of days`);
   if (rules.urgent.glucoseAtMost >= rules.urgent.glucoseAtLeast) throw new Error(`${where}: urgent.glucoseAtMost must be below urgent.glucoseAtLeast`);
   return Object.freeze(rules);
 }

@@ -12,6 +12,9 @@ import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { Alert } from '../care/alerts/alert.entity.js';
+import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
+import { Assessment } from '../domain/assessment/assessment.entity.js';
+import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
@@ -38,6 +41,9 @@ export const ENTITIES = [
   Consent,
   MedicationUse,
   Alert,
+  Assessment,
+  ContactAttempt,
+  PathwayStepRecord,
   SystemClient,
   UsedAssertion,
   AuditEvent,

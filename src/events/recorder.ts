@@ -25,7 +25,7 @@ const FREE_TEXT = ['note', 'findings', 'clinicalSummary', 'reasonText', 'statusR
 const ofRecord = (name: string, created = `${name}Recorded`): EventSource => ({ created, changed: `${name}Changed`, removed: `${name}Removed` });
 
 export const EVENT_SOURCES: Record<string, EventSource> = {
-  Patient: { ...ofRecord('Patient', 'PatientRegistered'), patient: 'self', omit: ['name', 'phone', 'address', 'birthDate', 'managementOverrideReason'] },
+  Patient: { ...ofRecord('Patient', 'PatientRegistered'), patient: 'self', omit: ['name', 'phone', 'address', 'birthDate', 'managementOverrideReason', 'careStatusReason'] },
   PatientIdentifier: { created: 'PatientChanged', changed: 'PatientChanged', removed: 'PatientChanged', partOf: { type: 'Patient', via: 'patient' }, omit: ['value', 'lookup', 'cipher'] },
   Condition: ofRecord('Condition'),
   Observation: ofRecord('Observation'),
@@ -38,6 +38,9 @@ export const EVENT_SOURCES: Record<string, EventSource> = {
   Coverage: { created: 'CoverageChanged', changed: 'CoverageChanged', removed: 'CoverageChanged', omit: ['memberNumber'] },
   Consent: { ...ofRecord('Consent'), omit: FREE_TEXT },
   MedicationUse: { created: 'MedicationChanged', changed: 'MedicationChanged', removed: 'MedicationChanged' },
+  // The pathway's facts (src/care/pathway): a health assessment, a call to an overdue patient (the number dialled is personal).
+  Assessment: { ...ofRecord('Assessment'), omit: FREE_TEXT },
+  ContactAttempt: { ...ofRecord('ContactAttempt'), omit: [...FREE_TEXT, 'phone'] },
   // Derived state (ADR 16): raised and resolved by the rules; `resolution` is free text. The urgent-alert subscription watches AlertRaised.
   Alert: { created: 'AlertRaised', changed: 'AlertChanged', removed: 'AlertChanged', omit: ['resolution'] },
 };

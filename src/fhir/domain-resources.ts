@@ -13,7 +13,7 @@ import { Coverage } from '../domain/coverage/coverage.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { Observation } from '../domain/observation/observation.entity.js';
 import { Organization } from '../domain/organization/organization.entity.js';
-import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
+import { CareStatus, Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
 import type { FhirResource } from './fhir-resource.entity.js';
@@ -228,6 +228,9 @@ const SHAPERS = new Map<RecordType, Shaper<never>>([
         familyDoctorTeamRef: ref('CareTeam', p.familyDoctorTeam),
         contractSignedOn: p.contractSignedOn,
         contractExpiresOn: p.contractExpiresOn,
+        // A patient who died says so in FHIR too (deceasedDateTime: the day the care status took effect).
+        deceased: p.careStatus === CareStatus.DIED || undefined,
+        deceasedOn: p.careStatus === CareStatus.DIED ? p.careStatusOn : undefined,
       },
       keys: identifiers.map((i) => `${i.system}|${i.lookup}`),
       };

@@ -7,6 +7,10 @@ import type { AccessPolicy } from '../access/policy.js';
 import { CarePlanService } from '../domain/care-plan/care-plan.service.js';
 import { ConditionService } from '../domain/condition/condition.service.js';
 import { ConsentService } from '../domain/consent/consent.service.js';
+import { AssessmentService } from '../domain/assessment/assessment.service.js';
+import { ContactAttemptService } from '../domain/contact-attempt/contact-attempt.service.js';
+import { CareStatusService } from '../domain/patient/care-status.js';
+import { PathwayService } from '../care/pathway/pathway.service.js';
 import { FollowUpService } from '../domain/follow-up/follow-up.service.js';
 import { ObservationService } from '../domain/observation/observation.service.js';
 import { PatientService } from '../domain/patient/patient.service.js';
@@ -46,6 +50,11 @@ function createServices({ em, policy, config, rules, security, audit }: ContextP
     referrals: new ReferralService(em, policy),
     followUps: new FollowUpService(em, policy, rules),
     consents: new ConsentService(em, policy),
+    // The pathway (src/care/pathway): assessments, overdue contact attempts, the patient's programme status, and its read side.
+    assessments: new AssessmentService(em, policy, rules),
+    contactAttempts: new ContactAttemptService(em, policy, rules),
+    careStatus: new CareStatusService(em, policy, rules),
+    pathway: new PathwayService(em, policy, rules),
   };
 }
 

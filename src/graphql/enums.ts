@@ -18,6 +18,13 @@ import {
   ActivityStatus,
   CarePlanStatus,
   CareStatus,
+  AssessmentKind,
+  Complication,
+  ContactMethod,
+  ContactOutcome,
+  PathwayStep,
+  RiskFactor,
+  TargetOrganDamage,
   ClinicalStatus,
   ConditionKind,
   ConsentDecision,
@@ -104,6 +111,14 @@ registerEnumType(ManagementTier, {
 });
 registerEnumType(ManagementColour, { name: 'ManagementColour' });
 registerEnumType(IdentifierKind, { name: 'IdentifierKind' });
+// The pathway (src/care/pathway)
+registerEnumType(PathwayStep, { name: 'PathwayStep', description: 'The seven-step pathway, in order; after REASSESSED a new cycle starts at PLAN_MADE.' });
+registerEnumType(AssessmentKind, { name: 'AssessmentKind', description: 'INITIAL: the health assessment of pathway step 3; ANNUAL: the yearly re-assessment (step 7).' });
+registerEnumType(RiskFactor, { name: 'RiskFactor' });
+registerEnumType(Complication, { name: 'Complication' });
+registerEnumType(TargetOrganDamage, { name: 'TargetOrganDamage' });
+registerEnumType(ContactMethod, { name: 'ContactMethod' });
+registerEnumType(ContactOutcome, { name: 'ContactOutcome', description: "What came of contacting an overdue patient (Simple.org's overdue-list outcomes)." });
 registerEnumType(CareStatus, {
   name: 'CareStatus',
   description: 'Whether the programme still looks after the patient; only ACTIVE patients are on worklists and in indicators.',

@@ -275,10 +275,11 @@ const PATIENT_ID_ARGUMENT: Record<string, (args: Record<string, unknown>) => unk
   'Query.observations': (a) => a.patientId,
   'Query.referrals': (a) => (a.filter as { patientId?: unknown } | undefined)?.patientId,
   'Mutation.updatePatient': (a) => a.id,
+  'Mutation.setPatientCareStatus': (a) => a.patientId,
 };
 
-const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'carePlan', 'careTeam']);
-const SEARCH_ROOTS = new Set(['patients', 'observations', 'referrals', 'careTeam']);
+const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'carePlan', 'careTeam', 'pathway']);
+const SEARCH_ROOTS = new Set(['patients', 'observations', 'referrals', 'careTeam', 'pathway']);
 
 /** The operation's root fields, through its fragments (spreads and inline, nested): what it runs, however it is written. */
 function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {

@@ -17,6 +17,9 @@ import { Grid, Organization } from '../domain/organization/organization.entity.j
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { Assessment } from '../domain/assessment/assessment.entity.js';
+import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
+import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
 
 type Ctor<T> = new () => T;
 
@@ -106,6 +109,10 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     coveragesByPatient: byParent(em, policy, Coverage, 'patient'),
     consentsByPatient: byParent(em, policy, Consent, 'patient', { periodStart: 'desc', id: 'desc' }),
     medicationsByPatient: byParent(em, policy, MedicationUse, 'patient', { since: 'desc nulls last', id: 'desc' }),
+    assessmentsByPatient: byParent(em, policy, Assessment, 'patient', { assessedOn: 'desc', id: 'desc' }),
+    contactAttemptsByPatient: byParent(em, policy, ContactAttempt, 'patient', { attemptedAt: 'desc', id: 'desc' }),
+    pathwayByPatient: byParent(em, policy, PathwayStepRecord, 'patient', { conditionKind: 'asc', cycle: 'asc', reachedAt: 'asc', id: 'asc' }),
+    followUp: byId(em, policy, FollowUp),
     goalsByCarePlan: byParent(em, policy, CarePlanGoal, 'carePlan'),
     activitiesByCarePlan: byParent(em, policy, CarePlanActivity, 'carePlan'),
     membersByCareTeam: byParent(em, policy, CareTeamMember, 'careTeam'),

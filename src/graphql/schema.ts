@@ -19,6 +19,9 @@ import {
   PractitionerRoleResolver,
 } from './resolvers/organization.resolver.js';
 import { PatientResolver } from './resolvers/patient.resolver.js';
+import { PathwayResolver, PatientPathwayResolver } from './resolvers/pathway.resolver.js';
+import { AssessmentResolver, PatientAssessmentResolver } from './resolvers/assessment.resolver.js';
+import { ContactAttemptResolver, PatientContactAttemptResolver } from './resolvers/contact-attempt.resolver.js';
 import { ReferralResolver } from './resolvers/referral.resolver.js';
 import { auditTouches } from './guards.js';
 import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
@@ -31,6 +34,12 @@ export const RESOLVERS = [
   CarePlanActivityResolver,
   ReferralResolver,
   FollowUpResolver,
+  PathwayResolver,
+  PatientPathwayResolver,
+  AssessmentResolver,
+  PatientAssessmentResolver,
+  ContactAttemptResolver,
+  PatientContactAttemptResolver,
   AdmissionResolver,
   OrganizationResolver,
   GridResolver,

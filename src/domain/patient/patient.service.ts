@@ -7,7 +7,7 @@ import { CareTeam } from '../care-team/care-team.entity.js';
 import { ConditionKind } from '../../../fhir-mappings/codes.js';
 import { Grid, Organization } from '../organization/organization.entity.js';
 import { Gender } from './gender.js';
-import { IdentifierKind, ManagementColour, ManagementTier, Patient, PatientIdentifier } from './patient.entity.js';
+import { type CareStatus, IdentifierKind, ManagementColour, ManagementTier, Patient, PatientIdentifier } from './patient.entity.js';
 import { parseResidentId } from './resident-id.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
@@ -45,6 +45,8 @@ export interface PatientFilter {
   managementColour?: ManagementColour;
   /** Name prefix, or an exact identifier value. */
   search?: string;
+  /** Only patients of these programme statuses; every status when not given (a search finds a patient who died too). */
+  careStatuses?: CareStatus[];
 }
 
 export function identifierKind(system: string, systems: IdentifierSystems): IdentifierKind {
@@ -318,6 +320,7 @@ export class PatientService {
       if (filter.gridId) qb.andWhere({ grid: filter.gridId });
       if (filter.managementTier) qb.andWhere({ managementTier: filter.managementTier });
       if (filter.managementColour) qb.andWhere({ managementColour: filter.managementColour });
+      if (filter.careStatuses?.length) qb.andWhere({ careStatus: { $in: filter.careStatuses } });
       if (filter.conditionKind) {
         qb.andWhere(
           `exists (select 1 from condition c where c.patient_id = p.id and c.kind = ? and c.clinical_status in ('ACTIVE','RECURRENCE','RELAPSE') and c.verification_status <> 'ENTERED_IN_ERROR' and c.verification_status <> 'REFUTED')`,

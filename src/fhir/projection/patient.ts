@@ -1,6 +1,8 @@
 import type { PatientShape } from '../../../fhir-mappings/index.js';
 import { IdentifiersHeld, normaliseName, PatientService } from '../../domain/patient/patient.service.js';
-import { Patient } from '../../domain/patient/patient.entity.js';
+import { CareStatus, Patient } from '../../domain/patient/patient.entity.js';
+import { applyCareStatus } from '../../domain/patient/care-status.js';
+import { countyToday } from '../../care-rules/calendar.js';
 import { DomainError } from '../../domain/errors.js';
 import { fhirError } from '../outcome.js';
 import { HeldOutOfReach } from '../store.js';
@@ -41,6 +43,13 @@ export async function projectPatient(ctx: ProjectionContext, id: string, shape: 
       markFromFhir,
     );
     markFromFhir(patient);
+    // A hospital's record that the patient died ends their care here (as setPatientCareStatus DIED would). One that
+    // says nothing of it, or deceasedBoolean false, leaves the status alone: only a person brings a patient back.
+    if (shape.deceased && patient.careStatus !== CareStatus.DIED) {
+      const on = fullDate(shape.deceasedOn);
+      applyCareStatus(patient, { status: CareStatus.DIED, on: on && on <= countyToday() ? on : undefined, reason: 'deceased (FHIR Patient from the sending system)' });
+      await ctx.em.flush();
+    }
   } catch (err) {
     if (err instanceof IdentifiersHeld) throw new HeldOutOfReach('Patient', err.holderIds[0]);
     if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') {

@@ -12,7 +12,7 @@ import { Admission } from '../../domain/admission/admission.entity.js';
 import { Observation, ObservationKind } from '../../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../../domain/organization/organization.entity.js';
 import { Gender } from '../../domain/patient/gender.js';
-import { ManagementColour, ManagementTier, Patient, PatientIdentifier } from '../../domain/patient/patient.entity.js';
+import { CareStatus, ManagementColour, ManagementTier, Patient, PatientIdentifier } from '../../domain/patient/patient.entity.js';
 import type { PatientFields, PatientFilter } from '../../domain/patient/patient.service.js';
 import { Referral } from '../../domain/referral/referral.entity.js';
 import { Connection } from '../connection.js';
@@ -56,6 +56,9 @@ export class PatientFilterInput implements PatientFilter {
 
   @Field({ nullable: true, description: 'Name prefix, or an exact identifier value.' })
   search?: string;
+
+  @Field(() => [CareStatus], { nullable: true, description: 'Only patients of these care statuses; every status when not given (worklists show ACTIVE patients only).' })
+  careStatuses?: CareStatus[];
 }
 
 @InputType()

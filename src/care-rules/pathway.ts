@@ -1,0 +1,124 @@
+import { ConditionKind, ControlStatus, ObservationKind, PathwayStep } from '../../vocabulary/index.js';
+import { controlStatusOf, controlStatusSql, type Reading } from './control.js';
+import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
+import { sqlNumber, sqlText } from './sql.js';
+
+export { PathwayStep };
+
+/**
+ * The seven-step pathway's pure rules (docs/care-model.md, "The seven-step pathway"). The step records are kept by
+ * src/care/pathway/derivation.ts; what a step needs as evidence is described there, next to the SQL that finds it.
+ */
+
+/** The steps in order; a cycle after the first starts at PLAN_MADE (the re-assessment reviews the plan). */
+export const PATHWAY_STEPS: readonly PathwayStep[] = [
+  PathwayStep.SUSPECTED,
+  PathwayStep.CONFIRMED,
+  PathwayStep.ASSESSED,
+  PathwayStep.PLAN_MADE,
+  PathwayStep.INTERVENTION,
+  PathwayStep.FOLLOWED_UP,
+  PathwayStep.REASSESSED,
+];
+
+/** Where each later cycle begins. */
+export const LOOP_STEP = PathwayStep.PLAN_MADE;
+
+/** Every condition kind has a pathway but OTHER (a code the domain does not classify is no programme condition). */
+export const PATHWAY_CONDITION_KINDS: readonly ConditionKind[] = Object.values(ConditionKind).filter((k) => k !== ConditionKind.OTHER);
+
+/** 1 for SUSPECTED … 7 for REASSESSED. */
+export function stepNumber(step: PathwayStep): number {
+  return PATHWAY_STEPS.indexOf(step) + 1;
+}
+
+/** The step after `step` and the cycle it is in: after REASSESSED, PLAN_MADE of the next cycle. */
+export function nextStep(step: PathwayStep, cycle: number): { step: PathwayStep; cycle: number } {
+  if (step === PathwayStep.REASSESSED) return { step: LOOP_STEP, cycle: cycle + 1 };
+  return { step: PATHWAY_STEPS[stepNumber(step)]!, cycle };
+}
+
+/** `stepNumber` in SQL, for ordering step rows (`column` holds the step's name). */
+export function stepNumberSql(column: string): string {
+  return `(case ${column} ${PATHWAY_STEPS.map((s, i) => `when ${sqlText(s)} then ${i + 1}`).join(' ')} end)`;
+}
+
+const STUCK_KEY: Record<PathwayStep, keyof CareRules['pathway']['stuckDays']> = {
+  SUSPECTED: 'suspected',
+  CONFIRMED: 'confirmed',
+  ASSESSED: 'assessed',
+  PLAN_MADE: 'planMade',
+  INTERVENTION: 'intervention',
+  FOLLOWED_UP: 'followedUp',
+  REASSESSED: 'reassessed',
+};
+
+/** How many days a patient may wait at `step` for the next one before the pathway calls them stuck. */
+export function stuckDays(step: PathwayStep, rules: CareRules = DEFAULT_CARE_RULES): number {
+  return rules.pathway.stuckDays[STUCK_KEY[step]];
+}
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from the date `since` to the date `today` (both YYYY-MM-DD, the county's calendar). */
+export function daysBetween(since: string, today: string): number {
+  return Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / DAY_MS);
+}
+
+/**
+ * Stuck: at `step` since the date `since` for more than the step's days. Only a patient still in the programme can
+ * be stuck (their care status is ACTIVE: the caller checks), and a suspicion refuted by a diagnosis is no longer a
+ * pathway (`stuckInPathwaySql` leaves such patients out).
+ */
+export function isStuck(step: PathwayStep, since: string, today: string, rules: CareRules = DEFAULT_CARE_RULES): boolean {
+  return daysBetween(since, today) > stuckDays(step, rules);
+}
+
+/**
+ * `isStuck` in SQL over a patient's current step: `alias` has `step` and `since` (a date, the county's), `today` a SQL
+ * date expression (a parameter or literal). The patient's own care status is for the caller to add (worklists
+ * leave out every patient who is not ACTIVE).
+ */
+export function stuckInPathwaySql(rules: CareRules, alias: string, today: string): string {
+  const days = `(case ${alias}.step ${PATHWAY_STEPS.map((s) => `when ${sqlText(s)} then ${sqlNumber(stuckDays(s, rules))}`).join(' ')} end)`;
+  return `((${today})::date - ${alias}.since > ${days})`;
+}
+
+/**
+ * Which condition a screening reading suggests (step 1): a blood pressure not below the control targets
+ * (`controlStatusOf` says UNCONTROLLED or URGENT) suggests hypertension; a fasting glucose at or above the fasting
+ * target (`control.fastingGlucoseBelow`, 7.0 mmol/L; a hypoglycaemic urgent reading is no sign of diabetes) suggests
+ * type 2 diabetes. Implausible readings suggest nothing. Whether the person is old enough and has no diagnosis yet
+ * is for the caller (`isScreeningAge`; the derivation's SQL).
+ */
+export function suspicionOf(reading: Reading, rules: CareRules = DEFAULT_CARE_RULES): ConditionKind | undefined {
+  const status = controlStatusOf(reading, rules);
+  if (status !== ControlStatus.UNCONTROLLED && status !== ControlStatus.URGENT) return undefined;
+  if (reading.kind === ObservationKind.BLOOD_PRESSURE) return ConditionKind.HYPERTENSION;
+  if (reading.kind === ObservationKind.FASTING_GLUCOSE && (reading.value ?? 0) >= rules.control.fastingGlucoseBelow) return ConditionKind.TYPE_2_DIABETES;
+  return undefined;
+}
+
+/** `suspicionOf` in SQL over an observation `alias`: the condition kind suggested, or null. */
+export function suspicionSql(rules: CareRules, alias: string): string {
+  const status = controlStatusSql(rules, alias);
+  const abnormal = `${status} in (${sqlText(ControlStatus.UNCONTROLLED)}, ${sqlText(ControlStatus.URGENT)})`;
+  return (
+    `(case when not (${abnormal}) then null ` +
+    `when ${alias}.kind = ${sqlText(ObservationKind.BLOOD_PRESSURE)} then ${sqlText(ConditionKind.HYPERTENSION)} ` +
+    `when ${alias}.kind = ${sqlText(ObservationKind.FASTING_GLUCOSE)} and ${alias}.value >= ${sqlNumber(rules.control.fastingGlucoseBelow)} then ${sqlText(ConditionKind.TYPE_2_DIABETES)} ` +
+    `else null end)`
+  );
+}
+
+/** Screening is for residents aged `pathway.screeningAgeAtLeast` (35) or over on the day of the reading. */
+export function isScreeningAge(birthDate: string | null | undefined, onDate: string, rules: CareRules = DEFAULT_CARE_RULES): boolean {
+  if (!birthDate) return false;
+  const years = Number(onDate.slice(0, 4)) - Number(birthDate.slice(0, 4)) - (onDate.slice(5) < birthDate.slice(5) ? 1 : 0);
+  return years >= rules.pathway.screeningAgeAtLeast;
+}
+
+/** `isScreeningAge` in SQL: `birthDate` and `onDate` are SQL date expressions. */
+export function isScreeningAgeSql(rules: CareRules, birthDate: string, onDate: string): string {
+  return `(${birthDate} is not null and ${birthDate} + make_interval(years => ${sqlNumber(rules.pathway.screeningAgeAtLeast)}) <= ${onDate})`;
+}
