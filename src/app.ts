@@ -25,6 +25,10 @@ import { createAdminRouter } from './access/admin-router.js';
 import { auditPlugin, graphqlArmor, inputTextPlugin, queryCostPlugin } from './graphql/guards.js';
 import { Startup } from './startup.js';
 import { operationNamePlugin, vitalSigns } from './observability/index.js';
+import { UrgentAlertFeed } from './care/alerts/urgent-feed.js';
+import { outboxWritten } from './events/nudge.js';
+import { serveSubscriptions, type SubscriptionServer } from './graphql/subscriptions.js';
+import type { Server } from 'node:http';
 
 export interface App {
   express: Express;
@@ -33,6 +37,13 @@ export interface App {
   startup: Startup;
   /** The audit trail's writer (its queue: metrics; flushed by stop). */
   audit: AuditRecorder;
+  /**
+   * Serves GraphQL subscriptions (graphql-ws over WebSocket) at /graphql on `server`, the HTTP server listening
+   * with `express` (src/graphql/subscriptions.ts). Once; stop() ends them, as does closeSubscriptions().
+   */
+  serveSubscriptions(server: Server): void;
+  /** Ends every subscription and closes its socket: the first thing a graceful shutdown does (sockets would hold the server open). */
+  closeSubscriptions(): Promise<void>;
   /** Stops Apollo and waits for the audit rows queued to be durable; the caller owns the ORM and closes it. */
   stop(): Promise<void>;
 }
@@ -54,8 +65,9 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   const production = config.env === 'production';
   const security = given ?? (await createSecurity(config));
   const armor = graphqlArmor();
+  const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    schema: await getSchema(),
+    schema,
     introspection: !production,
     // main.ts drains the HTTP server first, then calls stop(): Apollo's own handler would stop it under the requests in flight.
     stopOnTerminationSignals: false,
@@ -88,6 +100,11 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   app.disable('x-powered-by');
   // First, so that every request is timed and logged, whoever answers it.
   app.use(vitals.requests);
+  // A write has committed by the time its answer is sent: the event worker and the urgent-alert feed look now (events/nudge.ts).
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.once('finish', outboxWritten);
+    next();
+  });
   // Whose X-Forwarded-For names the client (req.ip: the audit's source address, the rate limit's key): only the
   // proxies configured (TRUSTED_PROXIES); none by default, and then a client's own header is ignored.
   app.set('trust proxy', config.http.trustedProxies.length ? config.http.trustedProxies : false);
@@ -201,9 +218,20 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
     // … and so is a body that is not JSON or is too large, or anything unexpected: never Express's HTML page.
     httpErrorHandler({ bodyLimit: config.http.bodyLimit, log: (err) => log.error({ err }, 'unexpected error at /graphql') }),
   );
+  const urgentAlerts = new UrgentAlertFeed(orm, { logger: log });
+  let subscriptions: SubscriptionServer | undefined;
+  const closeSubscriptions = async () => {
+    await subscriptions?.close();
+    subscriptions = undefined;
+  };
   const stop = async () => {
+    await closeSubscriptions();
     await apollo.stop();
     await audit.flush();
   };
-  return { express: app, security, startup, audit, stop };
+  const serve = (server: Server) => {
+    if (subscriptions) throw new Error('subscriptions are served already');
+    subscriptions = serveSubscriptions({ server, schema, orm, config, rules, security, audit, urgentAlerts, log });
+  };
+  return { express: app, security, startup, audit, serveSubscriptions: serve, closeSubscriptions, stop };
 }

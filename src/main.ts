@@ -33,6 +33,8 @@ async function main() {
       log.info(`Development token (platform administrator, 12 h) — Sandbox header "Authorization: Bearer ${token}"`);
     }
   });
+  // GraphQL subscriptions (WebSocket) on the same server and path as /graphql.
+  app.serveSubscriptions(server);
   // The consumers of the domain events start once the county is there: the seed is one long transaction they would
   // only wait behind (ADR 13), and on the embedded database they would queue on its one connection.
   const worker = config.eventWorker ? eventWorker(asInternal(orm.em.fork() as EntityManager), config, log) : undefined;
@@ -49,6 +51,7 @@ async function main() {
     server,
     log,
     timeoutMs: config.observability.shutdownTimeoutMs,
+    closing: [{ name: 'closing the GraphQL subscriptions', run: () => app.closeSubscriptions() }],
     steps: [
       { name: 'stopping the event worker', run: async () => worker?.stop() },
       // After the server has closed: no request is left to queue an audit row behind the flush.

@@ -34,6 +34,8 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   Consent: 'Consent',
   // One scope for a patient's medicines, whichever resource said them (a prescription or the patient's statement).
   MedicationUse: 'MedicationRequest',
+  // Alerts (src/care/alerts): FHIR's Flag, a warning about a patient; seen with their patient.
+  Alert: 'Flag',
   // A health assessment is FHIR's ClinicalImpression; a call to an overdue patient, a Communication; the pathway a
   // patient is on for a condition, an EpisodeOfCare. Each is seen with its patient.
   Assessment: 'ClinicalImpression',

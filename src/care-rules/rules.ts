@@ -58,6 +58,28 @@ export interface CareRules {
     notReachableDays: number;
     refusedDays: number;
   };
+  /**
+   * Alerts (src/care-rules/alerts.ts, docs/care-model.md "Alerts"), in whole days. A cause older than its window
+   * raises nothing (imported history is not news), though an alert already raised stays until its cause goes.
+   */
+  alerts: {
+    /** An urgent reading taken longer ago than this raises no urgent-referral alert. */
+    urgentReadingWithinDays: number;
+    /** A complication (condition onset or recorded, or a visit's finding) older than this is not new. */
+    newComplicationWithinDays: number;
+    /** The second of two uncontrolled visits done longer ago than this suggests no referral. */
+    uncontrolledVisitWithinDays: number;
+    /** Days after discharge from a county-level stay, every reading controlled, before a down-referral is suggested. */
+    stableDaysAfterAdmission: number;
+    /** A discharge longer ago than this suggests no down-referral. */
+    downReferralWithinDays: number;
+    /** A routine referral still requested this many days after it was sent is "not accepted in time". */
+    referralAcceptanceDays: number;
+    /** The same for an urgent referral. */
+    urgentReferralAcceptanceDays: number;
+    /** A family-doctor contract expiring within this many days (or expired as long ago) raises a reminder. */
+    contractExpiringDays: number;
+  };
   plausible: {
     systolic: [number, number];
     diastolic: [number, number];
@@ -82,6 +104,16 @@ export const DEFAULT_CARE_RULES: CareRules = {
     stuckDays: { suspected: 30, confirmed: 30, assessed: 14, planMade: 14, intervention: 90, followedUp: 365, reassessed: 14 },
   },
   contact: { promisedVisitGraceDays: 3, reachedWithoutDateDays: 30, notReachableDays: 7, refusedDays: 90 },
+  alerts: {
+    urgentReadingWithinDays: 7,
+    newComplicationWithinDays: 30,
+    uncontrolledVisitWithinDays: 30,
+    stableDaysAfterAdmission: 28,
+    downReferralWithinDays: 90,
+    referralAcceptanceDays: 3,
+    urgentReferralAcceptanceDays: 1,
+    contractExpiringDays: 30,
+  },
   plausible: {
     systolic: [40, 300],
     diastolic: [20, 200],
@@ -137,6 +169,8 @@ export function careRulesFrom(overrides: unknown, base: CareRules = DEFAULT_CARE
   const rules = merge(shapeOf(DEFAULT_CARE_RULES) as Shape, overrides, base as unknown as Record<string, unknown>, '') as unknown as CareRules;
   const days = Object.entries(rules.followUpDays).find(([, d]) => !Number.isInteger(d) || d < 1);
   if (days) throw new Error(`${where}: followUpDays.${days[0]} must be a whole number of days, at least 1`);
+  const alertDays = Object.entries(rules.alerts).find(([, d]) => !Number.isInteger(d) || d < 0);
+  if (alertDays) throw new Error(`${where}: alerts.${alertDays[0]} must be a whole number of days`);
   const wholeDays = [...Object.entries(rules.pathway.stuckDays).map(([k, d]) => [`pathway.stuckDays.${k}`, d] as const), ...Object.entries(rules.contact).map(([k, d]) => [`contact.${k}`, d] as const)];
   const notDays = wholeDays.find(([, d]) => !Number.isInteger(d) || d < 0);
   if (notDays) throw new Error(`${where}: ${notDays[0]} must be a whole number of days`);

@@ -1,6 +1,7 @@
 import type { EntityManager } from '../db/orm.js';
 import type { CareRules } from '../care-rules/rules.js';
 import { careState } from './state/index.js';
+import { alertDerivation } from './alerts/derivation.js';
 import { pathwayDerivation } from './pathway/derivation.js';
 
 /**
@@ -23,7 +24,7 @@ export interface CareDerivation {
  * The rule sets in the order they depend on each other: control status and scheduling first (alerts and the pathway
  * read them), then alerts, then the pathway. Each is registered here and nowhere else.
  */
-export const CARE_DERIVATIONS: CareDerivation[] = [careState, pathwayDerivation];
+export const CARE_DERIVATIONS: CareDerivation[] = [careState, alertDerivation, pathwayDerivation];
 
 /** Every rule set, in order, for the patients in `scope`: the one entry point of the consumer, the sweep, the seed and mutations. */
 export async function reassess(em: EntityManager, scope: CareScope, rules: CareRules, today: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EntityManager } from '../db/orm.js';
+import { onOutboxWritten, outboxWritten } from './nudge.js';
 
 export interface DomainEventRow {
   id: string;
@@ -43,7 +44,7 @@ const SELECT = `select id::text as id, tx::text as tx, occurred_at as "occurredA
  * to this statement: passing it would skip them). A running transaction is matched by its low 32 bits (what
  * pg_stat_activity shows).
  */
-const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) from pg_snapshot_xip(pg_current_snapshot()) x
+export const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) from pg_snapshot_xip(pg_current_snapshot()) x
   where (x::text::bigint % 4294967296) not in (select backend_xid::text::bigint from pg_stat_activity
     where datname is not null and datname <> current_database() and backend_xid is not null)`;
 
@@ -86,6 +87,9 @@ export class EventWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private busy = false;
+  private again = false;
+  private unlisten?: () => void;
 
   constructor(
     private readonly em: EntityManager,
@@ -95,8 +99,17 @@ export class EventWorker {
 
   start(): this {
     this.stopped = false;
+    // A write in this process has committed: look now rather than at the next poll (nudge.ts).
+    this.unlisten = onOutboxWritten(() => this.nudge());
     this.schedule(0);
     return this;
+  }
+
+  /** Drains now (or right after the drain under way), not at the next poll. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.busy) this.again = true;
+    else this.schedule(0);
   }
 
   /** Consumes until every consumer has caught up with what is committed now. */
@@ -110,16 +123,26 @@ export class EventWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unlisten?.();
     clearTimeout(this.timer);
     await this.running;
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.busy = true;
+      this.again = false;
       this.running = this.drain()
-        .then(() => this.schedule(this.options.pollMs ?? 500))
+        .then((handled) => {
+          this.busy = false;
+          // What the consumers wrote (alerts among it) is in the outbox now: the urgent-alert feed looks at once.
+          if (handled > 0) outboxWritten();
+          this.schedule(this.again ? 0 : (this.options.pollMs ?? 500));
+        })
         .catch((err) => {
+          this.busy = false;
           this.options.logger?.error({ err }, 'event consumer failed; retrying');
           this.schedule((this.options.pollMs ?? 500) * 4);
         });

@@ -78,9 +78,10 @@ export function payloadOf(meta: EntityMetadata, entity: Record<string, unknown>,
 
 /**
  * The same payload in SQL, from the same field list: for writers that insert rows in bulk (the seed) and must
- * leave the same events as the services do. `where` picks the rows of `table` (alias `r`) that are new.
+ * leave the same events as the services do. `where` picks the rows of `table` (alias `r`) that are new; or, with
+ * `change`, rows updated in SQL (the derived state of src/care/), whose event is that type with `changed`.
  */
-export async function appendEventsFor(em: EntityManager, className: string, where: string, params: unknown[] = []): Promise<void> {
+export async function appendEventsFor(em: EntityManager, className: string, where: string, params: unknown[] = [], change?: { type: string; changed: string[] }): Promise<void> {
   const meta = em.getMetadata().getByClassName(className, false);
   const source = EVENT_SOURCES[className];
   if (!meta || !source || source.partOf) throw new Error(`no events for ${className}`);
@@ -88,12 +89,13 @@ export async function appendEventsFor(em: EntityManager, className: string, wher
   const value = (f: (typeof fields)[number]) =>
     f.kind === 'datetime' ? `to_char(r."${f.column}" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : `r."${f.column}"`;
   // jsonb_strip_nulls: a null field is left out, as payloadOf leaves it out.
-  const payload = `jsonb_strip_nulls(jsonb_build_object(${fields.map((f) => `'${f.key}', ${value(f)}`).join(', ')}))`;
+  const changed = change ? ` || jsonb_build_object('changed', array[${change.changed.map((c) => `'${c.replace(/[^A-Za-z]/g, '')}'`).join(', ')}]::text[])` : '';
+  const payload = `jsonb_strip_nulls(jsonb_build_object(${fields.map((f) => `'${f.key}', ${value(f)}`).join(', ')}))${changed}`;
   const patient = source.patient === 'self' ? 'r.id' : `r."${meta.properties[source.patient ?? 'patient']?.fieldNames[0] ?? 'patient_id'}"`;
   await em.execute(
     `insert into domain_event (type, aggregate_type, aggregate_id, patient_id, payload)
      select ?, ?, r.id, ${patient}, ${payload} from "${meta.tableName}" r where ${where} order by r.id`,
-    [source.created, className, ...params],
+    [change?.type ?? source.created, className, ...params],
   );
 }
 

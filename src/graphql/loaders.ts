@@ -12,6 +12,7 @@ import { Consent } from '../domain/consent/consent.entity.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { Admission } from '../domain/admission/admission.entity.js';
+import { Alert } from '../care/alerts/alert.entity.js';
 import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
@@ -106,6 +107,7 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     referralsByPatient: byParent(em, policy, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
     followUpsByPatient: byParent(em, policy, FollowUp, 'patient', { doneDate: 'desc nulls last', plannedDate: 'desc nulls last', id: 'desc' }),
     admissionsByPatient: byParent(em, policy, Admission, 'patient', { periodStart: 'desc', id: 'desc' }),
+    alertsByPatient: byParent(em, policy, Alert, 'patient', { id: 'desc' }),
     coveragesByPatient: byParent(em, policy, Coverage, 'patient'),
     consentsByPatient: byParent(em, policy, Consent, 'patient', { periodStart: 'desc', id: 'desc' }),
     medicationsByPatient: byParent(em, policy, MedicationUse, 'patient', { since: 'desc nulls last', id: 'desc' }),

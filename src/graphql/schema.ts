@@ -23,6 +23,7 @@ import { PathwayResolver, PatientPathwayResolver } from './resolvers/pathway.res
 import { AssessmentResolver, PatientAssessmentResolver } from './resolvers/assessment.resolver.js';
 import { ContactAttemptResolver, PatientContactAttemptResolver } from './resolvers/contact-attempt.resolver.js';
 import { ReferralResolver } from './resolvers/referral.resolver.js';
+import { AlertResolver, PatientAlertsResolver } from './resolvers/alert.resolver.js';
 import { auditTouches } from './guards.js';
 import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
 
@@ -33,6 +34,8 @@ export const RESOLVERS = [
   CarePlanResolver,
   CarePlanActivityResolver,
   ReferralResolver,
+  AlertResolver,
+  PatientAlertsResolver,
   FollowUpResolver,
   PathwayResolver,
   PatientPathwayResolver,
@@ -53,11 +56,24 @@ export const RESOLVERS = [
   PatientIdentifierResolver,
 ] as const;
 
+/**
+ * type-graphql asks for a pub/sub system once there is a subscription; ours bring their own event source
+ * (`subscribe`: the urgent-alert feed reads the outbox), so nothing is ever published through this one.
+ */
+const NO_PUB_SUB = {
+  publish(): void {
+    throw new Error('subscriptions read the outbox; nothing is published in process');
+  },
+  subscribe(): AsyncIterable<never> {
+    throw new Error('subscriptions read the outbox; nothing is published in process');
+  },
+};
+
 let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema is built once per process: type-graphql's metadata is global. */
 export function getSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false }).then(auditTouches).then(freshLoadsPerMutation);
+  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, pubSub: NO_PUB_SUB }).then(auditTouches).then(freshLoadsPerMutation);
   return built;
 }
 

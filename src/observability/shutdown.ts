@@ -14,6 +14,11 @@ export interface ShutdownOptions {
   timeoutMs: number;
   /** What runs once the HTTP server has closed, in order (the event worker, the app and its audit queue, the ORM). */
   steps: ShutdownStep[];
+  /**
+   * What runs first, as the server stops accepting connections: closing long-lived connections (the GraphQL
+   * subscriptions' WebSockets), which no request ends and which would hold the server open until the timeout.
+   */
+  closing?: ShutdownStep[];
   exit?: (code: number) => void;
 }
 
@@ -22,7 +27,7 @@ export interface ShutdownOptions {
  * are closed as soon as they are idle, so a client's open connection does not hold the process), and after
  * `timeoutMs` close what is left; then the steps, each logged; exit 0. A second signal exits at once (1).
  */
-export function gracefulShutdown({ server, log, timeoutMs, steps, exit = (code) => process.exit(code) }: ShutdownOptions) {
+export function gracefulShutdown({ server, log, timeoutMs, steps, closing = [], exit = (code) => process.exit(code) }: ShutdownOptions) {
   let started = false;
   return async (signal: NodeJS.Signals): Promise<void> => {
     if (started) {
@@ -32,7 +37,12 @@ export function gracefulShutdown({ server, log, timeoutMs, steps, exit = (code) 
     started = true;
     try {
       log.info({ signal, inFlightConnections: await connectionsOf(server), timeoutMs }, 'shutdown: no longer accepting connections; waiting for requests in flight');
-      await closeServer(server, timeoutMs, log);
+      const closed = closeServer(server, timeoutMs, log);
+      for (const step of closing) {
+        log.info(`shutdown: ${step.name}`);
+        await step.run();
+      }
+      await closed;
       log.info('shutdown: HTTP server closed');
       for (const step of steps) {
         log.info(`shutdown: ${step.name}`);
