@@ -27,3 +27,15 @@ export enum ActivityStatus {
   CANCELLED = 'CANCELLED',
   STOPPED = 'STOPPED',
 }
+
+/**
+ * How a care plan's goal stands, judged from the readings since the plan started (src/care-rules/goal-progress.ts):
+ * its latest counting reading meets the target (ACHIEVED), does not yet and the goal is not yet due (IN_PROGRESS),
+ * does not and the due date has passed (NOT_ACHIEVED), or there is no counting reading of its measure (NO_DATA).
+ */
+export enum GoalProgressStatus {
+  ACHIEVED = 'ACHIEVED',
+  IN_PROGRESS = 'IN_PROGRESS',
+  NOT_ACHIEVED = 'NOT_ACHIEVED',
+  NO_DATA = 'NO_DATA',
+}

@@ -7,7 +7,7 @@
  */
 export { AdmissionKind, AdmissionStatus } from './admission.js';
 export { AlertKind, AlertSeverity, AlertState } from './alert.js';
-export { ActivityCategory, ActivityStatus, CarePlanStatus } from './care-plan.js';
+export { ActivityCategory, ActivityStatus, CarePlanStatus, GoalProgressStatus } from './care-plan.js';
 export { ClinicalStatus, ConditionKind, VerificationStatus } from './condition.js';
 export { ConsentDecision, ConsentPurpose } from './consent.js';
 export { CoverageStatus } from './coverage.js';

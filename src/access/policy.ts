@@ -34,6 +34,11 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   Consent: 'Consent',
   // One scope for a patient's medicines, whichever resource said them (a prescription or the patient's statement).
   MedicationUse: 'MedicationRequest',
+  // A self-management group and its members, sessions and attendance: FHIR's Group (rowsVisible: the organisation subtree).
+  SelfManagementGroup: 'Group',
+  SelfManagementGroupMember: 'Group',
+  SelfManagementGroupSession: 'Group',
+  SelfManagementGroupAttendance: 'Group',
   // Alerts (src/care/alerts): FHIR's Flag, a warning about a patient; seen with their patient.
   Alert: 'Flag',
   // A health assessment is FHIR's ClinicalImpression; a call to an overdue patient, a Communication; the pathway a
@@ -42,6 +47,9 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   ContactAttempt: 'Communication',
   PathwayStepRecord: 'EpisodeOfCare',
 };
+
+/** The self-management group records, seen by organisation (groupsVisible), their patients' rows also by patient. */
+const GROUP_RECORDS = new Set(['SelfManagementGroup', 'SelfManagementGroupMember', 'SelfManagementGroupSession', 'SelfManagementGroupAttendance']);
 
 const CLINICAL_ROLES = [Role.VILLAGE_DOCTOR, Role.GENERAL_PRACTITIONER, Role.NURSE, Role.SPECIALIST, Role.PUBLIC_HEALTH];
 
@@ -207,6 +215,11 @@ export class AccessPolicy {
         return this.patientVisible(`${alias}.id`);
       case 'Referral':
         return this.referralVisible(alias);
+      case 'SelfManagementGroup':
+      case 'SelfManagementGroupMember':
+      case 'SelfManagementGroupSession':
+      case 'SelfManagementGroupAttendance':
+        return this.groupRowsVisible(entityName, alias);
       case 'CarePlanGoal':
       case 'CarePlanActivity': {
         const plans = this.patientVisible('cp.patient_id');
@@ -228,7 +241,39 @@ export class AccessPolicy {
     const resourceType = RESOURCE_TYPE_OF[entityName];
     if (!resourceType) return undefined;
     if (!callerAllows(this.caller, resourceType, 'r')) return NOTHING;
-    return entityName === 'Patient' ? this.rowsVisible(entityName, alias) : undefined;
+    // A group's rows are not decided by the patient alone: the group's organisation must be the caller's too.
+    return entityName === 'Patient' || GROUP_RECORDS.has(entityName) ? this.rowsVisible(entityName, alias) : undefined;
+  }
+
+  /**
+   * Self-management groups are the business of the organisation that runs them: a group (and its sessions) is seen
+   * by whoever works at its organisation or one above it — the reach of `manages` — and a member's or attendee's row
+   * also needs its patient visible (patientVisible), so a group shows only the members the caller may see.
+   */
+  private groupRowsVisible(entityName: string, alias: string): Predicate | undefined {
+    if (this.seesEverything) return undefined;
+    const path = this.caller.organizationPath;
+    if (!path) return NOTHING;
+    const groups = (column: string): Predicate => ({
+      sql: `${column} in (select g.id from self_management_group g join organization go on go.id = g.organization_id where go.path like ?)`,
+      params: [`${path}%`],
+    });
+    const patients = (column: string) => this.patientVisible(column) ?? { sql: '1 = 1', params: [] };
+    switch (entityName) {
+      case 'SelfManagementGroup':
+        return groups(`${alias}.id`);
+      case 'SelfManagementGroupSession':
+        return groups(`${alias}.group_id`);
+      case 'SelfManagementGroupMember':
+        return and([groups(`${alias}.group_id`), patients(`${alias}.patient_id`)]);
+      default: {
+        const sessions = groups('gs.group_id');
+        return and([
+          { sql: `${alias}.session_id in (select gs.id from self_management_group_session gs where ${sessions.sql})`, params: sessions.params },
+          patients(`${alias}.patient_id`),
+        ]);
+      }
+    }
   }
 
   /** Refused outright (not hidden) when the caller's role or scopes do not allow an interaction at all. */

@@ -23,6 +23,13 @@ export interface CareRules {
   };
   minFaceToFaceFollowUpsPerYear: number;
   /**
+   * Targets of care-plan goals beyond the control targets (src/domain/care-plan/templates.ts): body-mass index
+   * below this (kg/m², the national guides' 24).
+   */
+  goals: {
+    bmiBelow: number;
+  };
+  /**
    * Management colour and tier (management.ts): below the control targets but at or above these, a patient is
    * yellow/routine rather than green/general.
    */
@@ -98,6 +105,7 @@ export const DEFAULT_CARE_RULES: CareRules = {
   urgent: { systolicAtLeast: 180, diastolicAtLeast: 110, glucoseAtLeast: 16.7, glucoseAtMost: 3.9 },
   followUpDays: { controlled: 90, uncontrolled: 14, afterReferral: 14 },
   minFaceToFaceFollowUpsPerYear: 4,
+  goals: { bmiBelow: 24 },
   management: { borderlineSystolicAtLeast: 130, borderlineDiastolicAtLeast: 85, borderlineFastingGlucoseAtLeast: 6.1 },
   pathway: {
     screeningAgeAtLeast: 35,

@@ -11,6 +11,7 @@ import { Practitioner, PractitionerRole } from '../domain/practitioner/practitio
 import { Referral } from '../domain/referral/referral.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
+import { SelfManagementGroup, SelfManagementGroupAttendance, SelfManagementGroupMember, SelfManagementGroupSession } from '../domain/self-management-group/self-management-group.entity.js';
 import { Alert } from '../care/alerts/alert.entity.js';
 import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
@@ -40,6 +41,10 @@ export const ENTITIES = [
   Coverage,
   Consent,
   MedicationUse,
+  SelfManagementGroup,
+  SelfManagementGroupMember,
+  SelfManagementGroupSession,
+  SelfManagementGroupAttendance,
   Alert,
   Assessment,
   ContactAttempt,

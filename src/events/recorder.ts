@@ -38,6 +38,9 @@ export const EVENT_SOURCES: Record<string, EventSource> = {
   Coverage: { created: 'CoverageChanged', changed: 'CoverageChanged', removed: 'CoverageChanged', omit: ['memberNumber'] },
   Consent: { ...ofRecord('Consent'), omit: FREE_TEXT },
   MedicationUse: { created: 'MedicationChanged', changed: 'MedicationChanged', removed: 'MedicationChanged' },
+  // A patient joining or leaving a self-management group, and coming to one of its sessions (the group itself is the organisation's).
+  SelfManagementGroupMember: { created: 'SelfManagementGroupMembershipChanged', changed: 'SelfManagementGroupMembershipChanged', removed: 'SelfManagementGroupMembershipChanged' },
+  SelfManagementGroupAttendance: { created: 'SelfManagementSessionAttended', changed: 'SelfManagementSessionAttended', removed: 'SelfManagementSessionAttended' },
   // The pathway's facts (src/care/pathway): a health assessment, a call to an overdue patient (the number dialled is personal).
   Assessment: { ...ofRecord('Assessment'), omit: FREE_TEXT },
   ContactAttempt: { ...ofRecord('ContactAttempt'), omit: [...FREE_TEXT, 'phone'] },

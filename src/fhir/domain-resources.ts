@@ -59,7 +59,11 @@ export async function materialise(
   em: EntityManager,
   records: Map<string, object>,
   flushed: object[],
-  { typeOf = (r) => r.constructor as RecordType, unstored = false }: { typeOf?: (record: object) => RecordType; unstored?: boolean } = {},
+  {
+    typeOf = (r) => r.constructor as RecordType,
+    unstored = false,
+    removed = new Set<string>(),
+  }: { typeOf?: (record: object) => RecordType; unstored?: boolean; /** Ids of parts this flush deletes (an activity removed from its plan): left out. */ removed?: ReadonlySet<string> } = {},
 ): Promise<Materialisation[]> {
   const out: Materialisation[] = [];
   if (records.size === 0) return out;
@@ -70,9 +74,9 @@ export async function materialise(
   const storedRows = new Map(unstored ? [] : (await unscopedRowsForMaterialising(query, ids)).map((r) => [r.id as string, r]));
   const ownedBy = (type: RecordType) => [...records.values()].filter((r) => typeOf(r) === type).map((r) => (r as { id: string }).id);
   const parts: Parts = {
-    identifiers: await partsOf(query, flushed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null })),
-    activities: await partsOf(query, flushed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) })),
-    goals: await partsOf(query, flushed, 'care_plan_goal', 'care_plan_id', ownedBy(CarePlan), CarePlanGoal, (e) => ({ owner: e.carePlan.id, id: e.id })),
+    identifiers: await partsOf(query, flushed, removed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null })),
+    activities: await partsOf(query, flushed, removed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) })),
+    goals: await partsOf(query, flushed, removed, 'care_plan_goal', 'care_plan_id', ownedBy(CarePlan), CarePlanGoal, (e) => ({ owner: e.carePlan.id, id: e.id })),
   };
 
   // A referral is two resources: its ServiceRequest, under its id, and the Task that carries its workflow.
@@ -161,6 +165,7 @@ function taskOf(r: Referral, sentStatus: string | undefined): Materialised {
 async function partsOf<E extends { id: string }>(
   query: (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>,
   flushed: object[],
+  removed: ReadonlySet<string>,
   table: string,
   ownerColumn: string,
   owners: string[],
@@ -174,7 +179,7 @@ async function partsOf<E extends { id: string }>(
     byOwner.get(owner)!.set(id, row);
   };
   const stored = await query(`select * from ${table} where ${ownerColumn} in (${owners.map(() => '?').join(',')}) order by created_at, id`, owners);
-  for (const row of stored) put(row[ownerColumn] as string, row.id as string, camelCase(row));
+  for (const row of stored) if (!removed.has(row.id as string)) put(row[ownerColumn] as string, row.id as string, camelCase(row));
   for (const e of flushed) {
     if (!(e instanceof type)) continue;
     const row = toRow(e);

@@ -47,7 +47,11 @@ export class FhirMaterialiser implements EventSubscriber {
     }
     const sqlEm = em as EntityManager;
     // Written by this same flush, in its transaction: the current row (created or changed) and a history version.
-    for (const { id, stored, columns } of await materialise(sqlEm, records, uow.getChangeSets().map((cs) => cs.entity as object))) {
+    // A part deleted by this flush (an activity removed from its plan) is still in the database while the flush runs.
+    const changeSets = uow.getChangeSets();
+    const flushed = changeSets.filter((cs) => cs.type !== ChangeSetType.DELETE).map((cs) => cs.entity as object);
+    const removed = new Set(changeSets.filter((cs) => cs.type === ChangeSetType.DELETE).map((cs) => (cs.entity as { id: string }).id));
+    for (const { id, stored, columns } of await materialise(sqlEm, records, flushed, { removed })) {
       let current = stored ? uow.getById<FhirResource>(FhirResource, id) : undefined;
       if (stored && !current) current = sqlEm.merge(FhirResource, { ...toEntityData(stored), id }, { refresh: true }) as FhirResource;
       if (current) Object.assign(current, columns);

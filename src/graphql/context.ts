@@ -5,6 +5,8 @@ import type { Security } from '../access/index.js';
 import type { RequestAudit } from '../access/audit.js';
 import type { AccessPolicy } from '../access/policy.js';
 import { CarePlanService } from '../domain/care-plan/care-plan.service.js';
+import { CarePlanTemplateService } from '../domain/care-plan/from-template.js';
+import { SelfManagementGroupService } from '../domain/self-management-group/self-management-group.service.js';
 import { ConditionService } from '../domain/condition/condition.service.js';
 import { ConsentService } from '../domain/consent/consent.service.js';
 import { AssessmentService } from '../domain/assessment/assessment.service.js';
@@ -29,6 +31,8 @@ export interface Context {
   security: Security;
   audit: RequestAudit;
   requestId: string;
+  /** The configured care rules (config.careRules): what derived fields such as a goal's progress judge by. */
+  rules: CareRules;
 }
 
 export interface ContextParts {
@@ -42,11 +46,14 @@ export interface ContextParts {
 }
 
 function createServices({ em, policy, config, rules, security, audit }: ContextParts) {
+  const carePlans = new CarePlanService(em, policy);
   return {
     patients: new PatientService(em, config.identifierSystems, security.protector, policy, audit),
     conditions: new ConditionService(em, policy),
     observations: new ObservationService(em, policy, rules),
-    carePlans: new CarePlanService(em, policy),
+    carePlans,
+    carePlanTemplates: new CarePlanTemplateService(em, rules, carePlans),
+    selfManagementGroups: new SelfManagementGroupService(em, policy),
     referrals: new ReferralService(em, policy),
     followUps: new FollowUpService(em, policy, rules),
     consents: new ConsentService(em, policy),
@@ -59,6 +66,6 @@ function createServices({ em, policy, config, rules, security, audit }: ContextP
 }
 
 export function createContext(parts: ContextParts): Context {
-  const { em, policy, security, audit, requestId } = parts;
-  return { em, policy, loaders: createLoaders(em, policy), services: createServices(parts), security, audit, requestId };
+  const { em, policy, security, audit, requestId, rules } = parts;
+  return { em, policy, loaders: createLoaders(em, policy), services: createServices(parts), security, audit, requestId, rules };
 }

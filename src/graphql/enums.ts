@@ -34,6 +34,7 @@ import {
   DrugClass,
   FollowUpType,
   Gender,
+  GoalProgressStatus,
   GridKind,
   IdentifierKind,
   ManagementColour,
@@ -67,6 +68,7 @@ registerEnumType(ActivityCategory, {
   description: 'Everything but MEDICATION is a non-medical prescription (非药物处方).',
 });
 registerEnumType(ActivityStatus, { name: 'ActivityStatus' });
+registerEnumType(GoalProgressStatus, { name: 'GoalProgressStatus', description: "How a care plan's goal stands by the readings since the plan started." });
 
 // Condition
 registerEnumType(ConditionKind, { name: 'ConditionKind' });

@@ -18,6 +18,7 @@ import { Grid, Organization } from '../domain/organization/organization.entity.j
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { SelfManagementGroup, SelfManagementGroupAttendance, SelfManagementGroupMember, SelfManagementGroupSession } from '../domain/self-management-group/self-management-group.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
 import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
 import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
@@ -74,11 +75,11 @@ const LATEST_KINDS = [ObservationKind.BLOOD_PRESSURE, ObservationKind.FASTING_GL
  * statement. Each field then picks with the rule itself (latestReading, src/care-rules/latest.ts): of its kinds,
  * plausible, newest, ties to the larger id.
  */
-function latestReadings(em: EntityManager, policy: AccessPolicy) {
+function latestReadings(em: EntityManager, policy: AccessPolicy, kinds: readonly ObservationKind[] = LATEST_KINDS) {
   return new DataLoader<string, Observation[]>(async (patientIds) => {
     // Hand-written SQL: the ORM filter does not reach it, so the policy's predicate (for shown patients) is added here.
     const { sql, params } = sqlAnd(
-      { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${LATEST_KINDS.join(',')}}`] },
+      { sql: `o.patient_id = any(?::uuid[]) and o.kind = any(?::text[]) and ${countsForControlSql('o')}`, params: [`{${patientIds.join(',')}}`, `{${kinds.join(',')}}`] },
       policy.rowsOfShown('Observation', 'o'),
     );
     const rows = await em.execute(`select distinct on (o.patient_id, o.kind) o.* from observation o where ${sql} order by o.patient_id, o.kind, o.effective_at desc, o.id desc`, params);
@@ -86,6 +87,31 @@ function latestReadings(em: EntityManager, policy: AccessPolicy) {
     const byPatient = new Map<string, Observation[]>(patientIds.map((id) => [id, []]));
     for (const row of rows as Array<Record<string, unknown>>) byPatient.get(row.patient_id as string)?.push(read.record(row));
     return patientIds.map((id) => byPatient.get(id)!);
+  });
+}
+
+/**
+ * The sessions of its group each membership attended while it lasted (joined on or before, left on or after), in
+ * one grouped query: keyed by memberships GraphQL has shown.
+ */
+function sessionsAttended(em: EntityManager, policy: AccessPolicy) {
+  return new DataLoader<string, number>(async (memberIds) => {
+    const { sql, params } = sqlAnd(
+      {
+        sql: `m.id = any(?::uuid[]) and s.held_on >= m.joined_on and (m.left_on is null or s.held_on <= m.left_on)`,
+        params: [`{${memberIds.join(',')}}`],
+      },
+      policy.rowsVisible('SelfManagementGroupAttendance', 'a'),
+    );
+    const rows = (await em.execute(
+      `select m.id, count(*)::int as attended from self_management_group_member m
+       join self_management_group_session s on s.group_id = m.group_id
+       join self_management_group_attendance a on a.session_id = s.id and a.patient_id = m.patient_id
+       where ${sql} group by m.id`,
+      params,
+    )) as Array<{ id: string; attended: number }>;
+    const byMember = new Map(rows.map((r) => [r.id, Number(r.attended)]));
+    return memberIds.map((id) => byMember.get(id.toLowerCase()) ?? 0);
   });
 }
 
@@ -120,6 +146,15 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     membersByCareTeam: byParent(em, policy, CareTeamMember, 'careTeam'),
     rolesByPractitioner: byParent(em, policy, PractitionerRole, 'practitioner'),
     latestReadings: latestReadings(em, policy),
+    // The latest counting reading of every kind: what care-plan goals' progress is judged by (any measure may be a goal's).
+    goalReadings: latestReadings(em, policy, Object.values(ObservationKind)),
+    carePlan: byId(em, policy, CarePlan),
+    selfManagementGroup: byId(em, policy, SelfManagementGroup),
+    groupMembershipsByPatient: byParent(em, policy, SelfManagementGroupMember, 'patient', { joinedOn: 'desc', id: 'desc' }),
+    membersByGroup: byParent(em, policy, SelfManagementGroupMember, 'group', { joinedOn: 'asc', id: 'asc' }),
+    sessionsByGroup: byParent(em, policy, SelfManagementGroupSession, 'group', { heldOn: 'desc', id: 'desc' }),
+    attendanceBySession: byParent(em, policy, SelfManagementGroupAttendance, 'session'),
+    sessionsAttended: sessionsAttended(em, policy),
   };
 }
 

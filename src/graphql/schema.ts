@@ -4,7 +4,14 @@ import type { Context } from './context.js';
 import { forgetLoaded } from './loaders.js';
 // Registers every enum with type-graphql (names, descriptions): needed before buildSchema.
 import './enums.js';
-import { CarePlanActivityResolver, CarePlanResolver } from './resolvers/care-plan.resolver.js';
+import { CarePlanActivityResolver, CarePlanGoalResolver, CarePlanResolver } from './resolvers/care-plan.resolver.js';
+import { CarePlanTemplateResolver } from './resolvers/care-plan-template.resolver.js';
+import {
+  PatientSelfManagementGroupsResolver,
+  SelfManagementGroupMemberResolver,
+  SelfManagementGroupResolver,
+  SelfManagementGroupSessionResolver,
+} from './resolvers/self-management-group.resolver.js';
 import { ConditionResolver } from './resolvers/condition.resolver.js';
 import { FollowUpResolver } from './resolvers/follow-up.resolver.js';
 import { AdmissionResolver } from './resolvers/admission.resolver.js';
@@ -33,6 +40,12 @@ export const RESOLVERS = [
   ConditionResolver,
   CarePlanResolver,
   CarePlanActivityResolver,
+  CarePlanGoalResolver,
+  CarePlanTemplateResolver,
+  SelfManagementGroupResolver,
+  SelfManagementGroupMemberResolver,
+  SelfManagementGroupSessionResolver,
+  PatientSelfManagementGroupsResolver,
   ReferralResolver,
   AlertResolver,
   PatientAlertsResolver,

@@ -5,6 +5,7 @@ import { LocalDate } from '../../graphql/scalars.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { SelfManagementGroup } from '../self-management-group/self-management-group.entity.js';
 import { ActivityCategory, ActivityStatus, CarePlanStatus, ConditionKind, ObservationKind } from '../../../vocabulary/index.js';
 
 export { CarePlanStatus, ActivityCategory, ActivityStatus };
@@ -110,4 +111,8 @@ export class CarePlanActivity extends BaseEntity {
   @Field({ nullable: true })
   @Property({ nullable: true })
   dosage?: string;
+
+  /** The group a SELF_MANAGEMENT_GROUP activity prescribes (GraphQL `selfManagementGroup`); none for other categories. */
+  @ManyToOne(() => SelfManagementGroup, { nullable: true, deleteRule: 'set null' })
+  selfManagementGroup?: SelfManagementGroup;
 }

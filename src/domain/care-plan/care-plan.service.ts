@@ -5,6 +5,7 @@ import { ConditionKind, ObservationKind } from '../../../fhir-mappings/codes.js'
 import { badInput, conflict, isUuid, notFound } from '../errors.js';
 import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
+import { groupForActivity } from '../self-management-group/self-management-group.service.js';
 import { ActivityCategory, ActivityStatus, CarePlan, CarePlanActivity, CarePlanGoal, CarePlanStatus } from './care-plan.entity.js';
 
 export interface GoalInput {
@@ -23,6 +24,8 @@ export interface ActivityInput {
   medicationCode?: string | null;
   medicationName?: string | null;
   dosage?: string | null;
+  /** SELF_MANAGEMENT_GROUP activities: the group prescribed (one the caller sees). */
+  selfManagementGroupId?: string | null;
 }
 
 export interface CarePlanInput {
@@ -70,6 +73,16 @@ function checkActivity(activity: ActivityInput, field: string): void {
   if (activity.category !== ActivityCategory.MEDICATION && medicationFields) {
     throw badInput('medication fields belong to MEDICATION activities', `${field}.category`);
   }
+  if (activity.selfManagementGroupId && activity.category !== ActivityCategory.SELF_MANAGEMENT_GROUP) {
+    throw badInput('only a SELF_MANAGEMENT_GROUP activity names a group', `${field}.selfManagementGroupId`);
+  }
+}
+
+/** An activity's stored fields from its input: the group it names looked up (groupForActivity), nulls left out. */
+async function activityFields(em: EntityManager, input: Partial<ActivityInput>, field: string) {
+  const { selfManagementGroupId, ...fields } = nullsToUndefined(input);
+  if (!('selfManagementGroupId' in input)) return fields;
+  return { ...fields, selfManagementGroup: await groupForActivity(em, selfManagementGroupId, `${field}.selfManagementGroupId`) };
 }
 
 export class CarePlanService {
@@ -95,8 +108,9 @@ export class CarePlanService {
     return this.em.transactional(async (em) => {
       const plan = em.create(CarePlan, { ...(await this.planFields(em, input, status, true)), version: 1 } as never) as CarePlan;
       for (const goal of input.goals ?? []) em.create(CarePlanGoal, { ...nullsToUndefined(goal), carePlan: plan, version: 1 } as never);
-      for (const activity of input.activities ?? []) {
-        em.create(CarePlanActivity, { ...nullsToUndefined(activity), status: activity.status ?? ActivityStatus.NOT_STARTED, carePlan: plan, version: 1 } as never);
+      for (const [i, activity] of (input.activities ?? []).entries()) {
+        const fields = await activityFields(em, activity, `activities.${i}`);
+        em.create(CarePlanActivity, { ...fields, status: activity.status ?? ActivityStatus.NOT_STARTED, carePlan: plan, version: 1 } as never);
       }
       await em.flush();
       return plan;
@@ -138,7 +152,7 @@ export class CarePlanService {
     return this.em.transactional(async (em) => {
       const plan = await this.openPlan(em, carePlanId, expectedVersion);
       const activity = em.create(CarePlanActivity, {
-        ...nullsToUndefined(input),
+        ...(await activityFields(em, input, 'activity')),
         status: input.status ?? ActivityStatus.NOT_STARTED,
         carePlan: plan,
         version: 1,
@@ -150,20 +164,41 @@ export class CarePlanService {
     });
   }
 
-  async updateActivity(activityId: string, expectedVersion: number, input: Partial<ActivityInput>): Promise<CarePlanActivity> {
+  /**
+   * Changes an activity (its own `expectedVersion`; `expectedPlanVersion`, when given, the plan's too). The plan's
+   * version moves with it, as when an activity is added: the answer carries the plan's new version.
+   */
+  async updateActivity(activityId: string, expectedVersion: number, input: Partial<ActivityInput>, expectedPlanVersion?: number | null): Promise<CarePlanActivity> {
     this.policy.assertCan('CarePlan', 'u');
     return this.em.transactional(async (em) => {
       const activity = isUuid(activityId) ? await em.findOne(CarePlanActivity, { id: activityId }, { populate: ['carePlan'] }) : null;
       if (!activity) throw notFound('CarePlanActivity', activityId);
       if (activity.version !== expectedVersion) throw conflict(`CarePlanActivity ${activityId} is at version ${activity.version}, not ${expectedVersion}`);
-      if ([CarePlanStatus.REVOKED, CarePlanStatus.COMPLETED].includes(activity.carePlan.status)) {
-        throw badInput(`the care plan is ${activity.carePlan.status}`, 'id');
+      const plan = activity.carePlan;
+      if (expectedPlanVersion != null && plan.version !== expectedPlanVersion) throw conflict(`CarePlan ${plan.id} is at version ${plan.version}, not ${expectedPlanVersion}`);
+      if ([CarePlanStatus.REVOKED, CarePlanStatus.COMPLETED].includes(plan.status)) {
+        throw badInput(`the care plan is ${plan.status}`, 'id');
       }
-      const merged = { ...activity, ...nullsToUndefined(input) } as ActivityInput;
+      const merged = { ...activity, selfManagementGroupId: activity.selfManagementGroup?.id, ...nullsToUndefined(input) } as ActivityInput;
       checkActivity(merged, 'activity');
-      Object.assign(activity, nullsToUndefined(input));
+      Object.assign(activity, await activityFields(em, input, 'activity'));
+      plan.updatedAt = new Date();
       await em.flush();
       return activity;
+    });
+  }
+
+  /** Takes an activity off a plan (the plan's `expectedVersion`): the plan, at its new version, is the answer. */
+  async removeActivity(carePlanId: string, expectedVersion: number, activityId: string): Promise<CarePlan> {
+    this.policy.assertCan('CarePlan', 'u');
+    return this.em.transactional(async (em) => {
+      const plan = await this.openPlan(em, carePlanId, expectedVersion);
+      const activity = isUuid(activityId) ? await em.findOne(CarePlanActivity, { id: activityId, carePlan: plan }) : null;
+      if (!activity) throw notFound('CarePlanActivity', activityId);
+      em.remove(activity);
+      plan.updatedAt = new Date();
+      await em.flush();
+      return plan;
     });
   }
 
