@@ -270,8 +270,9 @@ describe('alerts(filter, first, after)', () => {
     expect(second).toMatchObject({ pageInfo: { hasNextPage: false }, edges: [{ node: { patient: { id: a } } }] });
     expect((await t.ok(AlertsDocument, { filter: { ...filter, severities: ['INFO'] } }, vdToken)).alerts.totalCount).toBe(0);
     expect((await t.ok(AlertsDocument, { filter: { ...filter, organizationId: county.otherVillage.id } }, vdToken)).alerts.totalCount).toBe(0);
-    const audit = (await t.em().execute(`select patient_ids::text as ids from audit_event where what like '%alerts%' order by recorded_at desc, id desc limit 1`)) as Array<{ ids: string }>;
-    expect(audit[0]!.ids).toContain(a);
+    const audited = async (patientId: string) =>
+      ((await t.em().execute(`select count(*)::int as n from audit_event where action = 'SEARCH' and what like '%alerts%' and ? = any(patient_ids)`, [patientId])) as Array<{ n: number }>)[0]!.n;
+    expect([await audited(a), await audited(b)]).toEqual([1, 1]);
     const bad = await t.gql(AlertsDocument, { filter: { patientIds: ['nope'] } }, vdToken);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
