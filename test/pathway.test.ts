@@ -336,3 +336,16 @@ test('the pathway list is the caller’s patients only, and audited with each pa
   expect(audit!.action).toBe('SEARCH');
   expect(String(audit!.patient_ids)).toContain(page2.pathway.edges.at(-1)!.node.patient.id);
 });
+
+test('a suspicion waits 30 days before it is stuck; one a refuted diagnosis answered is stuck nowhere', async () => {
+  const id = await register('蒋春梅', 52);
+  await t.ok(RECORD_OBSERVATION, { input: { patientId: id, kind: 'BLOOD_PRESSURE', systolic: 146, diastolic: 88, effectiveAt: new Date(Date.now() - 45 * 86_400_000).toISOString() } });
+  await settle(id);
+  const stuckIds = async () => (await t.ok(PATHWAY_LIST, { filter: { stuckOnly: true, steps: ['SUSPECTED'] }, first: 200 })).pathway.edges.map((e) => e.node.patient.id);
+  expect((await pathwayOf(id)).pathway[0]).toMatchObject({ step: 'SUSPECTED', stuck: true });
+  expect(await stuckIds()).toContain(id);
+  await t.ok(ADD_CONDITION, { input: { patientId: id, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10', verificationStatus: 'REFUTED' } });
+  await settle(id);
+  expect(await stuckIds()).not.toContain(id);
+  expect((await pathwayOf(id)).pathway[0]).toMatchObject({ step: 'SUSPECTED', stuck: false });
+});

@@ -1,4 +1,4 @@
-import { ConditionKind, ControlStatus, ObservationKind, PathwayStep } from '../../vocabulary/index.js';
+import { ConditionKind, ControlStatus, ObservationKind, PathwayStep, VerificationStatus } from '../../vocabulary/index.js';
 import { controlStatusOf, controlStatusSql, type Reading } from './control.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
 import { sqlNumber, sqlText } from './sql.js';
@@ -67,21 +67,25 @@ export function daysBetween(since: string, today: string): number {
 
 /**
  * Stuck: at `step` since the date `since` for more than the step's days. Only a patient still in the programme can
- * be stuck (their care status is ACTIVE: the caller checks), and a suspicion refuted by a diagnosis is no longer a
- * pathway (`stuckInPathwaySql` leaves such patients out).
+ * be stuck (their care status is ACTIVE: the caller checks); `stuckInPathwaySql` also leaves out a suspicion that a
+ * refuted diagnosis answered.
  */
 export function isStuck(step: PathwayStep, since: string, today: string, rules: CareRules = DEFAULT_CARE_RULES): boolean {
   return daysBetween(since, today) > stuckDays(step, rules);
 }
 
 /**
- * `isStuck` in SQL over a patient's current step: `alias` has `step` and `since` (a date, the county's), `today` a SQL
- * date expression (a parameter or literal). The patient's own care status is for the caller to add (worklists
- * leave out every patient who is not ACTIVE).
+ * `isStuck` in SQL over a patient's current step: `alias` has `patient_id`, `condition_kind`, `step` and `since` (a
+ * date, the county's), `today` a SQL date expression (a parameter or literal). A suspicion a diagnosis refuted is
+ * stuck nowhere. The patient's own care status is for the caller to add (worklists leave out every patient who is
+ * not ACTIVE).
  */
 export function stuckInPathwaySql(rules: CareRules, alias: string, today: string): string {
   const days = `(case ${alias}.step ${PATHWAY_STEPS.map((s) => `when ${sqlText(s)} then ${sqlNumber(stuckDays(s, rules))}`).join(' ')} end)`;
-  return `((${today})::date - ${alias}.since > ${days})`;
+  const refuted =
+    `(${alias}.step = ${sqlText(PathwayStep.SUSPECTED)} and exists (select 1 from condition rc where rc.patient_id = ${alias}.patient_id ` +
+    `and rc.kind = ${alias}.condition_kind and rc.verification_status = ${sqlText(VerificationStatus.REFUTED)}))`;
+  return `((${today})::date - ${alias}.since > ${days} and not ${refuted})`;
 }
 
 /**

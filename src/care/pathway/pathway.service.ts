@@ -8,7 +8,7 @@ import { sqlText } from '../../care-rules/sql.js';
 import { badInput, isUuid } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../../domain/pagination.js';
 import { CareStatus } from '../../domain/patient/patient.entity.js';
-import type { ConditionKind, PathwayStep } from '../../../vocabulary/index.js';
+import { type ConditionKind, PathwayStep } from '../../../vocabulary/index.js';
 import { PathwayStepRecord } from './pathway-step.entity.js';
 
 /** Where a patient is on the pathway of one condition: the step reached last, since when, and every step so far. */
@@ -47,8 +47,11 @@ export class PathwayService {
     private readonly rules: CareRules,
   ) {}
 
-  /** A patient's steps grouped into one position per condition (records already read through the policy). */
-  positionsOf(patientId: string, records: readonly PathwayStepRecord[], today = countyToday()): PathwayPosition[] {
+  /**
+   * A patient's steps grouped into one position per condition (records already read through the policy).
+   * `refuted`: the kinds the patient has a REFUTED diagnosis of — a suspicion it answered is not stuck (stuckInPathwaySql).
+   */
+  positionsOf(patientId: string, records: readonly PathwayStepRecord[], refuted: ReadonlySet<ConditionKind> = new Set(), today = countyToday()): PathwayPosition[] {
     const byKind = new Map<ConditionKind, PathwayStepRecord[]>();
     for (const r of records) byKind.set(r.conditionKind, [...(byKind.get(r.conditionKind) ?? []), r]);
     return [...byKind.entries()]
@@ -64,7 +67,7 @@ export class PathwayService {
           cycle: last.cycle,
           since: last.reachedAt,
           daysAtStep: daysBetween(sinceDay, today),
-          stuck: isStuck(last.step, sinceDay, today, this.rules),
+          stuck: isStuck(last.step, sinceDay, today, this.rules) && !(last.step === PathwayStep.SUSPECTED && refuted.has(conditionKind)),
           steps,
         };
       });

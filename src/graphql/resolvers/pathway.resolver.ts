@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, ObjectType, Query, 
 import { PathwayStepRecord } from '../../care/pathway/pathway-step.entity.js';
 import type { PathwayFilter, PathwayPosition } from '../../care/pathway/pathway.service.js';
 import { Patient } from '../../domain/patient/patient.entity.js';
-import { ConditionKind, PathwayStep } from '../../../vocabulary/index.js';
+import { ConditionKind, PathwayStep, VerificationStatus } from '../../../vocabulary/index.js';
 import { Connection } from '../connection.js';
 import type { Context } from '../context.js';
 
@@ -48,6 +48,12 @@ export class PathwayFilterInput implements PathwayFilter {
   stuckOnly?: boolean;
 }
 
+/** The kinds a patient has a REFUTED diagnosis of (through the loader the patient's conditions use). */
+async function refutedKinds(ctx: Context, patientId: string): Promise<Set<ConditionKind>> {
+  const conditions = await ctx.loaders.conditionsByPatient.load(patientId);
+  return new Set(conditions.filter((c) => c.verificationStatus === VerificationStatus.REFUTED).map((c) => c.kind));
+}
+
 @Resolver(() => PathwayState)
 export class PathwayResolver {
   @Query(() => PathwayConnection, {
@@ -71,7 +77,7 @@ export class PathwayResolver {
   async steps(@Root() s: PathwayState, @Ctx() ctx: Context) {
     if (s.steps) return s.steps;
     const records = await ctx.loaders.pathwayByPatient.load(s.patient.id);
-    return ctx.services.pathway.positionsOf(s.patient.id, records).find((p) => p.conditionKind === s.conditionKind)?.steps ?? [];
+    return ctx.services.pathway.positionsOf(s.patient.id, records, await refutedKinds(ctx, s.patient.id)).find((p) => p.conditionKind === s.conditionKind)?.steps ?? [];
   }
 }
 
@@ -79,7 +85,7 @@ export class PathwayResolver {
 export class PatientPathwayResolver {
   @FieldResolver(() => [PathwayState], { description: 'Where the patient is on the pathway of each condition that has one.' })
   async pathway(@Root() p: Patient, @Ctx() ctx: Context): Promise<PathwayState[]> {
-    const records = await ctx.loaders.pathwayByPatient.load(p.id);
-    return ctx.services.pathway.positionsOf(p.id, records).map((position) => Object.assign(new PathwayState(), position));
+    const [records, refuted] = await Promise.all([ctx.loaders.pathwayByPatient.load(p.id), refutedKinds(ctx, p.id)]);
+    return ctx.services.pathway.positionsOf(p.id, records, refuted).map((position) => Object.assign(new PathwayState(), position));
   }
 }
