@@ -75,17 +75,19 @@ export function isStuck(step: PathwayStep, since: string, today: string, rules: 
 }
 
 /**
- * `isStuck` in SQL over a patient's current step: `alias` has `patient_id`, `condition_kind`, `step` and `since` (a
- * date, the county's), `today` a SQL date expression (a parameter or literal). A suspicion a diagnosis refuted is
- * stuck nowhere. The patient's own care status is for the caller to add (worklists leave out every patient who is
- * not ACTIVE).
+ * `isStuck` in SQL over a patient's current step: `alias` has `condition_kind`, `step` and `since` (a date, the
+ * county's), `today` a SQL date expression (a parameter or literal). Given the patient's id column (`patientColumn`),
+ * a suspicion a REFUTED diagnosis answered is stuck nowhere. The patient's own care status is for the caller to add
+ * (worklists leave out every patient who is not ACTIVE).
  */
-export function stuckInPathwaySql(rules: CareRules, alias: string, today: string): string {
+export function stuckInPathwaySql(rules: CareRules, alias: string, today: string, patientColumn?: string): string {
   const days = `(case ${alias}.step ${PATHWAY_STEPS.map((s) => `when ${sqlText(s)} then ${sqlNumber(stuckDays(s, rules))}`).join(' ')} end)`;
+  const stuck = `(${today})::date - ${alias}.since > ${days}`;
+  if (!patientColumn) return `(${stuck})`;
   const refuted =
-    `(${alias}.step = ${sqlText(PathwayStep.SUSPECTED)} and exists (select 1 from condition rc where rc.patient_id = ${alias}.patient_id ` +
+    `(${alias}.step = ${sqlText(PathwayStep.SUSPECTED)} and exists (select 1 from condition rc where rc.patient_id = ${patientColumn} ` +
     `and rc.kind = ${alias}.condition_kind and rc.verification_status = ${sqlText(VerificationStatus.REFUTED)}))`;
-  return `((${today})::date - ${alias}.since > ${days} and not ${refuted})`;
+  return `(${stuck} and not ${refuted})`;
 }
 
 /**

@@ -99,7 +99,7 @@ export class PathwayService {
     const at: string[] = ['true'];
     if (filter.conditionKinds?.length) at.push(`cur.condition_kind in (${filter.conditionKinds.map(sqlText).join(', ')})`);
     if (filter.steps?.length) at.push(`cur.step in (${filter.steps.map(sqlText).join(', ')})`);
-    if (filter.stuckOnly) at.push(stuckInPathwaySql(this.rules, 'cur', `date '${today}'`));
+    if (filter.stuckOnly) at.push(stuckInPathwaySql(this.rules, 'cur', `date '${today}'`, 'cur.patient_id'));
     const from = `
       from (select distinct on (ps.patient_id, ps.condition_kind) ps.*, (ps.reached_at at time zone '${tz}')::date as since,
                    to_char(ps.reached_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as reached_key
