@@ -31,6 +31,7 @@ import { AssessmentResolver, PatientAssessmentResolver } from './resolvers/asses
 import { ContactAttemptResolver, PatientContactAttemptResolver } from './resolvers/contact-attempt.resolver.js';
 import { ReferralResolver } from './resolvers/referral.resolver.js';
 import { AlertResolver, PatientAlertsResolver } from './resolvers/alert.resolver.js';
+import { ListResolver, WorklistResolver } from './resolvers/worklist.resolver.js';
 import { auditTouches } from './guards.js';
 import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
 
@@ -67,6 +68,8 @@ export const RESOLVERS = [
   AccessResolver,
   ConsentResolver,
   PatientIdentifierResolver,
+  WorklistResolver,
+  ListResolver,
 ] as const;
 
 /**

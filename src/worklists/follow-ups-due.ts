@@ -1,0 +1,55 @@
+import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
+import { addDays, daysBetween } from '../care-rules/follow-up-interval.js';
+import { onOverdueListSql } from '../care-rules/overdue-contact.js';
+import { byName, type Entry, type ListContext, patientOf, patientSide } from './base.js';
+import { columnsOf, type ListQuery, recordOf } from './page.js';
+
+/** A planned visit that is due: the visit, its date and how many days it is overdue (negative: days until it is due). */
+export interface FollowUpDue extends Entry {
+  followUp: FollowUp;
+  dueDate: string;
+  daysOverdue: number;
+}
+
+export interface FollowUpsDueOptions {
+  /** Only visits whose date has passed (due before today). */
+  overdueOnly?: boolean | null;
+  /** Also visits due in the next this many days (default 0: due today or before). */
+  dueWithinDays?: number | null;
+}
+
+/**
+ * A planned visit is a follow-up row with a planned date that is neither done nor cancelled (ADR 16); the rules keep
+ * at most one per managed patient. Served by the partial index on open planned visits (worklist indexes migration).
+ */
+export const OPEN_PLANNED_SQL = (f = 'f') => `${f}.planned_date is not null and ${f}.done_date is null and ${f}.cancelled_at is null`;
+
+export const FOLLOW_UPS_DUE_SORTS = {
+  /** Earliest due date first: the most days overdue at the top. */
+  MOST_OVERDUE: [{ sql: 'f.planned_date', type: 'date' }, { sql: 'f.id', type: 'uuid' }],
+  /** Latest due date first. */
+  LEAST_OVERDUE: [{ sql: 'f.planned_date', type: 'date', desc: true }, { sql: 'f.id', type: 'uuid', desc: true }],
+  NAME: byName({ sql: 'f.id', type: 'uuid' }),
+} as const;
+
+/**
+ * Follow-ups due and overdue (docs/care-model.md, "Worklists"): planned visits dated on or before today (+
+ * dueWithinDays), of patients on the overdue lists — not those a contact attempt since the visit's date keeps off
+ * them for now (`onOverdueListSql`, src/care-rules/overdue-contact.ts: reached and coming on a date, not reachable
+ * this week, refused, a wrong number).
+ */
+export function followUpsDue(ctx: ListContext, options: FollowUpsDueOptions = {}): ListQuery<FollowUpDue> {
+  const side = patientSide(ctx, { extra: [ctx.policy.rowsOfShown('FollowUp', 'f')] });
+  const through = options.overdueOnly ? { sql: 'f.planned_date < ?::date', params: [ctx.today] } : { sql: 'f.planned_date <= ?::date', params: [addDays(ctx.today, options.dueWithinDays ?? 0)] };
+  return {
+    list: 'followUpsDue',
+    from: 'follow_up f join patient p on p.id = f.patient_id',
+    where: [{ sql: OPEN_PLANNED_SQL('f'), params: [] }, through, { sql: onOverdueListSql(ctx.rules, { patient: 'p', followUp: 'f' }, ctx.today), params: [] }, ...side.where],
+    select: [side.select, columnsOf(ctx.em, FollowUp, 'f')],
+    sorts: FOLLOW_UPS_DUE_SORTS,
+    entry: (row) => {
+      const followUp = recordOf(ctx.em, FollowUp, row, 'f')!;
+      return { patient: patientOf(ctx, row), followUp, dueDate: followUp.plannedDate!, daysOverdue: daysBetween(followUp.plannedDate!, ctx.today) };
+    },
+  };
+}
