@@ -511,6 +511,8 @@ export const CONSENT_PURPOSE_OF_USE: Record<string, { code: string; display: str
 
 export const REFERRAL_TASK_DISPLAY: Display = { zh: '转诊处理', en: 'Fulfill referral' };
 export const REFERRAL_OUTCOME_DISPLAY: Display = { zh: '转诊结果', en: 'Referral outcome summary' };
+/** A Task output naming a reading or diagnosis of the receiver's visit (an Observation or a Condition). */
+export const REFERRAL_RESULT_DISPLAY: Display = { zh: '转诊诊疗记录', en: 'Reading or diagnosis of the referral visit' };
 
 /** Goal measures that split a blood-pressure target into its two components. */
 export const isSystolicCode = (system: string | undefined, code: string | undefined): boolean => system === SYSTEMS.loinc && code === LOINC.systolic;

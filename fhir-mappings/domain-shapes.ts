@@ -231,6 +231,8 @@ export interface ReferralShape {
   urgency: ReferralUrgency;
   clinicalSummary?: string;
   requestedAt?: Date;
+  /** A down-referral: the up-referral it closes (ServiceRequest.basedOn, a ServiceRequest). */
+  closesRef?: Ref;
 }
 
 /** The referral workflow as a Task: status and the timestamp of each step. */
@@ -244,6 +246,8 @@ export interface ReferralTaskShape {
   intent: Task['intent'];
   statusReason?: string;
   outcomeSummary?: string;
+  /** The Observations and Conditions the Task's output names: the readings and diagnoses of the receiver's visit. */
+  resultRefs?: Ref[];
   requesterRef?: Ref;
   ownerRef?: Ref;
   requestedAt?: Date;

@@ -69,6 +69,8 @@ export const serviceRequestMapping = defineMapping<ServiceRequest, ReferralShape
       urgency: r.priority && URGENT.has(r.priority) ? ReferralUrgency.URGENT : ReferralUrgency.ROUTINE,
       clinicalSummary: notesText(r.note),
       requestedAt: parseInstant(r.authoredOn, 'ServiceRequest.authoredOn'),
+      // A down-referral made in answer to an up-referral is based on it (basedOn: the request it fulfils), not its replacement.
+      closesRef: refOf(r.basedOn?.find((b) => refType(b) === 'ServiceRequest'), 'ServiceRequest'),
     };
   },
   build(s) {
@@ -86,6 +88,7 @@ export const serviceRequestMapping = defineMapping<ServiceRequest, ReferralShape
       resourceType: 'ServiceRequest',
       extension: sendingOrg ? [{ url: NCD_EXTENSIONS.sendingOrganization, valueReference: toReference(sendingOrg, 'Organization') }] : undefined,
       status: s.requestStatus,
+      basedOn: s.closesRef ? [toReference(s.closesRef, 'ServiceRequest')!] : undefined,
       intent: s.intent ?? 'order',
       category,
       priority: s.urgency === ReferralUrgency.URGENT ? 'urgent' : 'routine',

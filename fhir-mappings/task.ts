@@ -1,7 +1,7 @@
 import type { Task } from '@medplum/fhirtypes';
 import { ReferralStatus } from '../vocabulary/index.js';
-import { bilingual, HL7, NCD_SYSTEMS, REFERRAL_OUTCOME_DISPLAY, REFERRAL_STATUS_DISPLAY, REFERRAL_TASK_DISPLAY } from './codes.js';
-import { coding, defineMapping, findCoding, iso, ncdConcept, parseInstant, refOf, toReference } from './common.js';
+import { bilingual, HL7, NCD_SYSTEMS, REFERRAL_OUTCOME_DISPLAY, REFERRAL_RESULT_DISPLAY, REFERRAL_STATUS_DISPLAY, REFERRAL_TASK_DISPLAY } from './codes.js';
+import { coding, defineMapping, findCoding, iso, ncdConcept, parseInstant, refOf, refType, toReference } from './common.js';
 import type { ReferralTaskShape } from './domain-shapes.js';
 
 /** Task states other systems use, read as the nearest step of our lifecycle. */
@@ -27,6 +27,23 @@ const STATUS_OUT: Record<ReferralStatus, Task['status']> = {
   CANCELLED: 'cancelled',
 };
 
+/** Every output naming a reading or a diagnosis, however the sender types it; none: undefined. */
+function resultRefsOf(t: Task): string[] | undefined {
+  const refs = (t.output ?? [])
+    .map((o) => o.valueReference)
+    .filter((r) => !!r?.reference && (refType(r) === 'Observation' || refType(r) === 'Condition'))
+    .map((r) => r!.reference!);
+  return refs.length ? refs : undefined;
+}
+
+/** The outcome summary, then each reading and diagnosis of the receiver's visit, as Task outputs. */
+function outputsOf(s: ReferralTaskShape): Task['output'] {
+  const outputs: NonNullable<Task['output']> = [];
+  if (s.outcomeSummary) outputs.push({ type: ncdConcept(NCD_SYSTEMS.taskOutput, 'outcome-summary', REFERRAL_OUTCOME_DISPLAY), valueString: s.outcomeSummary });
+  for (const ref of s.resultRefs ?? []) outputs.push({ type: ncdConcept(NCD_SYSTEMS.taskOutput, 'outcome-record', REFERRAL_RESULT_DISPLAY), valueReference: toReference(ref)! });
+  return outputs.length ? outputs : undefined;
+}
+
 /**
  * Where the step timestamps live: accepted → executionPeriod.start, completed → executionPeriod.end,
  * rejected / cancelled → lastModified (the time of the change that ended the Task).
@@ -36,7 +53,7 @@ export const referralTaskMapping = defineMapping<Task, ReferralTaskShape>({
   read(t) {
     const status = STATUS_IN[t.status];
     const lastModified = parseInstant(t.lastModified, 'Task.lastModified');
-    const output = t.output?.find((o) => findCoding(o.type, NCD_SYSTEMS.taskOutput)) ?? t.output?.find((o) => o.valueString !== undefined);
+    const output = t.output?.find((o) => findCoding(o.type, NCD_SYSTEMS.taskOutput)?.code === 'outcome-summary') ?? t.output?.find((o) => o.valueString !== undefined);
     return {
       referralRef: refOf(t.focus, 'ServiceRequest') ?? refOf(t.basedOn?.[0], 'ServiceRequest'),
       patientRef: refOf(t.for, 'Patient'),
@@ -45,6 +62,7 @@ export const referralTaskMapping = defineMapping<Task, ReferralTaskShape>({
       intent: t.intent,
       statusReason: t.statusReason?.text ?? t.statusReason?.coding?.find((c) => c.display)?.display,
       outcomeSummary: output?.valueString,
+      resultRefs: resultRefsOf(t),
       requesterRef: refOf(t.requester),
       ownerRef: refOf(t.owner),
       requestedAt: parseInstant(t.authoredOn, 'Task.authoredOn'),
@@ -78,9 +96,7 @@ export const referralTaskMapping = defineMapping<Task, ReferralTaskShape>({
       executionPeriod: { start: iso(s.acceptedAt), end: iso(s.completedAt) },
       requester: toReference(s.requesterRef),
       owner: toReference(s.ownerRef),
-      output: s.outcomeSummary
-        ? [{ type: ncdConcept(NCD_SYSTEMS.taskOutput, 'outcome-summary', REFERRAL_OUTCOME_DISPLAY), valueString: s.outcomeSummary }]
-        : undefined,
+      output: outputsOf(s),
     };
   },
   merge: { atomic: ['businessStatus', 'statusReason', 'output'] },

@@ -175,17 +175,17 @@ describe('referral lifecycle', () => {
     const r = await create(up(await newPatient()));
     await t.gql(AcceptReferralDocument, { id: r.id });
     const done = (await t.gql(CompleteReferralDocument, { id: r.id })).data!.completeReferral;
-    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id }), 'BAD_USER_INPUT', 'id');
-    expectRefusal(await t.gql(RejectReferralDocument, { id: r.id, reason: '太晚' }), 'BAD_USER_INPUT', 'id');
-    expectRefusal(await t.gql(CancelReferralDocument, { id: r.id, reason: '太晚' }), 'BAD_USER_INPUT', 'id');
-    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'BAD_USER_INPUT', 'id');
+    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id }), 'CONFLICT');
+    expectRefusal(await t.gql(RejectReferralDocument, { id: r.id, reason: '太晚' }), 'CONFLICT');
+    expectRefusal(await t.gql(CancelReferralDocument, { id: r.id, reason: '太晚' }), 'CONFLICT');
+    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'CONFLICT');
     expect(await readReferral(r.id)).toEqual(done);
     expect(done).toMatchObject({ status: 'COMPLETED', version: 3, statusReason: null });
   });
 
   test('a referral must be accepted before it is completed', async () => {
     const r = await create(up(await newPatient()));
-    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id, outcomeSummary: '跳步' }), 'BAD_USER_INPUT', 'id');
+    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id, outcomeSummary: '跳步' }), 'CONFLICT');
     expect(await readReferral(r.id)).toMatchObject({ status: 'REQUESTED', version: 1, completedAt: null, outcomeSummary: null });
   });
 
@@ -197,23 +197,23 @@ describe('referral lifecycle', () => {
     expect(rejected.errors).toBeUndefined();
     expect(rejected.data!.rejectReferral).toMatchObject({ status: 'REJECTED', statusReason: '本院无床位', acceptedAt: null, version: 2 });
     expect(rejected.data!.rejectReferral.rejectedAt).not.toBeNull();
-    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id }), 'BAD_USER_INPUT', 'id');
-    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'BAD_USER_INPUT', 'id');
+    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id }), 'CONFLICT');
+    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'CONFLICT');
     expect(await readReferral(r.id)).toMatchObject({ status: 'REJECTED', version: 2 });
   });
 
   test('an accepted referral cannot be rejected, but can be cancelled with a reason', async () => {
     const r = await create(up(await newPatient()));
     const accepted = (await t.gql(AcceptReferralDocument, { id: r.id })).data!.acceptReferral;
-    expectRefusal(await t.gql(RejectReferralDocument, { id: r.id, reason: '改主意' }), 'BAD_USER_INPUT', 'id');
+    expectRefusal(await t.gql(RejectReferralDocument, { id: r.id, reason: '改主意' }), 'CONFLICT');
     expectRefusal(await t.gql(CancelReferralDocument, { id: r.id, reason: '' }), 'BAD_USER_INPUT', 'reason');
     expect(await readReferral(r.id)).toMatchObject({ status: 'ACCEPTED', version: 2, cancelledAt: null });
     const cancelled = await t.gql(CancelReferralDocument, { id: r.id, reason: '患者拒绝转诊' });
     expect(cancelled.errors).toBeUndefined();
     expect(cancelled.data!.cancelReferral).toMatchObject({ status: 'CANCELLED', statusReason: '患者拒绝转诊', acceptedAt: accepted.acceptedAt, completedAt: null, version: 3 });
     expect(cancelled.data!.cancelReferral.cancelledAt).not.toBeNull();
-    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'BAD_USER_INPUT', 'id');
-    expectRefusal(await t.gql(CancelReferralDocument, { id: r.id, reason: '再取消' }), 'BAD_USER_INPUT', 'id');
+    expectRefusal(await t.gql(CompleteReferralDocument, { id: r.id }), 'CONFLICT');
+    expectRefusal(await t.gql(CancelReferralDocument, { id: r.id, reason: '再取消' }), 'CONFLICT');
   });
 
   test('a requested referral can be cancelled by the sender', async () => {
@@ -228,6 +228,14 @@ describe('referral lifecycle', () => {
     expect(await readReferral(r.id)).toMatchObject({ status: 'REQUESTED', version: 1, acceptedAt: null });
     expect((await t.gql(AcceptReferralDocument, { id: r.id, version: 1 })).errors).toBeUndefined();
     expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id, version: 1 }), 'CONFLICT');
+  });
+
+  test('accepting an accepted referral is a CONFLICT, with or without a version, and changes nothing', async () => {
+    const r = await create(up(await newPatient()));
+    const accepted = (await t.ok(AcceptReferralDocument, { id: r.id })).acceptReferral;
+    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id }), 'CONFLICT');
+    expectRefusal(await t.gql(AcceptReferralDocument, { id: r.id, version: accepted.version }), 'CONFLICT');
+    expect(await readReferral(r.id)).toEqual(accepted);
   });
 
   test('an unknown referral is NOT_FOUND', async () => {

@@ -9,6 +9,7 @@ import { Grid, Organization } from '../domain/organization/organization.entity.j
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { ReferralResult } from '../domain/referral/referral-result.entity.js';
 import { Consent } from '../domain/consent/consent.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { SelfManagementGroup, SelfManagementGroupAttendance, SelfManagementGroupMember, SelfManagementGroupSession } from '../domain/self-management-group/self-management-group.entity.js';
@@ -36,6 +37,7 @@ export const ENTITIES = [
   CarePlanGoal,
   CarePlanActivity,
   Referral,
+  ReferralResult,
   FollowUp,
   Admission,
   Coverage,

@@ -32,6 +32,7 @@ export const EVENT_SOURCES: Record<string, EventSource> = {
   FollowUp: { ...ofRecord('FollowUp'), omit: FREE_TEXT },
   Admission: ofRecord('Admission'),
   Referral: { created: 'ReferralChanged', changed: 'ReferralChanged', removed: 'ReferralChanged', omit: FREE_TEXT },
+  ReferralResult: { created: 'ReferralChanged', changed: 'ReferralChanged', removed: 'ReferralChanged', partOf: { type: 'Referral', via: 'referral' } },
   CarePlan: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', omit: FREE_TEXT },
   CarePlanGoal: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', partOf: { type: 'CarePlan', via: 'carePlan' } },
   CarePlanActivity: { created: 'CarePlanChanged', changed: 'CarePlanChanged', removed: 'CarePlanChanged', partOf: { type: 'CarePlan', via: 'carePlan' } },

@@ -1,6 +1,7 @@
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
 import { mappings } from '../../fhir-mappings/index.js';
+import { REFERENCE_PARAMS } from './indexing.js';
 
 const COMMON_SEARCH = [
   { name: '_id', type: 'token' },
@@ -90,8 +91,11 @@ export function capabilityStatement(config: Config): CapabilityStatement {
           conditionalUpdate: true,
           conditionalDelete: 'single',
           interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'update' }, { code: 'delete' }, { code: 'create' }, { code: 'search-type' }, { code: 'history-instance' }],
-          searchInclude: ['*:patient', '*:subject'],
-          searchParam: [...COMMON_SEARCH, ...(SEARCH[type] ?? BY_PATIENT)].map((p) => ({ name: p.name, type: p.type })),
+          searchInclude: ['*:patient', '*:subject', ...Object.keys(REFERENCE_PARAMS[type] ?? {}).map((p) => `${type}:${p}`)],
+          searchParam: [...COMMON_SEARCH, ...(SEARCH[type] ?? BY_PATIENT), ...Object.keys(REFERENCE_PARAMS[type] ?? {}).map((name) => ({ name, type: 'reference' as const }))].map((p) => ({
+            name: p.name,
+            type: p.type,
+          })),
           ...(type === 'Patient'
             ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
             : {}),

@@ -16,6 +16,7 @@ import { Organization } from '../domain/organization/organization.entity.js';
 import { CareStatus, Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { ReferralResult } from '../domain/referral/referral-result.entity.js';
 import type { FhirResource } from './fhir-resource.entity.js';
 import { newId } from '../domain/base.entity.js';
 import { indexResource } from './indexing.js';
@@ -42,6 +43,12 @@ export interface Materialisation {
   /** The new current row, search columns included. */
   columns: Omit<FhirResource, 'id'>;
 }
+
+/**
+ * Referrals moved by a Task a hospital sent (src/fhir/projection/referral.ts): their ServiceRequest is written to
+ * follow them (its status), their Task stays as the hospital sent it.
+ */
+export const taskAsSent = new WeakSet<object>();
 
 /** A domain entity class whose records have a FHIR resource. */
 export type RecordType = new (...args: never[]) => object;
@@ -77,6 +84,11 @@ export async function materialise(
     identifiers: await partsOf(query, flushed, removed, 'patient_identifier', 'patient_id', ownedBy(Patient), PatientIdentifier, (e) => ({ owner: e.patient.id, system: e.system, value: e.value, lookup: e.lookup, cipher: e.cipher ?? null })),
     activities: await partsOf(query, flushed, removed, 'care_plan_activity', 'care_plan_id', ownedBy(CarePlan), CarePlanActivity, (e) => ({ owner: e.carePlan.id, ...activityOf(e) })),
     goals: await partsOf(query, flushed, removed, 'care_plan_goal', 'care_plan_id', ownedBy(CarePlan), CarePlanGoal, (e) => ({ owner: e.carePlan.id, id: e.id })),
+    results: await partsOf(query, flushed, removed, 'referral_result', 'referral_id', ownedBy(Referral), ReferralResult, (e) => ({
+      owner: e.referral.id,
+      observationId: e.observation?.id,
+      conditionId: e.condition?.id,
+    })),
   };
 
   // A referral is two resources: its ServiceRequest, under its id, and the Task that carries its workflow.
@@ -89,10 +101,11 @@ export async function materialise(
     const shaped = shaper(entity as never, (kind) => (parts[kind].get(id) ?? []) as never);
     if (!shaped) continue;
     resources.push([id, shaped]);
-    if (typeOf(entity) === Referral) {
+    // A Task a hospital has just sent is the referral's Task as sent: only its ServiceRequest follows the referral.
+    if (typeOf(entity) === Referral && !taskAsSent.has(entity)) {
       const taskId = tasks.get(id) ?? newId();
       const sentStatus = (parseJson(storedRows.get(taskId)?.content) as { status?: string } | undefined)?.status;
-      resources.push([taskId, taskOf(entity as Referral, sentStatus)]);
+      resources.push([taskId, taskOf(entity as Referral, sentStatus, parts.results.get(id) ?? [])]);
     }
   }
 
@@ -135,7 +148,7 @@ async function storedTasksOf(query: (sql: string, params: unknown[]) => Promise<
 }
 
 /** A referral's workflow as its Task says it: status and the time of each step; who asked, who carries it out. */
-function taskOf(r: Referral, sentStatus: string | undefined): Materialised {
+function taskOf(r: Referral, sentStatus: string | undefined, results: Array<Record<string, unknown>>): Materialised {
   return {
     type: 'Task',
     shape: {
@@ -147,8 +160,11 @@ function taskOf(r: Referral, sentStatus: string | undefined): Materialised {
       intent: 'order',
       statusReason: r.statusReason,
       outcomeSummary: r.outcomeSummary,
+      resultRefs: results.map((x) => (x.observationId ? `Observation/${x.observationId as string}` : `Condition/${x.conditionId as string}`)),
       requesterRef: ref('Practitioner', r.fromPractitioner) ?? ref('Organization', r.fromOrganization),
-      ownerRef: ref('Practitioner', r.toPractitioner) ?? ref('Organization', r.toOrganization),
+      // The organisation that has to act: what a hospital's worklist searches (Task?owner=Organization/…). The
+      // practitioner it is addressed to, if any, is the ServiceRequest's second performer.
+      ownerRef: ref('Organization', r.toOrganization),
       requestedAt: instant(r.requestedAt),
       acceptedAt: instant(r.acceptedAt),
       rejectedAt: instant(r.rejectedAt),
@@ -204,6 +220,8 @@ interface Parts {
   identifiers: Map<string, Array<Record<string, unknown>>>;
   activities: Map<string, Array<Record<string, unknown>>>;
   goals: Map<string, Array<Record<string, unknown>>>;
+  /** A referral's results (referral_result): its Task's outputs. */
+  results: Map<string, Array<Record<string, unknown>>>;
 }
 
 type Shaper<T> = (entity: T, parts: <R>(kind: keyof Parts) => R[]) => Materialised | undefined;
@@ -315,6 +333,7 @@ const SHAPERS = new Map<RecordType, Shaper<never>>([
         urgency: r.urgency,
         clinicalSummary: r.clinicalSummary,
         requestedAt: instant(r.requestedAt),
+        closesRef: ref('ServiceRequest', r.closes),
       },
     })) as Shaper<Referral>,
   ],

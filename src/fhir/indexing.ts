@@ -32,6 +32,18 @@ const CODE_PATHS = {
   clinicalStatus: 'clinical-status',
   verificationStatus: 'verification-status',
 } as const;
+/**
+ * Reference search parameters, per type: the element each searches. A reference to `Type/id` is indexed in `codes`
+ * as `param:Type/id` and `param:id` (so `owner=Organization/…` and `owner=<id>` both find it), as token codes are.
+ * A hospital's worklist is `Task?owner=Organization/<its id>&status=requested`; the migration
+ * Migration20261202130000_referral_links indexed the rows stored before.
+ */
+export const REFERENCE_PARAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Task: { owner: 'owner', requester: 'requester', focus: 'focus', 'based-on': 'basedOn' },
+  ServiceRequest: { performer: 'performer', requester: 'requester', 'based-on': 'basedOn', replaces: 'replaces' },
+};
+const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([^/]+)$/;
+
 const DATE_PATHS = ['effectiveDateTime', 'effectiveInstant', 'onsetDateTime', 'recordedDate', 'authoredOn', 'occurrenceDateTime', 'performedDateTime', 'issued', 'created', 'date', 'birthDate'] as const;
 
 /**
@@ -221,6 +233,12 @@ export function indexResource(resource: Resource): ResourceIndex {
       if (!c.code) continue;
       codes.add(`${param}:${c.code}`);
       if (c.system) codes.add(`${param}:${c.system}|${c.code}`);
+    }
+  }
+  for (const [param, element] of Object.entries(REFERENCE_PARAMS[resource.resourceType] ?? {})) {
+    for (const ref of [r[element]].flat()) {
+      const m = RELATIVE_REFERENCE.exec(typeof (ref as Json | undefined)?.reference === 'string' ? ((ref as Json).reference as string) : '');
+      if (m) codes.add(`${param}:${m[0]}`).add(`${param}:${m[2]}`);
     }
   }
   const names = Array.isArray(r.name)

@@ -3,6 +3,7 @@ import type { EntityManager } from '../db/orm.js';
 import { fhirError } from './outcome.js';
 import { type FhirStore, toPgArray } from './store.js';
 import { countResources, selectResources } from './store-sql.js';
+import { REFERENCE_PARAMS } from './indexing.js';
 
 export const MAX_COUNT = 1000;
 const DEFAULT_COUNT = 50;
@@ -79,6 +80,12 @@ function namePartClause(part: 'family' | 'given', raw: string, modifier: string 
   const match = modifier === 'exact' ? `${value} = ?` : `lower(${value}) like ?`;
   const params = alternatives.map((v) => (modifier === 'exact' ? v : modifier === 'contains' ? `%${likeText(v)}%` : `${likeText(v)}%`));
   return { sql: `exists (select 1 from ${from} where ${alternatives.map(() => match).join(' or ')})`, params };
+}
+
+/** A reference parameter (indexing.ts, REFERENCE_PARAMS): `Type/id`, a bare id, or an absolute URL ending in `Type/id`. */
+function indexedReferenceClause(param: string, raw: string): Clause {
+  const values = raw.split(',').map((v) => `${param}:${/([A-Za-z]+\/[^/]+)$/.exec(v)?.[1] ?? v}`);
+  return { sql: 'r.codes && ?::text[]', params: [toPgArray(values)] };
 }
 
 function referenceClause(raw: string, type = 'Patient'): Clause {
@@ -172,6 +179,10 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
         clauses.push(namePartClause(base, raw, modifier));
         break;
       default:
+        if (!modifier && REFERENCE_PARAMS[resourceType]?.[base]) {
+          clauses.push(indexedReferenceClause(base, raw));
+          break;
+        }
         throw fhirError(400, 'not-supported', `search parameter "${name}" is not supported for ${resourceType}`, [name]);
     }
   }
@@ -202,11 +213,25 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
 
   const included: Resource[] = [];
   for (const include of params.getAll('_include')) {
-    const [, path, target = 'Patient'] = include.split(':');
-    if (!['patient', 'subject'].includes(path ?? '') || target !== 'Patient') {
-      throw fhirError(400, 'not-supported', `_include=${include} is not supported (use :patient or :subject)`, ['_include']);
+    const [source, path, target] = include.split(':');
+    const element = source === resourceType ? REFERENCE_PARAMS[resourceType]?.[path ?? ''] : undefined;
+    if (element) {
+      // A reference parameter (Task:focus, ServiceRequest:based-on, …): the resources the page's matches name there.
+      const named = resources.flatMap((res) => [(res as unknown as Record<string, unknown>)[element]].flat()).map((ref) => /^([A-Za-z]+)\/([0-9a-f-]{36})$/i.exec(String((ref as { reference?: unknown } | undefined)?.reference ?? '')));
+      const wanted = named.filter((m): m is RegExpExecArray => !!m && (!target || m[1] === target));
+      const have = new Set(included.map((res) => res.id));
+      const ids = [...new Set(wanted.map((m) => m[2]!.toLowerCase()))].filter((id) => !have.has(id));
+      if (ids.length === 0) continue;
+      const found = await selectResources(em, store.scope, { where: `not r.deleted and r.id = any(?::uuid[])`, params: [`{${ids.join(',')}}`] });
+      // What is included is read too: its patients are audited with the matches'.
+      for (const row of found) if (row.patient_id) patientIds.add(row.patient_id as string);
+      included.push(...found.map((r) => store.output(r)));
+      continue;
     }
-    const ids = [...patientIds];
+    if (!['patient', 'subject'].includes(path ?? '') || (target ?? 'Patient') !== 'Patient') {
+      throw fhirError(400, 'not-supported', `_include=${include} is not supported (use :patient or :subject, or a reference parameter of ${resourceType})`, ['_include']);
+    }
+    const ids = [...patientIds].filter((id) => !included.some((res) => res.resourceType === 'Patient' && res.id === id));
     if (ids.length === 0) continue;
     const found = await selectResources(em, store.scope, { where: `r.resource_type = 'Patient' and not r.deleted and r.id = any(?::uuid[])`, params: [`{${ids.join(',')}}`] });
     included.push(...found.map((r) => store.output(r)));
@@ -230,7 +255,7 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
       link: links,
       entry: [
         ...resources.map((resource) => ({ fullUrl: `${req.baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } })),
-        ...included.map((resource) => ({ fullUrl: `${req.baseUrl}/Patient/${resource.id}`, resource, search: { mode: 'include' as const } })),
+        ...included.map((resource) => ({ fullUrl: `${req.baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'include' as const } })),
       ],
     },
     patientIds: [...patientIds],

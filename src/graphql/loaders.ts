@@ -18,6 +18,7 @@ import { Grid, Organization } from '../domain/organization/organization.entity.j
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
 import { Practitioner, PractitionerRole } from '../domain/practitioner/practitioner.entity.js';
 import { Referral } from '../domain/referral/referral.entity.js';
+import { ReferralResult } from '../domain/referral/referral-result.entity.js';
 import { SelfManagementGroup, SelfManagementGroupAttendance, SelfManagementGroupMember, SelfManagementGroupSession } from '../domain/self-management-group/self-management-group.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
 import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
@@ -131,6 +132,11 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     conditionsByPatient: byParent(em, policy, Condition, 'patient'),
     carePlansByPatient: byParent(em, policy, CarePlan, 'patient', { periodStart: 'desc', id: 'desc' }),
     referralsByPatient: byParent(em, policy, Referral, 'patient', { requestedAt: 'desc', id: 'desc' }),
+    referral: byId(em, policy, Referral),
+    referralsClosing: byParent(em, policy, Referral, 'closes', { requestedAt: 'asc', id: 'asc' }),
+    resultsByReferral: byParent(em, policy, ReferralResult, 'referral', { createdAt: 'asc', id: 'asc' }),
+    observation: byId(em, policy, Observation),
+    condition: byId(em, policy, Condition),
     followUpsByPatient: byParent(em, policy, FollowUp, 'patient', { doneDate: 'desc nulls last', plannedDate: 'desc nulls last', id: 'desc' }),
     admissionsByPatient: byParent(em, policy, Admission, 'patient', { periodStart: 'desc', id: 'desc' }),
     alertsByPatient: byParent(em, policy, Alert, 'patient', { id: 'desc' }),

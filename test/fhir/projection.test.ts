@@ -200,9 +200,9 @@ test('a referral sent as ServiceRequest + Task (either order) is a referral; a T
     [referral] = (await recordOf(patient.id)).referrals;
     expect(referral).toMatchObject({ status: 'COMPLETED', completedAt: '2026-11-25T02:00:00.000Z', outcomeSummary: '调整为氨氯地平' });
 
-    // A completed referral does not reopen: the lifecycle refuses it, as GraphQL would.
+    // A completed referral does not reopen: the lifecycle refuses it as conflicting with where it is, as GraphQL would.
     const reopened = await send(t, 'put', `/fhir/Task/${taskId}`, { ...task, status: 'requested' });
-    expect(reopened.status).toBe(422);
+    expect(reopened.status).toBe(409);
   }
 });
 

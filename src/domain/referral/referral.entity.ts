@@ -79,4 +79,11 @@ export class Referral extends BaseEntity {
   @Field({ nullable: true })
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   cancelledAt?: Date;
+
+  /**
+   * A down-referral names the up-referral whose care it ends (the patient sent up is stable and goes back): one
+   * loop of two-way referral (双向转诊). FHIR: ServiceRequest.basedOn.
+   */
+  @ManyToOne(() => Referral, { nullable: true, index: true, deleteRule: 'set null' })
+  closes?: Referral;
 }

@@ -8,10 +8,13 @@ import { mustFind } from '../patient/patient.service.js';
 import { Patient } from '../patient/patient.entity.js';
 import { nextReferralStatus, OPEN_REFERRAL_STATUSES, type ReferralAction, STATUS_TIMESTAMP } from './referral-lifecycle.js';
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from './referral.entity.js';
+import { findResultRecords, type ReferralResultIds, resultRecordsOrRefuse, setReferralResults } from './referral-results.js';
+import { referralsWaiting, type WaitingFilter } from './waiting.js';
 
 export interface CreateReferralInput {
   patientId: string;
-  direction: ReferralDirection;
+  /** UP or DOWN: what the two organisations' levels give when not said; said, it must agree with them. */
+  direction?: ReferralDirection | null;
   fromOrganizationId: string;
   toOrganizationId: string;
   /** Who sends it: the caller when not given; else the caller or a colleague (attribution.ts). */
@@ -22,6 +25,8 @@ export interface CreateReferralInput {
   reasonText?: string | null;
   urgency?: ReferralUrgency | null;
   clinicalSummary?: string | null;
+  /** A down-referral: the up-referral it closes (the patient the receiver cared for goes back, stable). */
+  closesReferralId?: string | null;
 }
 
 /** Where a write comes from: a person through GraphQL, or a hospital's FHIR resource (src/fhir/projection). */
@@ -40,6 +45,8 @@ export interface ReferralStep {
   status: ReferralStatus;
   reason?: string | null;
   outcomeSummary?: string | null;
+  /** The readings and diagnoses the Task's output names (all of them: the list replaces the referral's). */
+  results?: ReferralResultIds;
   /** When each step was taken, as the Task says; now when not given. */
   at?: Partial<Record<ReferralStatus, Date | undefined>>;
 }
@@ -113,18 +120,19 @@ export class ReferralService {
       throw badInput('referrals run between county, township and village organisations', 'toOrganizationId');
     }
     // Up goes to a higher level (lower rank number); down the reverse. Same-level transfers are not referrals here.
-    const up = LEVEL_RANK[to.level] < LEVEL_RANK[from.level];
-    const down = LEVEL_RANK[to.level] > LEVEL_RANK[from.level];
-    if ((input.direction === ReferralDirection.UP && !up) || (input.direction === ReferralDirection.DOWN && !down)) {
+    const direction = directionBetween(from, to);
+    if (input.direction && input.direction !== direction) {
       throw badInput(`a ${input.direction} referral cannot go from a ${from.level} to a ${to.level} organisation`, 'direction');
     }
+    if (!direction) throw badInput(`a referral goes to a higher or a lower level: both organisations are ${from.level}`, 'toOrganizationId');
     const downReasons = [ReferralReason.STABLE, ReferralReason.RECOVERY, ReferralReason.OTHER];
-    if (input.direction === ReferralDirection.DOWN && !downReasons.includes(input.reason)) {
+    if (direction === ReferralDirection.DOWN && !downReasons.includes(input.reason)) {
       throw badInput(`a down-referral is for a stable or recovering patient, not ${input.reason}`, 'reason');
     }
-    if (input.direction === ReferralDirection.UP && [ReferralReason.STABLE, ReferralReason.RECOVERY].includes(input.reason)) {
+    if (direction === ReferralDirection.UP && [ReferralReason.STABLE, ReferralReason.RECOVERY].includes(input.reason)) {
       throw badInput(`an up-referral is not made for ${input.reason}`, 'reason');
     }
+    const closes = input.closesReferralId ? await this.closedBy(em, input.closesReferralId, { patient, from, direction }) : undefined;
     const status = existing?.status ?? input.status ?? ReferralStatus.REQUESTED;
     if (OPEN_REFERRAL_STATUSES.includes(status)) {
       const open = await em.count(Referral, {
@@ -137,7 +145,7 @@ export class ReferralService {
     }
     const data = {
       patient,
-      direction: input.direction,
+      direction,
       fromOrganization: from,
       toOrganization: to,
       // Sent over FHIR, the sender is who the request names, if anyone: not the system that sent it.
@@ -147,27 +155,56 @@ export class ReferralService {
       reasonText: input.reasonText ?? undefined,
       urgency: input.urgency ?? ReferralUrgency.ROUTINE,
       clinicalSummary: input.clinicalSummary ?? undefined,
+      closes: closes ?? existing?.closes ?? undefined,
     };
-    if (existing) return em.assign(existing, { ...data, requestedAt: input.requestedAt ?? existing.requestedAt } as never);
-    const requestedAt = input.requestedAt ?? new Date();
+    const requestedAt = input.requestedAt ?? existing?.requestedAt ?? new Date();
+    // The up-referral's care ends with the patient sent back: one its receiver still has as accepted is completed now.
+    if (closes?.status === ReferralStatus.ACCEPTED) this.step(closes, 'complete', {}, origin, { COMPLETED: requestedAt });
+    if (existing) return em.assign(existing, { ...data, requestedAt } as never);
     const stamp = STATUS_TIMESTAMP[status as keyof typeof STATUS_TIMESTAMP];
     return em.create(Referral, { ...(id ? { id } : {}), ...data, status, requestedAt, ...(stamp ? { [stamp]: requestedAt } : {}), version: 1 } as never) as Referral;
+  }
+
+  /**
+   * The up-referral a down-referral closes: the same patient's, sent up to the organisation that now sends the
+   * patient back, and taken on by it — accepted or already completed.
+   */
+  private async closedBy(em: EntityManager, id: string, down: { patient: Patient; from: Organization; direction: ReferralDirection }): Promise<Referral> {
+    const field = 'closesReferralId';
+    if (down.direction !== ReferralDirection.DOWN) throw badInput('only a down-referral closes an up-referral', field);
+    const closed = isUuid(id) ? await em.findOne(Referral, { id }, { populate: ['fromOrganization', 'toOrganization'] }) : null;
+    if (!closed) throw badInput(`${field}: no referral with id ${id}`, field);
+    if (closed.direction !== ReferralDirection.UP) throw badInput('a down-referral closes an up-referral, not another down-referral', field);
+    if (closed.patient.id !== down.patient.id) throw badInput('the referral it closes is another patient’s', field);
+    if (down.from.id !== closed.toOrganization.id) throw badInput('a down-referral is sent by the organisation that received the up-referral it closes', field);
+    if (closed.status !== ReferralStatus.ACCEPTED && closed.status !== ReferralStatus.COMPLETED) {
+      throw badInput(`a down-referral closes an up-referral its receiver took on: this one is ${closed.status}`, field);
+    }
+    return closed;
   }
 
   /**
    * Moves a referral to the status its workflow Task reports, through the lifecycle's steps (requested →
    * completed is accept, then complete) under the same rules as `transition`; in the caller's unit of work.
    * A status the lifecycle cannot reach from where the referral is (a completed referral reopened) is refused.
+   * Answers the result ids it could not link (not a reading or diagnosis of the patient's the domain has).
    */
-  async follow(referral: Referral, step: ReferralStep): Promise<Referral> {
+  async follow(referral: Referral, step: ReferralStep): Promise<string[]> {
     const actions = pathTo(referral.status, step.status);
-    if (!actions) throw badInput(`a ${referral.status} referral cannot become ${step.status}`, 'status');
-    if (actions.length === 0) return referral;
-    this.policy.assertCan('ServiceRequest', 'u');
+    if (!actions) throw conflict(`a ${referral.status} referral cannot become ${step.status}: it has moved on in its lifecycle`);
     const em = this.em;
     if (!referral.fromOrganization.path || !referral.toOrganization.path) await em.populate(referral, ['fromOrganization', 'toOrganization']);
+    // A Task restating where the referral is (a retried PUT) is no second step; what the receiver says of its outcome is still taken.
+    const receiver = this.policy.manages(referral.toOrganization.path);
+    if (actions.length === 0 && !receiver) return [];
+    const restated = actions.length === 0 && (!step.outcomeSummary || step.outcomeSummary === referral.outcomeSummary) && !step.results?.observationIds.length && !step.results?.conditionIds.length;
+    if (!restated) this.policy.assertCan('ServiceRequest', 'u');
     for (const action of actions) this.step(referral, action, { reason: step.reason, outcomeSummary: step.outcomeSummary }, 'FHIR', step.at);
-    return referral;
+    if (receiver && step.outcomeSummary && step.outcomeSummary !== referral.outcomeSummary) referral.outcomeSummary = step.outcomeSummary;
+    if (!receiver || !step.results) return [];
+    const found = await findResultRecords(em, referral.patient.id, step.results, true);
+    await setReferralResults(em, referral, found);
+    return found.missing;
   }
 
   /** One step of the lifecycle, checked: who may take it, and what it needs. */
@@ -181,7 +218,8 @@ export class ReferralService {
     // The receiver accepts, rejects and completes; the sender cancels.
     this.policy.assertManages(action === 'cancel' ? referral.fromOrganization.path : referral.toOrganization.path);
     const next = nextReferralStatus(referral.status, action);
-    if (!next) throw badInput(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`, 'id');
+    // Refused by where the referral now is (accepting twice, completing a rejected one): the request conflicts with its state.
+    if (!next) throw conflict(`a ${referral.status} referral cannot be ${action === 'cancel' ? 'cancelled' : `${action}ed`}`);
     // A person says why; a hospital's Task may not (FHIR makes statusReason optional), and is taken as sent.
     if (origin === 'MANUAL' && (action === 'reject' || action === 'cancel') && !options.reason?.trim()) throw badInput(`a reason is required to ${action}`, 'reason');
     referral.status = next;
@@ -193,7 +231,7 @@ export class ReferralService {
   async transition(
     id: string,
     action: ReferralAction,
-    options: { expectedVersion?: number | null; reason?: string | null; outcomeSummary?: string | null; toPractitionerId?: string | null },
+    options: { expectedVersion?: number | null; reason?: string | null; outcomeSummary?: string | null; toPractitionerId?: string | null; results?: ReferralResultIds | null },
   ): Promise<Referral> {
     this.policy.assertCan('ServiceRequest', 'u');
     return this.em.transactional(async (em) => {
@@ -205,11 +243,19 @@ export class ReferralService {
         throw conflict(`Referral ${id} is at version ${referral.version}, not ${options.expectedVersion}`);
       }
       const toPractitioner = options.toPractitionerId ? await practitionerAt(em, this.policy, options.toPractitionerId, referral.toOrganization, 'toPractitionerId') : undefined;
+      // The readings and diagnoses of the receiver's visit go with the outcome, checked before anything moves.
+      const results = options.results && action === 'complete' ? await resultRecordsOrRefuse(em, referral.patient.id, options.results) : undefined;
       this.step(referral, action, options, 'MANUAL');
       if (toPractitioner) referral.toPractitioner = toPractitioner;
+      if (results) await setReferralResults(em, referral, results);
       await em.flush();
       return referral;
     });
+  }
+
+  /** Referrals waiting for a receiver (waiting.ts: the one definition, shared with the worklists). */
+  waiting(filter: WaitingFilter, first: number | undefined, after: string | undefined): Promise<Page<Referral>> {
+    return referralsWaiting(this.em, this.policy, filter, first, after);
   }
 
   async search(filter: ReferralFilter, first: number | undefined, after: string | undefined): Promise<Page<Referral>> {
@@ -244,4 +290,11 @@ export class ReferralService {
       count: () => this.em.count(Referral, where),
     };
   }
+}
+
+/** UP to a higher level (a lower rank number), DOWN to a lower one; none between organisations of one level. */
+export function directionBetween(from: Organization, to: Organization): ReferralDirection | undefined {
+  if (LEVEL_RANK[to.level] < LEVEL_RANK[from.level]) return ReferralDirection.UP;
+  if (LEVEL_RANK[to.level] > LEVEL_RANK[from.level]) return ReferralDirection.DOWN;
+  return undefined;
 }

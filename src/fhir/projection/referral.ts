@@ -3,6 +3,7 @@ import { LEVEL_RANK, Organization, OrganizationLevel } from '../../domain/organi
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus } from '../../domain/referral/referral.entity.js';
 import { ReferralService, type ReferralStep } from '../../domain/referral/referral.service.js';
 import { existingRecord, flushUnlessDeferred, idOf, markFromFhir, type ProjectionContext, type ProjectionWarnings, viaService, warning } from './context.js';
+import { taskAsSent } from '../domain-resources.js';
 import { knownPatient, knownPractitioner, sqlOf } from './links.js';
 import { unscopedTasksFocusing } from '../store-sql.js';
 
@@ -17,12 +18,25 @@ export async function storedTaskOf(ctx: ProjectionContext, referralId: string, p
   return mappings.Task.fromFhir((typeof content === 'string' ? JSON.parse(content) : content) as never).domain;
 }
 
-const stepOf = (task: ReferralTaskShape): ReferralStep => ({
-  status: task.status,
-  reason: task.statusReason,
-  outcomeSummary: task.outcomeSummary,
-  at: { ACCEPTED: task.acceptedAt, COMPLETED: task.completedAt, REJECTED: task.rejectedAt, CANCELLED: task.cancelledAt },
-});
+const stepOf = (task: ReferralTaskShape): ReferralStep => {
+  const refs = task.resultRefs ?? [];
+  const ids = (type: string) => refs.map((r) => idOf(r, type)).filter((id): id is string => !!id);
+  return {
+    status: task.status,
+    reason: task.statusReason,
+    outcomeSummary: task.outcomeSummary,
+    results: { observationIds: ids('Observation'), conditionIds: ids('Condition') },
+    at: { ACCEPTED: task.acceptedAt, COMPLETED: task.completedAt, REJECTED: task.rejectedAt, CANCELLED: task.cancelledAt },
+  };
+};
+
+/** A warning for each Task output naming a reading or diagnosis the care record could not link to the referral. */
+function unlinkedResults(task: ReferralTaskShape, unlinked: string[]): ProjectionWarnings {
+  const named = (task.resultRefs ?? []).filter((r) => !idOf(r, 'Observation') && !idOf(r, 'Condition'));
+  return [...named, ...unlinked].map((what) =>
+    warning('incomplete', `Task.output ${what} is not a reading or diagnosis of this patient's in the care record (send it before the Task, or earlier in the Bundle): not linked to the referral`, ['Task.output']),
+  );
+}
 
 /**
  * A ServiceRequest that is a referral (its code or category says so) → a referral, through ReferralService:
@@ -67,6 +81,7 @@ export async function projectServiceRequest(ctx: ProjectionContext, id: string, 
         clinicalSummary: shape.clinicalSummary,
         requestedAt: shape.requestedAt,
         status: requested,
+        closesReferralId: await knownReferral(ctx, shape.closesRef),
       },
       existing,
     );
@@ -99,8 +114,17 @@ export async function projectTask(ctx: ProjectionContext, _id: string, shape: Re
     ctx.links.tasks.set(referralId, shape);
     return [];
   }
-  await viaService('Task', () => new ReferralService(ctx.em, ctx.policy).follow(referral, stepOf(shape)));
-  markFromFhir(referral);
+  const unlinked = await viaService('Task', () => new ReferralService(ctx.em, ctx.policy).follow(referral, stepOf(shape)));
+  // The Task stays as sent; the referral's ServiceRequest (ours, or the sender's merged) follows its status.
+  taskAsSent.add(referral);
   await flushUnlessDeferred(ctx);
-  return [];
+  return unlinkedResults(shape, unlinked);
+}
+
+/** The referral a ServiceRequest's basedOn names, when it is one the domain has (else an order, or unknown: no link). */
+async function knownReferral(ctx: ProjectionContext, ref: string | undefined): Promise<string | undefined> {
+  const id = idOf(ref, 'ServiceRequest');
+  if (!id) return undefined;
+  const found = ctx.em.getUnitOfWork().getById<Referral>(Referral, id) ?? (await ctx.em.findOne(Referral, { id }, { filters: false }));
+  return found?.id;
 }

@@ -1,9 +1,12 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Condition } from '../../domain/condition/condition.entity.js';
+import { Observation } from '../../domain/observation/observation.entity.js';
 import { Organization } from '../../domain/organization/organization.entity.js';
 import { Patient } from '../../domain/patient/patient.entity.js';
 import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
 import { Referral, ReferralDirection, ReferralReason, ReferralStatus, ReferralUrgency } from '../../domain/referral/referral.entity.js';
 import type { CreateReferralInput as CreateReferral, ReferralFilter } from '../../domain/referral/referral.service.js';
+import type { WaitingFilter } from '../../domain/referral/waiting.js';
 import { Connection } from '../connection.js';
 import { notFound } from '../../domain/errors.js';
 import type { Context } from '../context.js';
@@ -15,8 +18,8 @@ export class CreateReferralInput implements CreateReferral {
   @Field(() => ID)
   patientId!: string;
 
-  @Field(() => ReferralDirection)
-  direction!: ReferralDirection;
+  @Field(() => ReferralDirection, { nullable: true, description: "UP or DOWN: what the two organisations' levels give when not said; said, it must agree with them." })
+  direction?: ReferralDirection;
 
   @Field(() => ID)
   fromOrganizationId!: string;
@@ -41,6 +44,27 @@ export class CreateReferralInput implements CreateReferral {
 
   @Field({ nullable: true })
   clinicalSummary?: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'A down-referral: the up-referral it closes (the same patient, sent up to the organisation now sending them back, accepted or completed). One still accepted is completed by it.',
+  })
+  closesReferralId?: string;
+}
+
+@InputType({ description: 'Referrals waiting for a receiver: open (REQUESTED: to accept or reject; ACCEPTED: to complete) and addressed to it.' })
+export class ReferralsWaitingInput implements WaitingFilter {
+  @Field(() => ID, { nullable: true, description: "The receiving organisation, and every one below it. With neither this nor practitionerId: the caller's organisation, or the caller." })
+  organizationId?: string;
+
+  @Field(() => ID, { nullable: true, description: 'The practitioner they are addressed to.' })
+  practitionerId?: string;
+
+  @Field(() => ReferralStatus, { nullable: true, description: 'REQUESTED or ACCEPTED; both when not given.' })
+  status?: ReferralStatus;
+
+  @Field(() => ReferralDirection, { nullable: true })
+  direction?: ReferralDirection;
 }
 
 @InputType()
@@ -80,6 +104,16 @@ export class ReferralResolver {
     return ReferralConnection.from(await ctx.services.referrals.search({ ...filter }, first, after));
   }
 
+  @Query(() => ReferralConnection, { description: 'Referrals waiting for a receiver (an organisation and those below it, or a practitioner): urgent first, then the longest waiting.' })
+  async referralsWaiting(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => ReferralsWaitingInput, { nullable: true }) filter?: ReferralsWaitingInput,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', { nullable: true }) after?: string,
+  ) {
+    return ReferralConnection.from(await ctx.services.referrals.waiting({ ...filter }, first, after));
+  }
+
   @Mutation(() => Referral)
   createReferral(@Arg('input', () => CreateReferralInput) input: CreateReferralInput, @Ctx() ctx: Context) {
     return ctx.services.referrals.create(input);
@@ -106,8 +140,11 @@ export class ReferralResolver {
     @Ctx() ctx: Context,
     @Arg('outcomeSummary', { nullable: true }) outcomeSummary?: string,
     @Arg('version', () => Int, versionArg) version?: number,
+    @Arg('outcomeObservationIds', () => [ID], { nullable: true, description: "Readings of the patient's taken at the receiver's visit." }) outcomeObservationIds?: string[],
+    @Arg('outcomeConditionIds', () => [ID], { nullable: true, description: "Diagnoses of the patient's made or confirmed at the receiver's visit." }) outcomeConditionIds?: string[],
   ) {
-    return ctx.services.referrals.transition(id, 'complete', { expectedVersion: version, outcomeSummary });
+    const results = outcomeObservationIds || outcomeConditionIds ? { observationIds: outcomeObservationIds ?? [], conditionIds: outcomeConditionIds ?? [] } : undefined;
+    return ctx.services.referrals.transition(id, 'complete', { expectedVersion: version, outcomeSummary, results });
   }
 
   @Mutation(() => Referral)
@@ -143,5 +180,29 @@ export class ReferralResolver {
   @FieldResolver(() => Practitioner, { nullable: true })
   toPractitioner(@Root() r: Referral, @Ctx() ctx: Context) {
     return r.toPractitioner ? ctx.loaders.practitioner.load(r.toPractitioner.id) : null;
+  }
+
+  @FieldResolver(() => Referral, { nullable: true, description: 'A down-referral: the up-referral it closes (null when there is none, or you may not see it).' })
+  closes(@Root() r: Referral, @Ctx() ctx: Context) {
+    return r.closes ? ctx.loaders.referral.load(r.closes.id) : null;
+  }
+
+  @FieldResolver(() => [Referral], { description: 'An up-referral: the down-referrals that close it, oldest first.' })
+  closedBy(@Root() r: Referral, @Ctx() ctx: Context) {
+    return ctx.loaders.referralsClosing.load(r.id);
+  }
+
+  @FieldResolver(() => [Observation], { description: "Readings the receiver sent back with the outcome (FHIR: the Task's output)." })
+  async outcomeReadings(@Root() r: Referral, @Ctx() ctx: Context) {
+    const results = await ctx.loaders.resultsByReferral.load(r.id);
+    const found = await Promise.all(results.filter((x) => x.observation).map((x) => ctx.loaders.observation.load(x.observation!.id)));
+    return found.filter((o): o is Observation => !!o);
+  }
+
+  @FieldResolver(() => [Condition], { description: "Diagnoses the receiver sent back with the outcome (FHIR: the Task's output)." })
+  async outcomeDiagnoses(@Root() r: Referral, @Ctx() ctx: Context) {
+    const results = await ctx.loaders.resultsByReferral.load(r.id);
+    const found = await Promise.all(results.filter((x) => x.condition).map((x) => ctx.loaders.condition.load(x.condition!.id)));
+    return found.filter((c): c is Condition => !!c);
   }
 }
