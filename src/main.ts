@@ -9,7 +9,7 @@ import { asInternal, createSecurity, type Security } from './access/index.js';
 import { hasPatients, seedCounty, seedNowFor } from './seed/generate.js';
 import type { Startup } from './startup.js';
 import { backfillFhir } from './fhir/materialise.js';
-import { eventWorker } from './events/consumers.js';
+import { careSweeper, eventWorker } from './events/consumers.js';
 import { gracefulShutdown } from './observability/shutdown.js';
 import { exitWith } from './cli/exit.js';
 
@@ -38,15 +38,23 @@ async function main() {
   // The consumers of the domain events start once the county is there: the seed is one long transaction they would
   // only wait behind (ADR 13), and on the embedded database they would queue on its one connection.
   const worker = config.eventWorker ? eventWorker(asInternal(orm.em.fork() as EntityManager), config, log) : undefined;
+  // The care rules' daily sweep runs where the consumers run (src/care/state/sweep.ts).
+  const sweeper = config.eventWorker ? careSweeper(asInternal(orm.em.fork() as EntityManager), config, log) : undefined;
   // Listen first, then prepare the demo county: the first answer comes in seconds, and /ready says when it is done.
   if (seedDemo) {
     prepareDemoCounty(orm, config, security, app.startup, log)
-      .then(() => worker?.start())
+      .then(() => {
+        worker?.start();
+        sweeper?.start();
+      })
       .catch((err) => {
         app.startup.fail(err);
         log.error({ err }, 'the demo county could not be prepared');
       });
-  } else worker?.start();
+  } else {
+    worker?.start();
+    sweeper?.start();
+  }
   const shutdown = gracefulShutdown({
     server,
     log,
@@ -54,6 +62,7 @@ async function main() {
     closing: [{ name: 'closing the GraphQL subscriptions', run: () => app.closeSubscriptions() }],
     steps: [
       { name: 'stopping the event worker', run: async () => worker?.stop() },
+      { name: 'stopping the care rules sweep', run: async () => sweeper?.stop() },
       // After the server has closed: no request is left to queue an audit row behind the flush.
       { name: 'stopping the app (flushing the audit queue)', run: () => app.stop() },
       { name: 'closing the database', run: () => orm.close() },

@@ -1,11 +1,16 @@
 /**
- * Management colour follows the readings, by whatever path they come: the `patient-management-colour` consumer
- * reads the outbox and applies the rule (care-rules/management.ts), leaving overrides and unmanaged patients alone.
+ * The care state follows the facts by whatever path they come: the `care-rules` consumer (src/care/state/consumer.ts)
+ * reads the outbox and reassesses the patients of its events (src/care/index.ts), keeping overrides and leaving
+ * patients without a diagnosis to manage out of it. (It replaced the management-colour consumer.)
  */
 import { DEFAULT_CARE_RULES } from '../src/care-rules/rules.js';
-import { managementColourSql, managementOf } from '../src/care-rules/management.js';
+import { countyToday } from '../src/care-rules/calendar.js';
+import { managementColourSql } from '../src/care-rules/management.js';
+import { careRulesConsumer } from '../src/care/state/consumer.js';
+import { managementFactsSql } from '../src/care/state/management.js';
+import { frameOf } from '../src/care/state/sql.js';
 import { EventWorker } from '../src/events/consumer.js';
-import { managementConsumer } from '../src/domain/patient/management.consumer.js';
+import { backfillFhir } from '../src/fhir/materialise.js';
 import { Patient } from '../src/domain/patient/patient.entity.js';
 import { seedCounty, seedNowFor } from '../src/seed/generate.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -18,13 +23,23 @@ let worker: EventWorker;
 beforeAll(async () => {
   t = await startTestApp();
   await seedCounty(t.em(), { patients: 40, seed: 11, protector: t.app.security.protector, now: seedNowFor() });
-  worker = new EventWorker(t.em(), [managementConsumer(DEFAULT_CARE_RULES)]);
-  await worker.drain(); // the seeded county's own events: colours already as the rule says, nothing moves
-});
+  // As the server does after seeding: the county written as FHIR.
+  await backfillFhir(t.em());
+  worker = new EventWorker(t.em(), [careRulesConsumer(DEFAULT_CARE_RULES)]);
+  await worker.drain();
+}, 120_000);
 afterAll(() => t?.close());
 
 const patientRow = (id: string) => t.em().findOneOrFail(Patient, { id }, { filters: false });
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+const fhirVersion = async (id: string) => ((await t.em().execute(`select version_id from fhir_resource where id = ?`, [id])) as Array<{ version_id: number }>)[0]?.version_id;
+
+/** The colour the rule gives the patient now (managementOf's SQL twin over the derivation's facts). */
+async function ruleColour(id: string): Promise<string> {
+  const frame = frameOf({ patientIds: [id] }, countyToday());
+  const [row] = (await t.em().execute(`select ${managementColourSql('f')} as c from (select p.id, ${managementFactsSql(frame, DEFAULT_CARE_RULES)} from patient p where p.id = ?) f`, [id])) as Array<{ c: string }>;
+  return row!.c;
+}
 
 async function managedPatient(where: Record<string, unknown>): Promise<Patient> {
   const [p] = await t.em().find(Patient, { managementColour: { $ne: null }, ...where }, { filters: false, limit: 1, orderBy: { id: 'asc' } });
@@ -32,30 +47,30 @@ async function managedPatient(where: Record<string, unknown>): Promise<Patient> 
   return p;
 }
 
-test('the seeded county needs no change: its colours were derived by the same rule', async () => {
-  const events = (await t.em().execute(`select count(*)::int as n from domain_event where type = 'PatientChanged'`)) as Array<{ n: number }>;
+test('the seeded county needs no change: the seed reassessed it by the same rules', async () => {
+  const events = (await t.em().execute(`select count(*)::int as n from domain_event where type in ('PatientChanged', 'FollowUpChanged')`)) as Array<{ n: number }>;
   expect(events[0]!.n).toBe(0);
 });
 
-test('an uncontrolled reading over GraphQL turns a green patient red and intensive; a PatientChanged event and a new FHIR version say so', async () => {
+test('an urgent reading over GraphQL turns a green patient red and intensive; a PatientChanged event and a new FHIR version say so', async () => {
   const p = await managedPatient({ managementColour: 'GREEN', managementOverrideReason: null });
-  const fhirBefore = (await t.em().execute(`select version_id from fhir_resource where id = ?`, [p.id])) as Array<{ version_id: number }>;
-  await t.ok(RecordObservationDocument, { input: { patientId: p.id, kind: 'BLOOD_PRESSURE', systolic: 168, diastolic: 98, effectiveAt: hoursAgo(1), organizationId: p.managingOrganization.id } });
+  const before = await fhirVersion(p.id);
+  await t.ok(RecordObservationDocument, { input: { patientId: p.id, kind: 'BLOOD_PRESSURE', systolic: 186, diastolic: 98, effectiveAt: hoursAgo(1), organizationId: p.managingOrganization.id } });
   expect((await patientRow(p.id)).managementColour).toBe('GREEN'); // events are handled a moment later, not in the write
   expect(await worker.drain()).toBeGreaterThan(0);
   const after = await patientRow(p.id);
   expect([after.managementColour, after.managementTier]).toEqual(['RED', 'INTENSIVE']);
-  expect(managementOf({ latestBloodPressure: { systolic: 168, diastolic: 98 }, complication: false }).colour).toBe('RED');
   const changed = (await t.em().execute(`select payload from domain_event where type = 'PatientChanged' and aggregate_id = ?`, [p.id])) as Array<{ payload: unknown }>;
   expect(changed).toHaveLength(1);
   const payload = typeof changed[0]!.payload === 'string' ? JSON.parse(changed[0]!.payload) : changed[0]!.payload;
   expect(payload).toMatchObject({ managementColour: 'RED', managementTier: 'INTENSIVE', changed: expect.arrayContaining(['managementColour', 'managementTier']) });
-  const fhirAfter = (await t.em().execute(`select version_id from fhir_resource where id = ?`, [p.id])) as Array<{ version_id: number }>;
-  // The seeded patient had no FHIR resource yet (the seed writes SQL; start-up backfills): the change wrote one.
-  expect([fhirBefore.length, fhirAfter.length]).toEqual([0, 1]);
+  expect(await fhirVersion(p.id)).toBe((before ?? 0) + 1);
+  // Its own writes came back as events (handled in the same drain) that changed nothing.
+  expect(await worker.drain()).toBe(0);
+  expect((await patientRow(p.id)).version).toBe(after.version);
 });
 
-test('a controlled reading sent over FHIR brings a red patient back (yellow or green, by the rule)', async () => {
+test('a controlled reading sent over FHIR: the colour is the rule’s for the patient’s facts', async () => {
   const p = await managedPatient({ managementColour: 'RED', managementOverrideReason: null });
   const res = await t.http
     .post('/fhir')
@@ -84,21 +99,19 @@ test('a controlled reading sent over FHIR brings a red patient back (yellow or g
   expect(res.status).toBe(200);
   await worker.drain();
   const after = await patientRow(p.id);
-  // Red came from the BP or the glucose: with the BP controlled, what is left decides.
-  const expected = (await t.em().execute(`select ${managementColourSql(DEFAULT_CARE_RULES, 'p.id')} as c from patient p where p.id = ?`, [p.id])) as Array<{ c: string }>;
-  expect(after.managementColour).toBe(expected[0]!.c);
+  expect(after.managementColour).toBe(await ruleColour(p.id));
   expect(after.managementTier).toBe({ RED: 'INTENSIVE', YELLOW: 'ROUTINE', GREEN: 'GENERAL' }[after.managementColour!]);
 });
 
-test('a colour a person overrode stays; a patient not in management stays out of it', async () => {
-  const overridden = await managedPatient({ managementColour: 'GREEN', managementOverrideReason: null });
-  await t.em().getConnection().execute(`update patient set management_override_reason = 'seen by the specialist' where id = ?`, [overridden.id]);
+test('a colour a person overrode stays until its review date; a patient with no diagnosis to manage stays out of it', async () => {
+  const overridden = await managedPatient({ managementColour: 'YELLOW', managementOverrideReason: null });
+  await t.em().getConnection().execute(`update patient set management_override_reason = 'seen by the specialist', management_overridden_at = now(), management_override_review_on = current_date + 30 where id = ?`, [overridden.id]);
   const [unmanaged] = await t.em().find(Patient, { managementColour: null }, { filters: false, limit: 1 });
   expect(unmanaged).toBeDefined();
   for (const p of [overridden, unmanaged!]) {
-    await t.ok(RecordObservationDocument, { input: { patientId: p.id, kind: 'BLOOD_PRESSURE', systolic: 176, diastolic: 104, effectiveAt: hoursAgo(2), organizationId: p.managingOrganization.id } });
+    await t.ok(RecordObservationDocument, { input: { patientId: p.id, kind: 'BLOOD_PRESSURE', systolic: 186, diastolic: 104, effectiveAt: hoursAgo(2), organizationId: p.managingOrganization.id } });
   }
   await worker.drain();
-  expect((await patientRow(overridden.id)).managementColour).toBe('GREEN');
+  expect((await patientRow(overridden.id)).managementColour).toBe('YELLOW');
   expect((await patientRow(unmanaged!.id)).managementColour ?? null).toBeNull();
 });

@@ -10,14 +10,19 @@ import type { Bundle, Observation as FhirObservation, Resource } from '@medplum/
 import { loadConfig } from '../src/config.js';
 import { controlStatusOf, controlStatusSql } from '../src/care-rules/control.js';
 import { latestReading, latestReadingSql } from '../src/care-rules/latest.js';
-import { managementColourSql, managementTierSql } from '../src/care-rules/management.js';
+import { MANAGEMENT_FACT_COLUMNS, type ManagementFacts, managementColourSql, managementOf } from '../src/care-rules/management.js';
+import { NEXT_FOLLOW_UP_FACT_COLUMNS, type NextFollowUpFacts, nextFollowUpOf, nextFollowUpSql } from '../src/care-rules/follow-up-interval.js';
+import { managementFactsSql } from '../src/care/state/management.js';
+import { scheduleFactsSql } from '../src/care/state/schedule.js';
+import { frameOf } from '../src/care/state/sql.js';
+import { countyToday } from '../src/care-rules/calendar.js';
 import { implausibilityOf, Plausibility, plausibilitySql } from '../src/care-rules/plausibility.js';
 import { careRulesFrom, type CareRules, DEFAULT_CARE_RULES } from '../src/care-rules/rules.js';
 import { IdentifierProtector } from '../src/access/identifier-protection.js';
 import { openDatabase, type EntityManager, type Orm } from '../src/db/orm.js';
 import { seedCounty, seedNowFor } from '../src/seed/generate.js';
 import { mappingFor, type ObservationShape } from '../fhir-mappings/index.js';
-import { ObservationKind } from '../vocabulary/index.js';
+import { FollowUpType, ManagementTier, ObservationKind } from '../vocabulary/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { FHIR_DIR, filesIn, readJson, readNdjson } from './fhir/support.js';
 
@@ -54,6 +59,8 @@ describe('CARE_RULES_FILE', () => {
     ['{"contrl": {}}', /unknown setting contrl/],
     ['{"plausible": {"systolic": [300, 40]}}', /plausible\.systolic must be a range \[low, high\]/],
     ['{"followUpDays": {"controlled": 0.5}}', /followUpDays\.controlled must be a whole number/],
+    ['{"tierMaximumDays": {"intensive": 0}}', /tierMaximumDays\.intensive must be a whole number of days, at least 1/],
+    ['{"control": {"recentDays": 1.5}}', /control\.recentDays must be a whole number/],
     ['{"control": ', /is not JSON/],
   ])('%s is refused at start-up, naming the setting', (content, message) => {
     expect(() => loadConfig({ NODE_ENV: 'test', CARE_RULES_FILE: file(content) })).toThrow(message);
@@ -169,6 +176,36 @@ describe.each([
   });
 });
 
+describe('the next follow-up (nextFollowUpOf), on fixed dates', () => {
+  const base = { adverseReaction: false, allControlled: false, faceToFaceInYear: 4, tier: ManagementTier.GENERAL };
+  test.each([
+    ['controlled, general tier: 3 months', { ...base, baseDate: '2026-03-01', allControlled: true }, '2026-05-30', 'CONTROLLED'],
+    ['controlled but routine tier: its 2-month maximum', { ...base, baseDate: '2026-03-01', allControlled: true, tier: ManagementTier.ROUTINE }, '2026-04-30', 'TIER_MAXIMUM'],
+    ['intensive: 1 month at most', { ...base, baseDate: '2026-03-01', tier: ManagementTier.INTENSIVE }, '2026-03-31', 'TIER_MAXIMUM'],
+    ['uncontrolled at the visit: 2 weeks', { ...base, baseDate: '2026-03-01', uncontrolledDay: '2026-03-01' }, '2026-03-15', 'UNCONTROLLED'],
+    ['an uncontrolled reading after the visit: 2 weeks after the reading', { ...base, baseDate: '2026-03-01', uncontrolledDay: '2026-03-20' }, '2026-04-03', 'UNCONTROLLED'],
+    ['an adverse reaction: 2 weeks', { ...base, baseDate: '2026-03-01', allControlled: true, adverseReaction: true }, '2026-03-15', 'ADVERSE_REACTION'],
+    ['a referral completed after the visit: 2 weeks after it', { ...base, baseDate: '2026-03-01', allControlled: true, referralDay: '2026-03-10' }, '2026-03-24', 'AFTER_REFERRAL'],
+    ['the yearly health check falls before the next visit', { ...base, baseDate: '2026-03-01', allControlled: true, annualCheckDay: '2026-04-10' }, '2026-04-10', 'ANNUAL_CHECK'],
+    ['a clinician asked for an earlier date', { ...base, baseDate: '2026-03-01', allControlled: true, clinicianDate: '2026-03-20' }, '2026-03-20', 'CLINICIAN'],
+    ['a clinician’s later date is not taken', { ...base, baseDate: '2026-03-01', allControlled: true, clinicianDate: '2026-09-20' }, '2026-05-30', 'CONTROLLED'],
+    ['two face-to-face visits short in late October: sooner, to fit them in', { ...base, baseDate: '2026-10-20', allControlled: true, faceToFaceInYear: 2 }, '2026-11-25', 'FACE_TO_FACE_MINIMUM'],
+    ['short by more than the year can hold: not pulled under 2 weeks', { ...base, baseDate: '2026-12-20', allControlled: true, faceToFaceInYear: 1 }, '2027-03-20', 'CONTROLLED'],
+  ] as const)('%s', (_name, facts, date, reason) => {
+    expect(nextFollowUpOf(facts, DEFAULT_CARE_RULES)).toMatchObject({ date, reason });
+  });
+
+  test('the visit is face to face when the year’s count would fall short, else the last visit’s type', () => {
+    const facts = { ...base, baseDate: '2026-10-20', allControlled: true, lastType: FollowUpType.PHONE };
+    expect(nextFollowUpOf({ ...facts, faceToFaceInYear: 2 }).type).toBe('CLINIC');
+    expect(nextFollowUpOf({ ...facts, faceToFaceInYear: 3 })).toMatchObject({ date: '2026-12-31', reason: 'FACE_TO_FACE_MINIMUM', type: 'CLINIC' });
+    expect(nextFollowUpOf({ ...facts, faceToFaceInYear: 4 })).toMatchObject({ date: '2027-01-18', type: 'PHONE' });
+    // Three visits still fit this year at 3 months from May: three still needed are all in person; two needed, not yet.
+    expect(nextFollowUpOf({ ...facts, baseDate: '2026-02-01', faceToFaceInYear: 1 })).toMatchObject({ reason: 'CONTROLLED', type: 'CLINIC' });
+    expect(nextFollowUpOf({ ...facts, baseDate: '2026-02-01', faceToFaceInYear: 2 })).toMatchObject({ reason: 'CONTROLLED', type: 'PHONE' });
+  });
+});
+
 describe('over a seeded county', () => {
   beforeAll(async () => {
     await seedCounty(em(), { patients: 250, seed: 11, now: seedNowFor('2026-11-01'), protector: new IdentifierProtector({ encKey: Buffer.alloc(32, 7), hmacKey: Buffer.alloc(32, 9) }) });
@@ -183,14 +220,54 @@ describe('over a seeded county', () => {
     expect(Number(judged)).toBeGreaterThan(500);
   });
 
-  test('the seed’s derived colours and tiers are managementColourSql’s and managementTierSql’s', async () => {
+  // The seed reassesses its county as of its own date (src/seed/generate.ts): the facts below are gathered as of it.
+  const seededOn = countyToday(seedNowFor('2026-11-01'));
+
+  test('managementOf and managementColourSql, over the facts of every seeded patient with a diagnosis', async () => {
+    const frame = frameOf({ all: true }, seededOn);
     const rows = (await em().getConnection().execute(
-      `select p.management_colour as colour, p.management_tier as tier, ${managementColourSql(DEFAULT_CARE_RULES, 'p.id')} as sql_colour, ${managementTierSql(DEFAULT_CARE_RULES, 'p.id')} as sql_tier
-         from patient p where p.management_colour is not null and p.management_override_reason is null`,
-    )) as Array<{ colour: string; tier: string; sql_colour: string; sql_tier: string }>;
+      `select f.*, ${managementColourSql('f')} as sql_colour, p.management_colour as stored, p.management_override_reason is not null as overridden
+         from (select p.id, ${managementFactsSql(frame, DEFAULT_CARE_RULES)} from patient p) f join patient p on p.id = f.id where p.management_tier is not null`,
+    )) as Array<Record<string, unknown> & { sql_colour: string; stored: string; overridden: boolean }>;
     expect(rows.length).toBeGreaterThan(30);
-    expect(rows.filter((r) => r.colour !== r.sql_colour || r.tier !== r.sql_tier)).toEqual([]);
-    expect(new Set(rows.map((r) => r.colour))).toEqual(new Set(['RED', 'YELLOW', 'GREEN']));
+    const facts = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(MANAGEMENT_FACT_COLUMNS).map(([k, c]) => [k, !!r[c]])) as unknown as ManagementFacts;
+    expect(rows.filter((r) => managementOf(facts(r)).colour !== r.sql_colour)).toEqual([]);
+    // What the seed stored is the rule's, but where a person overrode it.
+    expect(rows.filter((r) => !r.overridden && r.stored !== r.sql_colour)).toEqual([]);
+    expect(new Set(rows.map((r) => r.sql_colour))).toEqual(new Set(['RED', 'YELLOW', 'GREEN']));
+  });
+
+  test('nextFollowUpOf and nextFollowUpSql, over the facts of every seeded managed patient; the planned visits are theirs', async () => {
+    const frame = frameOf({ all: true }, seededOn);
+    const facts = scheduleFactsSql(frame, DEFAULT_CARE_RULES);
+    const rows = (await em().getConnection().execute(
+      `select fa.*, fa.base_date::text as base_text, fa.uncontrolled_day::text as uncontrolled_text, fa.referral_day::text as referral_text,
+              fa.annual_check_day::text as annual_text, fa.clinician_date::text as clinician_text,
+              nf.planned_date::text as sql_date, nf.due_reason as sql_reason, nf.type as sql_type,
+              (select k.planned_date::text from follow_up k where k.patient_id = fa.patient_id and k.planned_date is not null and k.done_date is null and k.cancelled_at is null) as stored_date
+         from (${facts.sql}) fa cross join lateral (${nextFollowUpSql(DEFAULT_CARE_RULES, 'fa')}) nf`,
+      facts.params,
+    )) as Array<Record<string, unknown>>;
+    expect(rows.length).toBeGreaterThan(30);
+    const c = NEXT_FOLLOW_UP_FACT_COLUMNS;
+    const factsOf = (r: Record<string, unknown>): NextFollowUpFacts => ({
+      baseDate: r.base_text as string,
+      uncontrolledDay: r.uncontrolled_text as string | null,
+      adverseReaction: !!r[c.adverseReaction],
+      referralDay: r.referral_text as string | null,
+      allControlled: !!r[c.allControlled],
+      tier: r[c.tier] as NextFollowUpFacts['tier'],
+      faceToFaceInYear: Number(r[c.faceToFaceInYear]),
+      annualCheckDay: r.annual_text as string | null,
+      clinicianDate: r.clinician_text as string | null,
+      lastType: r[c.lastType] as NextFollowUpFacts['lastType'],
+    });
+    const differing = rows.filter((r) => {
+      const ts = nextFollowUpOf(factsOf(r), DEFAULT_CARE_RULES);
+      return ts.date !== r.sql_date || ts.reason !== r.sql_reason || ts.type !== r.sql_type || r.stored_date !== r.sql_date;
+    });
+    expect(differing).toEqual([]);
+    expect(new Set(rows.map((r) => r.sql_reason)).size).toBeGreaterThanOrEqual(3);
   });
 
   test('latestReading and latestReadingSql pick the same reading, over periods', async () => {

@@ -3,13 +3,16 @@
  * down-referral that closes an up-referral (and its FHIR basedOn), the readings and diagnoses a completion names
  * (and the Task outputs they become), and the referrals waiting for a receiver (one definition: waiting.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { print } from 'graphql';
 import { Referral } from '../src/domain/referral/referral.entity.js';
 import { ReferralResult } from '../src/domain/referral/referral-result.entity.js';
 import { startCountyApp, type TestApp } from './helpers/app.js';
 import { buildCounty, type County } from './helpers/fixtures.js';
 import { expectRefusal, expectRefusedUnchanged } from './helpers/refusals.js';
 import { get } from './fhir/support.js';
+import { auditRows } from './security/audit-support.js';
 import {
   AcceptReferralDocument,
   AddConditionDocument,
@@ -156,6 +159,18 @@ describe('referralsWaiting', () => {
     expect((await walk({ organizationId: c.township.id, status: 'ACCEPTED' }, 5)).ids).toEqual([ids.accepted]);
     expect((await walk({ organizationId: c.township.id, direction: 'DOWN' }, 5)).ids).toEqual([ids.down]);
     expect((await walk({ organizationId: c.county.id }, 2)).ids).toEqual([ids.urgent, ids.first, ids.accepted, ids.county, ids.down]);
+  });
+
+  test('is audited as a search naming the patient of every referral listed', async () => {
+    const id = `waiting-${randomUUID()}`;
+    const res = await t.http
+      .post('/graphql')
+      .set('authorization', `Bearer ${t.adminToken}`)
+      .set('x-request-id', id)
+      .send({ query: print(ReferralsWaitingDocument), variables: { filter: { organizationId: c.township.id, status: 'ACCEPTED' } } });
+    expect(res.body.data.referralsWaiting.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([ids.accepted]);
+    const accepted = await t.em().findOneOrFail(Referral, { id: ids.accepted });
+    expect(await auditRows(t, id)).toEqual([expect.objectContaining({ action: 'SEARCH', outcome: 'SUCCESS', patient_ids: [accepted.patient.id] })]);
   });
 
   test("by default the caller's own organisation; as others may see them; bad arguments refused", async () => {

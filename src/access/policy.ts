@@ -41,6 +41,8 @@ export const RESOURCE_TYPE_OF: Record<string, string> = {
   SelfManagementGroupAttendance: 'Group',
   // Alerts (src/care/alerts): FHIR's Flag, a warning about a patient; seen with their patient.
   Alert: 'Flag',
+  // A condition's control status (src/care/state): derived from the patient's readings, seen with its patient as its condition is.
+  ConditionControl: 'Condition',
   // A health assessment is FHIR's ClinicalImpression; a call to an overdue patient, a Communication; the pathway a
   // patient is on for a condition, an EpisodeOfCare. Each is seen with its patient.
   Assessment: 'ClinicalImpression',

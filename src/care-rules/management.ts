@@ -1,13 +1,12 @@
-import { ClinicalStatus, ConditionKind, ControlStatus, ManagementColour, ManagementTier, ObservationKind, VerificationStatus } from '../../vocabulary/index.js';
-import { controlStatusOf, controlStatusSql } from './control.js';
-import { latestReadingSql } from './latest.js';
-import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
-import { sqlNumber, sqlText } from './sql.js';
+import { ClinicalStatus, ConditionKind, ManagementColour, ManagementTier, VerificationStatus } from '../../vocabulary/index.js';
+import { sqlText } from './sql.js';
 
 /** Conditions that count as a complication or target-organ damage for the management colour. */
 export const COMPLICATION_KINDS: readonly ConditionKind[] = [ConditionKind.CHD, ConditionKind.STROKE, ConditionKind.CKD];
-const ACTIVE: readonly ClinicalStatus[] = [ClinicalStatus.ACTIVE, ClinicalStatus.RECURRENCE, ClinicalStatus.RELAPSE];
-const NOT_A_DIAGNOSIS: readonly VerificationStatus[] = [VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR];
+/** The conditions the programme manages: a patient with one of them (not refuted) and ACTIVE is a managed patient. */
+export const MANAGED_KINDS: readonly ConditionKind[] = [ConditionKind.HYPERTENSION, ConditionKind.TYPE_2_DIABETES];
+export const ACTIVE_CLINICAL: readonly ClinicalStatus[] = [ClinicalStatus.ACTIVE, ClinicalStatus.RECURRENCE, ClinicalStatus.RELAPSE];
+export const NOT_A_DIAGNOSIS: readonly VerificationStatus[] = [VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR];
 
 export interface ConditionFacts {
   kind: ConditionKind;
@@ -15,20 +14,50 @@ export interface ConditionFacts {
   verificationStatus?: VerificationStatus | null;
 }
 
-/** An active complication (CHD, stroke, CKD) that is not refuted or entered in error. */
-export function isComplication(c: ConditionFacts): boolean {
-  return (
-    COMPLICATION_KINDS.includes(c.kind) &&
-    ACTIVE.includes(c.clinicalStatus ?? ClinicalStatus.ACTIVE) &&
-    !NOT_A_DIAGNOSIS.includes(c.verificationStatus ?? VerificationStatus.CONFIRMED)
-  );
+/** Active (active, recurrence, relapse) and not refuted or entered in error. */
+export function isStanding(c: Omit<ConditionFacts, 'kind'>): boolean {
+  return ACTIVE_CLINICAL.includes(c.clinicalStatus ?? ClinicalStatus.ACTIVE) && !NOT_A_DIAGNOSIS.includes(c.verificationStatus ?? VerificationStatus.CONFIRMED);
 }
 
-/** What the colour is derived from: the latest plausible readings (latest.ts) and whether there is a complication. */
+/** An active complication (CHD, stroke, CKD) that is not refuted or entered in error. */
+export function isComplication(c: ConditionFacts): boolean {
+  return COMPLICATION_KINDS.includes(c.kind) && isStanding(c);
+}
+
+/** `isStanding` over a condition row (`alias`), as SQL. */
+export function standingConditionSql(alias: string): string {
+  return `${alias}.clinical_status in (${ACTIVE_CLINICAL.map(sqlText).join(', ')}) and ${alias}.verification_status not in (${NOT_A_DIAGNOSIS.map(sqlText).join(', ')})`;
+}
+
+/** `isComplication` over the patient `patientColumn` names, as SQL. */
+export function hasComplicationSql(patientColumn: string): string {
+  return `exists (select 1 from condition mc where mc.patient_id = ${patientColumn} and mc.kind in (${COMPLICATION_KINDS.map(sqlText).join(', ')}) and ${standingConditionSql('mc')})`;
+}
+
+/** A patient with a standing hypertension or type 2 diabetes diagnosis, as SQL (care status aside). */
+export function hasManagedConditionSql(patientColumn: string): string {
+  return `exists (select 1 from condition mc where mc.patient_id = ${patientColumn} and mc.kind in (${MANAGED_KINDS.map(sqlText).join(', ')}) and ${standingConditionSql('mc')})`;
+}
+
+/**
+ * What the colour is decided from (docs/care-model.md, "Management tiers and colours"); the derivation
+ * (src/care/state/) gathers them for each managed patient in SQL, with the look-backs of `rules.management`.
+ */
 export interface ManagementFacts {
-  latestBloodPressure?: { systolic: number; diastolic: number } | null;
-  latestFastingGlucose?: { value: number } | null;
+  /** A counting reading judged URGENT within `management.urgentWithinDays`. */
+  urgentRecently: boolean;
+  /** A managed condition is UNCONTROLLED or URGENT (condition_control). */
+  uncontrolled: boolean;
+  /** Every managed condition is CONTROLLED (none uncontrolled, none without a recent reading). */
+  allControlled: boolean;
+  /** A standing complication or target-organ damage (CHD, stroke, CKD). */
   complication: boolean;
+  /** A hospital admission or emergency visit that began within `management.admissionWithinDays`. */
+  admittedRecently: boolean;
+  /** No counting reading of a managed condition has been above target for `management.controlledForDays`, and there were readings before that. */
+  controlledLong: boolean;
+  /** The last two done visits were both judged CONTROLLED (by their readings). */
+  lastTwoVisitsControlled: boolean;
 }
 
 export interface Management {
@@ -43,62 +72,51 @@ export const TIER_OF: Record<ManagementColour, ManagementTier> = {
   [ManagementColour.GREEN]: ManagementTier.GENERAL,
 };
 
+/** The colour each tier means (TIER_OF turned round): an override naming one names both. */
+export const COLOUR_OF: Record<ManagementTier, ManagementColour> = {
+  [ManagementTier.INTENSIVE]: ManagementColour.RED,
+  [ManagementTier.ROUTINE]: ManagementColour.YELLOW,
+  [ManagementTier.GENERAL]: ManagementColour.GREEN,
+};
+
 /**
- * A managed patient's colour and tier, derived (docs/care-model.md, "Management tiers and colours"): red/intensive
- * when the latest plausible blood pressure or fasting glucose is not controlled (uncontrolled or urgent, by
- * `controlStatusOf`); yellow/routine for a complication or a latest reading at or above the borderline
- * (`rules.management`: 130/85 mmHg, 6.1 mmol/L); green/general otherwise. `managementColourSql` is the same rule
- * in SQL; the seed derives its patients' colours with this function. A person may override it (with a reason).
+ * A managed patient's colour and tier by the notes' starting rule: red/intensive for an urgent reading lately,
+ * uncontrolled with a complication, or an admission lately; green/general when every condition is controlled,
+ * has been for the set time, at both of the last two visits, with no complication; yellow/routine otherwise
+ * (uncontrolled, controlled for a short time, no recent reading, or controlled with a complication).
+ * `managementColourSql` is the same decision in SQL over the same facts.
  */
-export function managementOf(facts: ManagementFacts, rules: CareRules = DEFAULT_CARE_RULES): Management {
-  const { latestBloodPressure: bp, latestFastingGlucose: glu, complication } = facts;
-  const m = rules.management;
-  const statuses = [
-    bp && controlStatusOf({ kind: ObservationKind.BLOOD_PRESSURE, systolic: bp.systolic, diastolic: bp.diastolic }, rules),
-    glu && controlStatusOf({ kind: ObservationKind.FASTING_GLUCOSE, value: glu.value }, rules),
-  ].filter((s) => s);
+export function managementOf(f: ManagementFacts): Management {
   let colour: ManagementColour;
-  if (statuses.some((s) => s !== ControlStatus.CONTROLLED)) colour = ManagementColour.RED;
-  else if (
-    complication ||
-    (bp && (bp.systolic >= m.borderlineSystolicAtLeast || bp.diastolic >= m.borderlineDiastolicAtLeast)) ||
-    (glu && glu.value >= m.borderlineFastingGlucoseAtLeast)
-  ) {
-    colour = ManagementColour.YELLOW;
-  } else colour = ManagementColour.GREEN;
+  if (f.urgentRecently || (f.uncontrolled && f.complication) || f.admittedRecently) colour = ManagementColour.RED;
+  else if (f.allControlled && f.controlledLong && f.lastTwoVisitsControlled && !f.complication) colour = ManagementColour.GREEN;
+  else colour = ManagementColour.YELLOW;
   return { colour, tier: TIER_OF[colour] };
 }
 
-/** `isComplication` over the patient `patientColumn` names, as SQL. */
-export function hasComplicationSql(patientColumn: string): string {
+/** Column names of a facts row, as the derivation's SQL names them. */
+export const MANAGEMENT_FACT_COLUMNS: Record<keyof ManagementFacts, string> = {
+  urgentRecently: 'urgent_recently',
+  uncontrolled: 'uncontrolled',
+  allControlled: 'all_controlled',
+  complication: 'complication',
+  admittedRecently: 'admitted_recently',
+  controlledLong: 'controlled_long',
+  lastTwoVisitsControlled: 'last_two_controlled',
+};
+
+/** `managementOf(...).colour` as a SQL `case` over a facts row `alias` (boolean columns MANAGEMENT_FACT_COLUMNS). */
+export function managementColourSql(alias: string): string {
+  const c = (k: keyof ManagementFacts) => `${alias}.${MANAGEMENT_FACT_COLUMNS[k]}`;
   return (
-    `exists (select 1 from condition mc where mc.patient_id = ${patientColumn} and mc.kind in (${COMPLICATION_KINDS.map(sqlText).join(', ')}) ` +
-    `and mc.clinical_status in (${ACTIVE.map(sqlText).join(', ')}) and mc.verification_status not in (${NOT_A_DIAGNOSIS.map(sqlText).join(', ')}))`
+    `(case when ${c('urgentRecently')} or (${c('uncontrolled')} and ${c('complication')}) or ${c('admittedRecently')} then ${sqlText(ManagementColour.RED)} ` +
+    `when ${c('allControlled')} and ${c('controlledLong')} and ${c('lastTwoVisitsControlled')} and not ${c('complication')} then ${sqlText(ManagementColour.GREEN)} ` +
+    `else ${sqlText(ManagementColour.YELLOW)} end)`
   );
 }
 
-/**
- * `managementOf(...).colour` as a SQL expression for the patient `patientColumn` names (e.g. `p.id`): the latest
- * plausible BP and fasting glucose (`latestReadingSql`), their control status (`controlStatusSql`) and the
- * complication test (`hasComplicationSql`), from the same `CareRules`. No parameters.
- */
-export function managementColourSql(rules: CareRules = DEFAULT_CARE_RULES, patientColumn = 'p.id'): string {
-  const m = rules.management;
-  const bp = latestReadingSql([ObservationKind.BLOOD_PRESSURE], patientColumn, {}, 'mbp');
-  const glu = latestReadingSql([ObservationKind.FASTING_GLUCOSE], patientColumn, {}, 'mglu');
-  const C = sqlText(ControlStatus.CONTROLLED);
-  return (
-    `(select case ` +
-    `when ${controlStatusSql(rules, 'bp')} <> ${C} or ${controlStatusSql(rules, 'glu')} <> ${C} then ${sqlText(ManagementColour.RED)} ` +
-    `when ${hasComplicationSql(patientColumn)} or bp.systolic >= ${sqlNumber(m.borderlineSystolicAtLeast)} or bp.diastolic >= ${sqlNumber(m.borderlineDiastolicAtLeast)} ` +
-    `or glu.value >= ${sqlNumber(m.borderlineFastingGlucoseAtLeast)} then ${sqlText(ManagementColour.YELLOW)} ` +
-    `else ${sqlText(ManagementColour.GREEN)} end ` +
-    `from (select 1) one left join lateral ${bp.sql} bp on true left join lateral ${glu.sql} glu on true)`
-  );
-}
-
-/** The tier of `managementColourSql`'s colour (TIER_OF), as SQL. */
-export function managementTierSql(rules: CareRules = DEFAULT_CARE_RULES, patientColumn = 'p.id'): string {
-  const cases = Object.entries(TIER_OF).map(([colour, tier]) => `when ${sqlText(colour)} then ${sqlText(tier)}`);
-  return `(case ${managementColourSql(rules, patientColumn)} ${cases.join(' ')} end)`;
+/** The tier of a colour expression (TIER_OF), as SQL. */
+export function tierOfColourSql(colour: string): string {
+  const cases = Object.entries(TIER_OF).map(([c, tier]) => `when ${sqlText(c)} then ${sqlText(tier)}`);
+  return `(case ${colour} ${cases.join(' ')} end)`;
 }

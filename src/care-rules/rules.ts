@@ -9,6 +9,8 @@ export interface CareRules {
     diastolicBelow: number;
     fastingGlucoseBelow: number;
     hba1cBelow: number;
+    /** A condition's control status is decided by readings of the last this many days; none: NO_RECENT_READING. */
+    recentDays: number;
   };
   urgent: {
     systolicAtLeast: number;
@@ -20,6 +22,14 @@ export interface CareRules {
     controlled: number;
     uncontrolled: number;
     afterReferral: number;
+    /** The yearly health check: this many days after the last health assessment (or enrolment). */
+    annualCheck: number;
+  };
+  /** The longest interval between visits for each management tier, in days (care-rules/follow-up-interval.ts). */
+  tierMaximumDays: {
+    intensive: number;
+    routine: number;
+    general: number;
   };
   minFaceToFaceFollowUpsPerYear: number;
   /**
@@ -30,13 +40,15 @@ export interface CareRules {
     bmiBelow: number;
   };
   /**
-   * Management colour and tier (management.ts): below the control targets but at or above these, a patient is
-   * yellow/routine rather than green/general.
+   * Management colour and tier (management.ts, the notes' starting rule), in whole days: red for an urgent reading
+   * within `urgentWithinDays` or an admission within `admissionWithinDays`; green only when controlled for at least
+   * `controlledForDays`. A clinician's override lasts until its review date, `overrideReviewDays` after it unless given.
    */
   management: {
-    borderlineSystolicAtLeast: number;
-    borderlineDiastolicAtLeast: number;
-    borderlineFastingGlucoseAtLeast: number;
+    urgentWithinDays: number;
+    admissionWithinDays: number;
+    controlledForDays: number;
+    overrideReviewDays: number;
   };
   /**
    * The seven-step pathway (src/care-rules/pathway.ts): who counts as suspected from a screening reading, and how
@@ -101,12 +113,13 @@ export interface CareRules {
 }
 
 export const DEFAULT_CARE_RULES: CareRules = {
-  control: { systolicBelow: 140, diastolicBelow: 90, fastingGlucoseBelow: 7.0, hba1cBelow: 7.0 },
+  control: { systolicBelow: 140, diastolicBelow: 90, fastingGlucoseBelow: 7.0, hba1cBelow: 7.0, recentDays: 90 },
   urgent: { systolicAtLeast: 180, diastolicAtLeast: 110, glucoseAtLeast: 16.7, glucoseAtMost: 3.9 },
-  followUpDays: { controlled: 90, uncontrolled: 14, afterReferral: 14 },
+  followUpDays: { controlled: 90, uncontrolled: 14, afterReferral: 14, annualCheck: 365 },
+  tierMaximumDays: { intensive: 30, routine: 60, general: 90 },
   minFaceToFaceFollowUpsPerYear: 4,
   goals: { bmiBelow: 24 },
-  management: { borderlineSystolicAtLeast: 130, borderlineDiastolicAtLeast: 85, borderlineFastingGlucoseAtLeast: 6.1 },
+  management: { urgentWithinDays: 90, admissionWithinDays: 182, controlledForDays: 182, overrideReviewDays: 365 },
   pathway: {
     screeningAgeAtLeast: 35,
     stuckDays: { suspected: 30, confirmed: 30, assessed: 14, planMade: 14, intervention: 90, followedUp: 365, reassessed: 14 },
@@ -177,6 +190,12 @@ export function careRulesFrom(overrides: unknown, base: CareRules = DEFAULT_CARE
   const rules = merge(shapeOf(DEFAULT_CARE_RULES) as Shape, overrides, base as unknown as Record<string, unknown>, '') as unknown as CareRules;
   const days = Object.entries(rules.followUpDays).find(([, d]) => !Number.isInteger(d) || d < 1);
   if (days) throw new Error(`${where}: followUpDays.${days[0]} must be a whole number of days, at least 1`);
+  const careDays = [
+    ['control.recentDays', rules.control.recentDays] as const,
+    ...Object.entries(rules.tierMaximumDays).map(([k, d]) => [`tierMaximumDays.${k}`, d] as const),
+    ...Object.entries(rules.management).map(([k, d]) => [`management.${k}`, d] as const),
+  ].find(([, d]) => !Number.isInteger(d) || d < 1);
+  if (careDays) throw new Error(`${where}: ${careDays[0]} must be a whole number of days, at least 1`);
   const alertDays = Object.entries(rules.alerts).find(([, d]) => !Number.isInteger(d) || d < 0);
   if (alertDays) throw new Error(`${where}: alerts.${alertDays[0]} must be a whole number of days`);
   const wholeDays = [...Object.entries(rules.pathway.stuckDays).map(([k, d]) => [`pathway.stuckDays.${k}`, d] as const), ...Object.entries(rules.contact).map(([k, d]) => [`contact.${k}`, d] as const)];

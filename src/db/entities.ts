@@ -14,6 +14,8 @@ import { Consent } from '../domain/consent/consent.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { SelfManagementGroup, SelfManagementGroupAttendance, SelfManagementGroupMember, SelfManagementGroupSession } from '../domain/self-management-group/self-management-group.entity.js';
 import { Alert } from '../care/alerts/alert.entity.js';
+import { ConditionControl } from '../care/state/condition-control.entity.js';
+import { CareSweep } from '../care/state/sweep.entity.js';
 import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
 import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
@@ -48,6 +50,8 @@ export const ENTITIES = [
   SelfManagementGroupSession,
   SelfManagementGroupAttendance,
   Alert,
+  ConditionControl,
+  CareSweep,
   Assessment,
   ContactAttempt,
   PathwayStepRecord,

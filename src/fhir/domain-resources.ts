@@ -283,6 +283,8 @@ const SHAPERS = new Map<RecordType, Shaper<never>>([
       type: 'Observation',
       shape: {
         patientRef: ref('Patient', o.patient),
+        // The follow-up visit it was taken at (ADR 16).
+        encounterRef: ref('Encounter', o.followUp),
         status: 'final',
         kind: o.kind,
         code: o.code,
@@ -343,7 +345,7 @@ const SHAPERS = new Map<RecordType, Shaper<never>>([
       type: 'Encounter',
       shape: {
         kind: EncounterKind.FOLLOW_UP,
-        status: f.doneDate ? 'finished' : 'planned',
+        status: f.doneDate ? 'finished' : f.cancelledAt ? 'cancelled' : 'planned',
         patientRef: ref('Patient', f.patient),
         practitionerRef: ref('Practitioner', f.practitioner),
         organizationRef: ref('Organization', f.organization),

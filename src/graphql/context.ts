@@ -48,7 +48,7 @@ export interface ContextParts {
 function createServices({ em, policy, config, rules, security, audit }: ContextParts) {
   const carePlans = new CarePlanService(em, policy);
   return {
-    patients: new PatientService(em, config.identifierSystems, security.protector, policy, audit),
+    patients: new PatientService(em, config.identifierSystems, security.protector, policy, audit, rules),
     conditions: new ConditionService(em, policy),
     observations: new ObservationService(em, policy, rules),
     carePlans,

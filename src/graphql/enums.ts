@@ -29,7 +29,9 @@ import {
   ConditionKind,
   ConsentDecision,
   ConsentPurpose,
+  ConditionControlStatus,
   ControlStatus,
+  DueReason,
   CoverageStatus,
   DrugClass,
   FollowUpType,
@@ -90,6 +92,11 @@ registerEnumType(ControlStatus, {
   description: 'CONTROLLED: below target; UNCONTROLLED: above target; URGENT: needs referral now.',
 });
 registerEnumType(FollowUpType, { name: 'FollowUpType' });
+registerEnumType(DueReason, { name: 'DueReason', description: 'Why a planned visit is due on its date: the follow-up rule that gave the earliest date (docs/care-model.md).' });
+registerEnumType(ConditionControlStatus, {
+  name: 'ConditionControlStatus',
+  description: 'A managed condition by its latest counting readings within the look-back; NO_RECENT_READING when none counts.',
+});
 
 // Observation
 registerEnumType(ObservationKind, { name: 'ObservationKind' });

@@ -13,6 +13,7 @@ import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { MedicationUse } from '../domain/medication/medication.entity.js';
 import { Admission } from '../domain/admission/admission.entity.js';
 import { Alert } from '../care/alerts/alert.entity.js';
+import { ConditionControl } from '../care/state/condition-control.entity.js';
 import { Observation, ObservationKind } from '../domain/observation/observation.entity.js';
 import { Grid, Organization } from '../domain/organization/organization.entity.js';
 import { Patient, PatientIdentifier } from '../domain/patient/patient.entity.js';
@@ -147,6 +148,8 @@ export function createLoaders(em: EntityManager, policy: AccessPolicy) {
     contactAttemptsByPatient: byParent(em, policy, ContactAttempt, 'patient', { attemptedAt: 'desc', id: 'desc' }),
     pathwayByPatient: byParent(em, policy, PathwayStepRecord, 'patient', { conditionKind: 'asc', cycle: 'asc', reachedAt: 'asc', id: 'asc' }),
     followUp: byId(em, policy, FollowUp),
+    readingsByFollowUp: byParent(em, policy, Observation, 'followUp', { effectiveAt: 'asc', id: 'asc' }),
+    conditionControlsByPatient: byParent(em, policy, ConditionControl, 'patient', { conditionKind: 'asc' }),
     goalsByCarePlan: byParent(em, policy, CarePlanGoal, 'carePlan'),
     activitiesByCarePlan: byParent(em, policy, CarePlanActivity, 'carePlan'),
     membersByCareTeam: byParent(em, policy, CareTeamMember, 'careTeam'),

@@ -14,6 +14,7 @@ import {
 } from './resolvers/self-management-group.resolver.js';
 import { ConditionResolver } from './resolvers/condition.resolver.js';
 import { FollowUpResolver } from './resolvers/follow-up.resolver.js';
+import { ConditionControlResolver, ConditionStateResolver, FollowUpStateResolver, ObservationStateResolver, PatientStateResolver } from './resolvers/care-state.resolver.js';
 import { AdmissionResolver } from './resolvers/admission.resolver.js';
 import { ObservationResolver } from './resolvers/observation.resolver.js';
 import {
@@ -38,6 +39,11 @@ import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './re
 export const RESOLVERS = [
   PatientResolver,
   ObservationResolver,
+  ConditionControlResolver,
+  ConditionStateResolver,
+  PatientStateResolver,
+  FollowUpStateResolver,
+  ObservationStateResolver,
   ConditionResolver,
   CarePlanResolver,
   CarePlanActivityResolver,

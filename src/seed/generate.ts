@@ -17,8 +17,10 @@ import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entit
 import { appendMissingEvents } from '../events/recorder.js';
 import type { EntityManager } from '../db/orm.js';
 import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
-import { addDays, nextFollowUp } from '../care-rules/follow-up-interval.js';
-import { managementOf } from '../care-rules/management.js';
+import { addDays, daysBetween, isFaceToFace, nextFollowUpOf, referralAdviceOf } from '../care-rules/follow-up-interval.js';
+import { DEFAULT_CARE_RULES } from '../care-rules/rules.js';
+import { reassess } from '../care/index.js';
+import { markSwept } from '../care/state/sweep.js';
 import { countyToday } from '../care-rules/calendar.js';
 import {
   ActivityCategory,
@@ -849,22 +851,21 @@ class Generator {
     else if (ctx.htn || ctx.dm) this.generateUnmanagedReadings(ctx);
     this.generateIndependentDownReferrals(ctx, county);
 
+    // Tier and colour are derived by the care rules when the county is written (src/care/state/, seedCounty); a
+    // few of the oldest are raised to red by the team, an override standing until its review date.
     let managementTier: ManagementTier | undefined;
     let managementColour: ManagementColour | undefined;
     let managementOverrideReason: string | undefined;
     let managementOverriddenBy: string | undefined;
-    if (ctx.managed) {
-      // Derived by the care rule (src/care-rules/management.ts) from the latest readings and complications.
-      ({ tier: managementTier, colour: managementColour } = managementOf({
-        latestBloodPressure: ctx.latestBp && { systolic: ctx.latestBp.a, diastolic: ctx.latestBp.b },
-        latestFastingGlucose: ctx.latestGlu && { value: ctx.latestGlu.a },
-        complication: ctx.complication,
-      }));
-      if (managementColour !== ManagementColour.RED && ctx.age >= 80 && rng.chance(0.08)) {
-        [managementTier, managementColour] = [ManagementTier.INTENSIVE, ManagementColour.RED];
-        managementOverrideReason = '高龄独居，服药依从性差，团队讨论后上调为重点管理';
-        managementOverriddenBy = grid.team.gp.id;
-      }
+    let managementOverriddenAt: Date | undefined;
+    let managementOverrideReviewOn: string | undefined;
+    if (ctx.managed && ctx.age >= 80 && rng.chance(0.06)) {
+      [managementTier, managementColour] = [ManagementTier.INTENSIVE, ManagementColour.RED];
+      managementOverrideReason = '高龄独居，服药依从性差，团队讨论后上调为重点管理';
+      managementOverriddenBy = grid.team.gp.id;
+      const overriddenDay = this.nowDay - rng.int(5, 200);
+      managementOverriddenAt = new Date(localMs(overriddenDay, 10, 0));
+      managementOverrideReviewOn = addDays(iso(overriddenDay), DEFAULT_CARE_RULES.management.overrideReviewDays);
     }
 
     const patientRow: Row<Patient> = {
@@ -884,6 +885,8 @@ class Generator {
       managementColour,
       managementOverrideReason,
       managementOverriddenBy,
+      managementOverriddenAt,
+      managementOverrideReviewOn,
       // the village clinic or township centre built the health record
       registeredBy: grid.managingOrg.id,
     };
@@ -1096,7 +1099,7 @@ class Generator {
     return status;
   }
 
-  private hba1c(ctx: PatientCtx, ms: number, controlled: boolean, lab: OrgRec, performer: PracRec): void {
+  private hba1c(ctx: PatientCtx, ms: number, controlled: boolean, lab: OrgRec, performer: PracRec): ControlStatus {
     const rng = ctx.rng;
     const percent = controlled ? round1(rng.normalClamped(6.4, 0.3, 5.6, 6.9)) : round1(rng.normalClamped(8.1, 0.9, 7.0, 12.5));
     let receivedValue = percent;
@@ -1124,6 +1127,7 @@ class Generator {
       performer: performer.id,
       organization: lab.id,
     });
+    return controlStatusOf({ kind: ObservationKind.HBA1C, value })!;
   }
 
   private weight(ctx: PatientCtx, ms: number, source: ObservationSource, performer?: PracRec): void {
@@ -1265,6 +1269,8 @@ class Generator {
     let plannedAtMs: number | undefined;
     let lastHba1cDay = -Infinity;
     let visits = 0;
+    let faceToFaceYear = '';
+    let faceToFaceInYear = 0;
     while (day < this.nowDay && day < dropoutDay) {
       const type = rng.pickWeighted(ctx.hasMonitor || ctx.deviceId ? FOLLOW_UP_TYPES_MONITOR : FOLLOW_UP_TYPES_PLAIN);
       const faceToFace = type === FollowUpType.CLINIC || type === FollowUpType.HOME;
@@ -1290,18 +1296,35 @@ class Generator {
         findings.push(`空腹血糖 ${gluValue.toFixed(1)} mmol/L`);
         if (type === FollowUpType.CLINIC && day - lastHba1cDay >= 100) {
           const lab = rng.chance(0.7) ? township.org : county.hospital;
-          this.hba1c(ctx, visitMs - 15 * MIN_MS, rng.chance(ctx.pGlu), lab, practitioner);
+          statuses.push(this.hba1c(ctx, visitMs - 15 * MIN_MS, rng.chance(ctx.pGlu), lab, practitioner));
           lastHba1cDay = day;
         }
       }
       if (faceToFace && rng.chance(0.3)) this.weight(ctx, visitMs - 5 * MIN_MS, ObservationSource.CLINIC, practitioner);
 
+      // As the care rules judge a visit: the worst of its readings (src/care/state/); they reassess the county at the end.
       const controlStatus = worstOf(statuses);
       const adverseReaction = rng.chance(0.02);
       const newComplication = rng.chance(0.008);
-      const step = nextFollowUp({ controlStatus, adverseReaction, newComplication, previousControlStatus: previous });
       const doneDate = iso(day);
-      const nextDueDate = addDays(doneDate, step.days);
+      if (doneDate.slice(0, 4) !== faceToFaceYear) [faceToFaceYear, faceToFaceInYear] = [doneDate.slice(0, 4), 0];
+      if (isFaceToFace(type)) faceToFaceInYear++;
+      const advice = referralAdviceOf({ controlStatus, previousControlStatus: previous, newComplication, openUpReferral: false });
+      const uncontrolled = controlStatus === ControlStatus.UNCONTROLLED || controlStatus === ControlStatus.URGENT;
+      // The tier as the team would see it at the visit (the rules' own facts are the stored county's).
+      const tier = uncontrolled ? (advice.urgent || ctx.complication ? ManagementTier.INTENSIVE : ManagementTier.ROUTINE) : previous === ControlStatus.CONTROLLED && !ctx.complication ? ManagementTier.GENERAL : ManagementTier.ROUTINE;
+      const planned = nextFollowUpOf({
+        baseDate: doneDate,
+        uncontrolledDay: uncontrolled ? doneDate : null,
+        adverseReaction,
+        referralDay: advice.referralAdvised ? doneDate : null,
+        allControlled: controlStatus === ControlStatus.CONTROLLED,
+        tier,
+        faceToFaceInYear,
+        lastType: type,
+      });
+      const step = { ...advice, days: daysBetween(doneDate, planned.date) };
+      const nextDueDate = planned.date;
       findings.push(
         controlStatus === ControlStatus.CONTROLLED
           ? '控制满意，无不适主诉，继续当前方案'
@@ -1656,6 +1679,11 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
       options.onProgress?.(done, total);
     }
     await generator.drain();
+    // The care rules' state of the county (ADR 16): control status, tiers, the planned visits — as the live system
+    // keeps it, before the events are appended, so that each record's creation event says what it is now.
+    const today = countyToday(now);
+    await reassess(tem as EntityManager, { all: true }, DEFAULT_CARE_RULES, today);
+    await markSwept(tem as EntityManager, today);
     // Written in bulk, past the ORM: the events the services would have left are appended from the same rows.
     await appendMissingEvents(tem as EntityManager);
   });

@@ -37,7 +37,7 @@ test('a patient managed through GraphQL comes out of FHIR whole: $everything, re
   const bp = (await t.ok(RecordObservationDocument, { input: { patientId: patient.id, kind: 'BLOOD_PRESSURE', systolic: 152, diastolic: 94, effectiveAt: '2026-11-20T02:00:00Z', performerId: county.villageDoctor.id } })).recordObservation;
   await t.ok(RecordObservationDocument, { input: { patientId: patient.id, kind: 'FASTING_GLUCOSE', value: 126, unit: 'mg/dL', effectiveAt: '2026-11-20T02:05:00Z' } });
   await t.ok(CreateReferralDocument, { input: { patientId: patient.id, direction: 'UP', fromOrganizationId: county.village.id, toOrganizationId: county.county.id, reason: 'COMPLICATION', urgency: 'URGENT', clinicalSummary: '血压控制不佳' } });
-  await t.ok(RecordFollowUpDocument, { input: { patientId: patient.id, type: 'HOME', doneDate: '2026-11-20', controlStatus: 'UNCONTROLLED', findings: '头晕' } });
+  await t.ok(RecordFollowUpDocument, { input: { patientId: patient.id, type: 'HOME', doneDate: '2026-11-20', findings: '头晕' } });
   await t.ok(CreateCarePlanDocument, { input: { patientId: patient.id, title: '高血压管理', periodStart: '2026-11-20', addresses: ['HYPERTENSION'], activities: [{ category: 'DIET', description: '低盐饮食，每日食盐<5克' }], goals: [{ description: '血压<140/90', measure: 'BLOOD_PRESSURE', targetBelow: 140, diastolicBelow: 90 }] } });
 
   const everything = await get(t, `/fhir/Patient/${patient.id}/$everything`);

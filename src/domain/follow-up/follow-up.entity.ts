@@ -6,11 +6,15 @@ import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { ControlStatus } from '../../care-rules/control.js';
-import { FollowUpType } from '../../../vocabulary/index.js';
+import { DueReason, FollowUpType } from '../../../vocabulary/index.js';
 
-export { FollowUpType };
+export { DueReason, FollowUpType };
 
-/** A follow-up visit: planned, then done, with findings and the date the next one is due. */
+/**
+ * A follow-up visit: planned, then done, with findings and the date the next one is due. A planned visit is a row
+ * with a planned date, no done date and no cancellation (ADR 16): the care rules (src/care/state/) keep one per
+ * managed patient, dated and typed by the interval rules, and recording the visit fills it in.
+ */
 @ObjectType()
 @Entity()
 @Index({ properties: ['patient', 'plannedDate'] })
@@ -35,9 +39,14 @@ export class FollowUp extends BaseEntity {
   @Property({ columnType: 'text', nullable: true })
   findings?: string;
 
-  @Field(() => ControlStatus, { nullable: true, description: 'Control status assessed at this visit.' })
+  /** Derived, never typed in: the worst of the readings linked to the visit, else of the patient's readings that day (src/care/state/). */
+  @Field(() => ControlStatus, { nullable: true, description: 'Control status at this visit, from its readings (linked, else that day’s); URGENT when danger signs were found. Null for a planned visit or one without readings.' })
   @Enum({ items: () => ControlStatus, nullable: true })
   controlStatus?: ControlStatus;
+
+  @Field({ description: 'Danger signs found at this visit (besides the readings): the visit is URGENT.' })
+  @Property({ default: false })
+  dangerSigns: boolean = false;
 
   @Field({ description: 'Adverse drug reaction reported at this visit.' })
   @Property({ default: false })
@@ -47,9 +56,25 @@ export class FollowUp extends BaseEntity {
   @Property({ default: false })
   newComplication: boolean = false;
 
-  @Field(() => LocalDate, { nullable: true, description: 'ISO date the next follow-up is due.' })
+  @Field(() => LocalDate, { nullable: true, description: 'ISO date the next follow-up is due (for the latest done visit: the open planned visit’s date, by the rules).' })
   @Property({ type: 'date', nullable: true })
   nextDueDate?: string;
+
+  @Field(() => LocalDate, { nullable: true, description: 'A date a clinician asked for at this visit: the next visit is due then when that is earlier than the rules’ date.' })
+  @Property({ type: 'date', nullable: true })
+  nextDueRequested?: string;
+
+  @Field(() => DueReason, { nullable: true, description: 'For a planned visit the rules dated: why it is due on its date.' })
+  @Enum({ items: () => DueReason, nullable: true })
+  dueReason?: DueReason;
+
+  @Field({ nullable: true, description: 'When a planned visit was cancelled (it will not take place).' })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  cancelledAt?: Date;
+
+  @Field({ nullable: true, description: 'Why it was cancelled: the patient left management (DIED, MOVED_AWAY, …) or another planned visit replaced it (SUPERSEDED).' })
+  @Property({ columnType: 'text', nullable: true })
+  cancelReason?: string;
 
   @ManyToOne(() => Practitioner, { nullable: true })
   practitioner?: Practitioner;

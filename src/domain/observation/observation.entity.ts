@@ -4,6 +4,7 @@ import { BaseEntity } from '../base.entity.js';
 import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
+import { FollowUp } from '../follow-up/follow-up.entity.js';
 import { ControlStatus, ObservationKind, ObservationSource, Plausibility } from '../../../vocabulary/index.js';
 
 export { ObservationKind, ObservationSource, Plausibility };
@@ -70,6 +71,10 @@ export class Observation extends BaseEntity {
 
   @ManyToOne(() => Organization, { nullable: true })
   organization?: Organization;
+
+  /** The visit the reading was taken at (ADR 16): the visit's control status is derived from its readings. */
+  @ManyToOne(() => FollowUp, { nullable: true, index: true, deleteRule: 'set null' })
+  followUp?: FollowUp;
 
   @Field({ nullable: true, description: 'Device serial when source is DEVICE.' })
   @Property({ nullable: true })

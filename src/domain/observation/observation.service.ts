@@ -18,6 +18,8 @@ import { decodeCursor, encodeCursor, type Page, pageSize } from '../pagination.j
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { Observation, ObservationSource } from './observation.entity.js';
+import { FollowUp } from '../follow-up/follow-up.entity.js';
+import { countyToday } from '../../care-rules/calendar.js';
 
 export interface RecordObservationInput {
   patientId: string;
@@ -43,6 +45,8 @@ export interface RecordObservationInput {
    * is refused.
    */
   confirmImplausible?: boolean | null;
+  /** The visit the reading was taken at (a done visit of the same patient): the visit is judged by its readings. */
+  followUpId?: string | null;
 }
 
 export interface ObservationFilter {
@@ -175,6 +179,8 @@ export interface FhirReadingWrite {
   id: string;
   patientId: string;
   performerId?: string;
+  /** The follow-up visit its `encounter` names, when that is a visit of ours of the same patient (else not linked). */
+  followUpId?: string;
   /** The resource is new to the store: no lookup needed. */
   created: boolean;
   /** In a transaction Bundle: no flush here, one at the end. */
@@ -251,6 +257,10 @@ export class ObservationService {
       throw err;
     }
     const performer = w.performerId && (await em.findOne(Practitioner, { id: w.performerId })) ? em.getReference(Practitioner, w.performerId) : undefined;
+    // Found in the unit of work too: a visit earlier in the same transaction Bundle is not flushed yet.
+    const pending = w.followUpId ? em.getUnitOfWork().getById<FollowUp>(FollowUp, w.followUpId) : undefined;
+    const found = pending ?? (w.followUpId ? await em.findOne(FollowUp, { id: w.followUpId }, { filters: false }) : null);
+    const visit = found && found.patient.id === patient.id ? found : undefined;
     const data = {
       ...assessed.fields,
       // As sent: the code and system it came with, the unit and value as received.
@@ -263,6 +273,7 @@ export class ObservationService {
       source: reading.source,
       deviceId: reading.deviceId,
       performer,
+      followUp: visit,
     };
     const existing = w.created ? null : await em.findOne(Observation, { id: w.id }, { filters: false });
     let observation: Observation;
@@ -278,8 +289,11 @@ export class ObservationService {
     return observation!;
   }
 
-  /** All-or-nothing: one bad reading refuses the batch. A reading re-sent with the same source id is not duplicated. */
-  async recordBatch(inputs: RecordObservationInput[], field = 'inputs'): Promise<Observation[]> {
+  /**
+   * All-or-nothing: one bad reading refuses the batch. A reading re-sent with the same source id is not duplicated.
+   * `visitDay`: the readings are a visit's (recordFollowUp), each taken that county day.
+   */
+  async recordBatch(inputs: RecordObservationInput[], field = 'inputs', visitDay?: string): Promise<Observation[]> {
     if (inputs.length === 0) return [];
     this.policy.assertCan('Observation', 'c');
     if (inputs.length > MAX_OBSERVATION_BATCH) throw badInput(`at most ${MAX_OBSERVATION_BATCH} readings per batch`, field);
@@ -290,9 +304,16 @@ export class ObservationService {
       // What the mutation's input must say, beyond the reading itself (a FHIR Observation says it otherwise).
       if (input.source === ObservationSource.DEVICE && !input.deviceId?.trim()) throw badInput('a DEVICE reading needs a deviceId', `${prefix(i)}.deviceId`);
       if (!!input.sourceSystem !== !!input.sourceId) throw badInput('sourceSystem and sourceId go together', `${prefix(i)}.sourceId`);
+      if (visitDay && countyToday(input.effectiveAt) !== visitDay) throw badInput(`a reading taken at the visit is of its day, ${visitDay}`, `${prefix(i)}.effectiveAt`);
     }
     return this.em.transactional(async (em) => {
       const patients = await loadAll(em, Patient, inputs.map((i) => i.patientId), (i) => `${prefix(i)}.patientId`);
+      const visits = await loadAll(em, FollowUp, inputs.map((i) => i.followUpId), (i) => `${prefix(i)}.followUpId`);
+      inputs.forEach((input, i) => {
+        const visit = input.followUpId ? visits.get(input.followUpId) : undefined;
+        if (visit && visit.patient.id !== input.patientId) throw badInput('followUpId is a visit of another patient', `${prefix(i)}.followUpId`);
+        if (visit && (!visit.doneDate || visit.cancelledAt)) throw badInput('followUpId is not a visit that took place (planned or cancelled)', `${prefix(i)}.followUpId`);
+      });
       // A reading taken at home or by a device has no performer unless one is named.
       const attributed = await attribute(em, this.policy, inputs.map((i) => ({ practitionerId: i.performerId, organizationId: i.organizationId })), {
         fields: (i) => ({ practitioner: `${prefix(i)}.performerId`, organization: `${prefix(i)}.organizationId` }),
@@ -321,6 +342,7 @@ export class ObservationService {
           performer: attributed[i]!.practitioner,
           organization: attributed[i]!.organization,
           deviceId: input.deviceId ?? undefined,
+          followUp: input.followUpId ? visits.get(input.followUpId) : undefined,
           sourceSystem: input.sourceSystem ?? undefined,
           sourceId: input.sourceId ?? undefined,
           version: 1,

@@ -64,8 +64,17 @@ export class Patient extends BaseEntity {
   @Property({ nullable: true, columnType: 'text' })
   managementOverrideReason?: string;
 
+  /** Who overrode the tier and colour (from their token), when, and until when the override stands (ADR 16). */
   @ManyToOne(() => Practitioner, { nullable: true })
   managementOverriddenBy?: Practitioner;
+
+  @Field({ nullable: true, description: 'When a person overrode the derived tier/colour; null when derived.' })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  managementOverriddenAt?: Date;
+
+  @Field(() => LocalDate, { nullable: true, description: 'The override stands until this date (or a newer health assessment); then the rule’s tier and colour apply again.' })
+  @Property({ type: 'date', nullable: true })
+  managementOverrideReviewOn?: string;
 
   /**
    * Whether the programme still looks after the patient (ADR 16): worklists and indicators leave out anyone not

@@ -12,6 +12,10 @@ import { parseResidentId } from './resident-id.js';
 import type { IdentifierProtector } from '../../access/identifier-protection.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import { countyToday } from '../../care-rules/calendar.js';
+import { addDays } from '../../care-rules/follow-up-interval.js';
+import { COLOUR_OF, TIER_OF } from '../../care-rules/management.js';
+import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
+import { Practitioner } from '../practitioner/practitioner.entity.js';
 
 export interface IdentifierInput {
   system: string;
@@ -32,6 +36,8 @@ export interface PatientFields {
   managementTier?: ManagementTier | null;
   managementColour?: ManagementColour | null;
   managementOverrideReason?: string | null;
+  /** Until when an override stands (default: `management.overrideReviewDays` from today); then the rule applies again. */
+  managementOverrideReviewOn?: string | null;
   identifiers?: IdentifierInput[];
 }
 
@@ -94,6 +100,7 @@ export class PatientService {
     private readonly protector: IdentifierProtector,
     private readonly policy: AccessPolicy,
     private readonly audit?: PatientTouches,
+    private readonly rules: CareRules = DEFAULT_CARE_RULES,
   ) {}
 
   /** The stored lookup key of an identifier as typed: resident IDs upper-cased and hashed. */
@@ -216,14 +223,41 @@ export class PatientService {
     if ((patient.contractSignedOn || patient.contractExpiresOn) && !patient.familyDoctorTeam) {
       throw badInput('a family-doctor contract needs a familyDoctorTeamId', 'familyDoctorTeamId');
     }
-    const overridesManagement = input.managementTier !== undefined || input.managementColour !== undefined;
-    if (input.managementTier !== undefined) patient.managementTier = input.managementTier ?? undefined;
-    if (input.managementColour !== undefined) patient.managementColour = input.managementColour ?? undefined;
-    if (overridesManagement) {
-      // A person setting tier or colour overrides the derived value: that choice must be explained.
-      if (!input.managementOverrideReason?.trim()) throw badInput('setting managementTier or managementColour needs a managementOverrideReason', 'managementOverrideReason');
-      patient.managementOverrideReason = input.managementOverrideReason.trim();
+    this.overrideManagement(patient, input);
+  }
+
+  /**
+   * A person's override of the derived tier and colour (ADR 16): tier and colour go together (TIER_OF), the reason
+   * is required, who made it comes from the token and it stands until its review date (given, or
+   * `management.overrideReviewDays` from today) or a newer health assessment; then the rules apply again
+   * (src/care/state/). Clearing both (null) ends the override at once.
+   */
+  private overrideManagement(patient: Patient, input: PatientFields): void {
+    const { managementTier: tier, managementColour: colour } = input;
+    if (tier === undefined && colour === undefined) {
+      if (input.managementOverrideReviewOn !== undefined) throw badInput('managementOverrideReviewOn goes with a managementTier or managementColour', 'managementOverrideReviewOn');
+      return;
     }
+    if (tier === null || colour === null) {
+      if ((tier ?? null) !== null || (colour ?? null) !== null) throw badInput('clear managementTier and managementColour together (the rules then derive both)', 'managementTier');
+      Object.assign(patient, { managementTier: undefined, managementColour: undefined, managementOverrideReason: undefined, managementOverriddenBy: undefined, managementOverriddenAt: undefined, managementOverrideReviewOn: undefined });
+      return;
+    }
+    if (tier && colour && TIER_OF[colour] !== tier) throw badInput(`managementColour ${colour} means tier ${TIER_OF[colour]}, not ${tier}`, 'managementTier');
+    // A person setting tier or colour overrides the derived value: that choice must be explained.
+    if (!input.managementOverrideReason?.trim()) throw badInput('setting managementTier or managementColour needs a managementOverrideReason', 'managementOverrideReason');
+    const today = countyToday();
+    const reviewOn = input.managementOverrideReviewOn ?? addDays(today, this.rules.management.overrideReviewDays);
+    if (reviewOn <= today) throw badInput('managementOverrideReviewOn must be after today', 'managementOverrideReviewOn');
+    const by = this.policy.caller.practitionerId;
+    Object.assign(patient, {
+      managementTier: tier ?? TIER_OF[colour!],
+      managementColour: colour ?? COLOUR_OF[tier!],
+      managementOverrideReason: input.managementOverrideReason.trim(),
+      managementOverriddenBy: by ? this.em.getReference(Practitioner, by) : undefined,
+      managementOverriddenAt: new Date(),
+      managementOverrideReviewOn: reviewOn,
+    });
   }
 
   /** A new birth date must agree with the resident ID already on file (its digits 7–14 are the birth date). */

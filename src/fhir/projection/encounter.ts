@@ -46,7 +46,7 @@ async function projectFollowUp(ctx: ProjectionContext, id: string, shape: Encoun
   // A visit not yet done is planned for the day it starts (in the county's calendar), unless it says another.
   const plannedDate = visit.plannedDate ?? (!visit.doneDate && shape.periodStart ? countyToday(shape.periodStart) : undefined);
   if (!plannedDate && !visit.doneDate) return [...warnings, missing('Encounter.period.start', 'a follow-up visit needs the day it was done or planned for')];
-  const { followUp } = await viaService('Encounter', () =>
+  const followUp = await viaService('Encounter', () =>
     new FollowUpService(ctx.em, ctx.policy, ctx.rules).put(
       id,
       {
@@ -55,7 +55,7 @@ async function projectFollowUp(ctx: ProjectionContext, id: string, shape: Encoun
         plannedDate,
         doneDate: visit.doneDate,
         findings: visit.findings,
-        controlStatus: visit.controlStatus,
+        // A visit's control status is derived from its readings (src/care/state/), never taken as sent.
         adverseReaction: visit.adverseReaction,
         newComplication: visit.newComplication,
         nextDueDate: visit.nextDueDate,

@@ -55,7 +55,15 @@ export async function projectObservation(ctx: ProjectionContext, id: string, sha
       source: shape.source,
       deviceId: shape.deviceId,
     },
-    { id, patientId, performerId: idOf(shape.performerRef, 'Practitioner'), created: ctx.created, deferFlush: ctx.deferFlush, mark: markFromFhir },
+    {
+      id,
+      patientId,
+      performerId: idOf(shape.performerRef, 'Practitioner'),
+      followUpId: idOf(shape.encounterRef, 'Encounter'),
+      created: ctx.created,
+      deferFlush: ctx.deferFlush,
+      mark: markFromFhir,
+    },
   );
   const warnings: OperationOutcomeIssue[] = [];
   if (implausible) {

@@ -14,6 +14,9 @@ export class RecordObservationInput implements RecordReading {
   @Field(() => ID)
   patientId!: string;
 
+  @Field(() => ID, { nullable: true, description: 'The visit (a done follow-up of the same patient) the reading was taken at: the visit is judged by its readings.' })
+  followUpId?: string;
+
   @Field(() => ObservationKind, { nullable: true, description: 'Give a kind or a LOINC code.' })
   kind?: ObservationKind;
 

@@ -102,6 +102,9 @@ export class PatientInput implements PatientFields {
   @Field(() => String, { nullable: true, description: 'Required when setting managementTier or managementColour by hand.' })
   managementOverrideReason?: string | null;
 
+  @Field(() => LocalDate, { nullable: true, description: 'With a hand-set tier/colour: the override stands until this date (default: a year from today, care rules `management.overrideReviewDays`) or a newer health assessment.' })
+  managementOverrideReviewOn?: string | null;
+
   @Field(() => [IdentifierInput], { nullable: true, description: 'Replaces all identifiers when given.' })
   identifiers?: IdentifierInput[];
 }
