@@ -3,6 +3,7 @@ import { addDays } from '../src/care-rules/follow-up-interval.js';
 import { ClientKind } from '../src/access/caller.js';
 import { smartToken } from './helpers/access-fixtures.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { MISSING_ID } from './helpers/fixtures.js';
 import { expectRefusal } from './helpers/refusals.js';
 import { buildWorklistCounty, type WorklistCounty } from './helpers/worklist-fixtures.js';
 import {
@@ -73,6 +74,10 @@ describe('follow-ups due and overdue', () => {
     expect(names((await due({ scope: { careTeamId: c.team.id } })).edges)).toEqual(['A', 'F', 'B']);
     expect(names((await due({ scope: { practitionerId: c.villageDoctor.id } })).edges)).toEqual(['A', 'F', 'B']);
     expect(names((await due({ scope: { gridId: c.grid.id } })).edges)).toEqual(['A']);
+    // A scope outside what the caller manages is still held to what they may see.
+    expect((await due({ scope: { organizationId: c.township2.id } })).edges).toEqual([]);
+    expect((await due({ scope: { organizationId: c.township.id } }, outsider)).edges).toEqual([]);
+    expect(names((await due({ scope: { organizationId: c.township2.id } }, t.adminToken)).edges)).toEqual(['G']);
     // The village doctor's own sight: the village, the team's grid and contracts; never the township's other patients.
     expect(names((await due({}, villageDoctor)).edges)).toEqual(['A', 'K', 'F', 'B']);
   });
@@ -109,6 +114,7 @@ describe('follow-ups due and overdue', () => {
     expectRefusal(await t.gql(WorklistFollowUpsDueDocument, { after: alerts.pageInfo.endCursor }, gp), 'BAD_USER_INPUT', 'after');
     expectRefusal(await t.gql(WorklistFollowUpsDueDocument, { after: 'bm90IGEgY3Vyc29y' }, gp), 'BAD_USER_INPUT', 'after');
     expectRefusal(await t.gql(WorklistFollowUpsDueDocument, { scope: { organizationId: 'x' } }, gp), 'BAD_USER_INPUT', 'scope.organizationId');
+    expectRefusal(await t.gql(WorklistFollowUpsDueDocument, { scope: { organizationId: MISSING_ID } }, gp), 'BAD_USER_INPUT', 'scope.organizationId');
     expectRefusal(await t.gql(WorklistFollowUpsDueDocument, { dueWithinDays: -1 }, gp), 'BAD_USER_INPUT', 'dueWithinDays');
   });
 

@@ -123,6 +123,18 @@ export class AccessPolicy {
     return this.caller.kind === 'internal' || (this.caller.kind === 'user' && hasRole(this.caller, Role.PLATFORM_ADMIN));
   }
 
+  /**
+   * Whether the caller sees every patient managed in the organisation subtree at `path` — by patientVisible's
+   * managed-patient rule, which holds for every caller with an organisation but an insurer. A query already held to
+   * that subtree (a worklist's scope, src/worklists/base.ts) need not repeat the predicate: repeated, its estimate
+   * multiplies the subtree's and PostgreSQL plans a sort of the whole subtree instead of walking an index in order.
+   */
+  seesAllManagedUnder(path: string): boolean {
+    if (this.seesEverything) return true;
+    const c = this.caller;
+    return c.clientKind !== ClientKind.INSURER && !!c.organizationPath && path.startsWith(c.organizationPath);
+  }
+
   /** Predicate true for patients the caller may see; undefined when the caller sees every patient. */
   patientVisible(column: string): Predicate | undefined {
     if (this.seesEverything) return undefined;

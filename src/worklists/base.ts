@@ -6,13 +6,14 @@ import type { EntityManager } from '../db/orm.js';
 import { Patient } from '../domain/patient/patient.entity.js';
 import type { SortKey } from './keyset.js';
 import { columnsOf, recordOf } from './page.js';
-import { activePatientSql, filterSql, scopeSql, type WorklistFilter, type WorklistScope } from './scope.js';
+import { callerAllows } from '../access/scopes.js';
+import { activePatientSql, filterSql, type ResolvedScope, scopeSql, type WorklistFilter } from './scope.js';
 
 /** What every list is built from: the request's database and policy, whose patients, the filter, the county's today and rules. */
 export interface ListContext {
   em: EntityManager;
   policy: AccessPolicy;
-  scope: WorklistScope;
+  scope: ResolvedScope;
   filter: WorklistFilter;
   /** The county's date (src/care-rules/calendar.ts): days overdue, days left, days waiting count from it. */
   today: string;
@@ -31,7 +32,7 @@ export interface Entry {
  * read scopes of the other records an entry shows (`rowsOfShown`: their patient is checked here already, ADR 15).
  */
 export function patientSide(ctx: ListContext, options: { conditionKindColumn?: string; extra?: Array<Predicate | undefined> } = {}): { select: string; where: Predicate[] } {
-  const visible = ctx.policy.rowsVisible('Patient', 'p');
+  const visible = patientsVisible(ctx);
   return {
     select: columnsOf(ctx.em, Patient, 'p'),
     where: [
@@ -42,6 +43,16 @@ export function patientSide(ctx: ListContext, options: { conditionKindColumn?: s
       ...filterSql(ctx.filter, { p: 'p', conditionKindColumn: options.conditionKindColumn }),
     ],
   };
+}
+
+/**
+ * The policy's patient predicate, unless the scope's subtree is one whose every managed patient the caller sees
+ * (`seesAllManagedUnder`): there it adds nothing but its read scope, and repeated it misleads the planner.
+ */
+function patientsVisible(ctx: ListContext): Predicate | undefined {
+  const path = ctx.scope.organizationPath;
+  if (!path || !ctx.policy.seesAllManagedUnder(path)) return ctx.policy.rowsVisible('Patient', 'p');
+  return callerAllows(ctx.policy.caller, 'Patient', 'r') ? undefined : { sql: '1 = 0', params: [] };
 }
 
 export const patientOf = (ctx: ListContext, row: Record<string, unknown>): Patient => recordOf(ctx.em, Patient, row, 'p')!;

@@ -4,7 +4,7 @@ import { badInput, isUuid } from '../domain/errors.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { OPEN_PLANNED_SQL } from './follow-ups-due.js';
 import { columnsOf, type ListQuery, recordOf } from './page.js';
-import { scopeSql } from './scope.js';
+import { resolveScope, scopeSql } from './scope.js';
 
 /** Where a visit stands: planned (not done yet), done. */
 export enum FollowUpState {
@@ -42,10 +42,11 @@ export const FOLLOW_UPS_SORTS = {
  * The root `followUps` query: visits, planned and done, of the patients the caller may see (every visit, whatever the
  * patient's care status: this is the record, not a worklist), by date ranges and whose they are.
  */
-export function followUps(em: EntityManager, policy: AccessPolicy, filter: FollowUpFilter): ListQuery<FollowUp> {
-  for (const key of ['patientId', 'organizationId', 'careTeamId', 'practitionerId'] as const) {
+export async function followUps(em: EntityManager, policy: AccessPolicy, filter: FollowUpFilter): Promise<ListQuery<FollowUp>> {
+  for (const key of ['patientId', 'practitionerId'] as const) {
     if (filter[key] != null && !isUuid(filter[key]!)) throw badInput(`filter.${key} is not an id`, `filter.${key}`);
   }
+  const whose = await resolveScope(em, { organizationId: filter.organizationId, careTeamId: filter.careTeamId }, 'filter');
   for (const [from, to] of [['plannedFrom', 'plannedTo'], ['doneFrom', 'doneTo']] as const) {
     if (filter[from] && filter[to] && filter[to]! < filter[from]!) throw badInput(`filter.${to} is before filter.${from}`, `filter.${to}`);
   }
@@ -55,7 +56,7 @@ export function followUps(em: EntityManager, policy: AccessPolicy, filter: Follo
   if (filter.patientId) where.push({ sql: 'f.patient_id = ?', params: [filter.patientId] });
   if (filter.practitionerId) where.push({ sql: 'f.practitioner_id = ?', params: [filter.practitionerId] });
   if (filter.organizationId || filter.careTeamId) {
-    const scope = scopeSql({ organizationId: filter.organizationId, careTeamId: filter.careTeamId }, 'fp');
+    const scope = scopeSql(whose, 'fp');
     where.push({ sql: `exists (select 1 from patient fp where fp.id = f.patient_id and ${scope.map((s) => s.sql).join(' and ')})`, params: scope.flatMap((s) => s.params) });
   }
   if (filter.state === FollowUpState.PLANNED) where.push({ sql: OPEN_PLANNED_SQL('f'), params: [] });

@@ -1,6 +1,8 @@
 import type { Predicate } from '../access/policy.js';
 import { sqlText } from '../care-rules/sql.js';
+import type { EntityManager } from '../db/orm.js';
 import { badInput, isUuid } from '../domain/errors.js';
+import { Organization } from '../domain/organization/organization.entity.js';
 import { CareStatus, ClinicalStatus, type ConditionKind, type ManagementColour, type ManagementTier, VerificationStatus } from '../../vocabulary/index.js';
 
 /**
@@ -24,11 +26,21 @@ export interface WorklistFilter {
   gridIds?: string[] | null;
 }
 
-export function checkScope(scope: WorklistScope): void {
+/** A scope with its organisation's path looked up: the subtree is then one literal prefix, which PostgreSQL can estimate. */
+export interface ResolvedScope extends WorklistScope {
+  organizationPath?: string;
+}
+
+/** Checks the scope's ids and looks up its organisation (BAD_USER_INPUT when there is none): once per request. */
+export async function resolveScope(em: EntityManager, scope: WorklistScope, field = 'scope'): Promise<ResolvedScope> {
   for (const key of ['organizationId', 'careTeamId', 'practitionerId', 'gridId'] as const) {
     const id = scope[key];
-    if (id != null && !isUuid(id)) throw badInput(`scope.${key} is not an id`, `scope.${key}`);
+    if (id != null && !isUuid(id)) throw badInput(`${field}.${key} is not an id`, `${field}.${key}`);
   }
+  if (!scope.organizationId) return scope;
+  const org = await em.findOne(Organization, { id: scope.organizationId });
+  if (!org) throw badInput(`${field}.organizationId: no Organization with id ${scope.organizationId}`, `${field}.organizationId`);
+  return { ...scope, organizationPath: org.path };
 }
 
 export function checkFilter(filter: WorklistFilter): void {
@@ -61,15 +73,11 @@ export const textArray = (values: readonly string[]) => `{${values.join(',')}}`;
 export const activePatientSql = (p = 'p'): Predicate => ({ sql: `${p}.care_status = ${sqlText(CareStatus.ACTIVE)}`, params: [] });
 
 /** The scope as predicates over the patient alias `p`. */
-export function scopeSql(scope: WorklistScope, p = 'p'): Predicate[] {
+export function scopeSql(scope: ResolvedScope, p = 'p'): Predicate[] {
   const out: Predicate[] = [];
-  if (scope.organizationId) {
-    // The path comes from a subquery, so the plan does not depend on it; organisations are few, patients are found by
-    // (managing_organization_id, id).
-    out.push({
-      sql: `${p}.managing_organization_id in (select so.id from organization so where so.path like (select s.path from organization s where s.id = ?) || '%')`,
-      params: [scope.organizationId],
-    });
+  if (scope.organizationPath) {
+    // Organisations are few (a prefix scan of their paths); patients are found by (managing_organization_id, id).
+    out.push({ sql: `${p}.managing_organization_id in (select so.id from organization so where so.path like ?)`, params: [`${scope.organizationPath}%`] });
   }
   if (scope.careTeamId) {
     out.push({

@@ -19,6 +19,11 @@ export { DueReason, FollowUpType };
 @Entity()
 @Index({ properties: ['patient', 'plannedDate'] })
 @Index({ properties: ['nextDueDate'] })
+// The open planned visits in date order: the overdue worklist walks them (migration 20261202150000).
+@Index({
+  name: 'follow_up_open_planned_index',
+  expression: 'create index "follow_up_open_planned_index" on "follow_up" ("planned_date", "id") where "planned_date" is not null and "done_date" is null and "cancelled_at" is null',
+})
 export class FollowUp extends BaseEntity {
   @ManyToOne(() => Patient)
   patient!: Patient;

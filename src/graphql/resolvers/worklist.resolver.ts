@@ -14,7 +14,7 @@ import { practitioners } from '../../domain/practitioner/practitioner-search.js'
 import { stuckInPathway, suspectedNotConfirmed } from '../../worklists/pathway.js';
 import { referralsWaiting } from '../../worklists/referrals-waiting.js';
 import { uncontrolled } from '../../worklists/uncontrolled.js';
-import { checkFilter, checkScope } from '../../worklists/scope.js';
+import { checkFilter, resolveScope } from '../../worklists/scope.js';
 import type { Context } from '../context.js';
 import { LocalDate } from '../scalars.js';
 import {
@@ -76,10 +76,8 @@ export class WorklistResolver {
   @Query(() => Worklists, {
     description: 'Worklists (docs/api.md, "Worklists"): every list under it holds the patients of this scope you may see and the programme still looks after.',
   })
-  worklists(@Arg('scope', () => WorklistScopeInput, { nullable: true }) scope?: WorklistScopeInput): Worklists {
-    const s = given(scope);
-    checkScope(s);
-    return Object.assign(new Worklists(), { scope: s });
+  async worklists(@Ctx() ctx: Context, @Arg('scope', () => WorklistScopeInput, { nullable: true }) scope?: WorklistScopeInput): Promise<Worklists> {
+    return Object.assign(new Worklists(), { scope: await resolveScope(ctx.em, given(scope)) });
   }
 
   @FieldResolver(() => FollowUpDueConnection, { description: 'Planned visits due today or before (or within dueWithinDays), with the days overdue.' })

@@ -19,7 +19,7 @@ import { OPEN_ALERTS_SORTS } from '../../worklists/open-alerts.js';
 import { PATHWAY_SORTS } from '../../worklists/pathway.js';
 import { REFERRALS_WAITING_SORTS } from '../../worklists/referrals-waiting.js';
 import { UNCONTROLLED_SORTS } from '../../worklists/uncontrolled.js';
-import type { WorklistFilter, WorklistScope } from '../../worklists/scope.js';
+import type { ResolvedScope, WorklistFilter, WorklistScope } from '../../worklists/scope.js';
 import { ConditionControlStatus, ConditionKind, ManagementColour, ManagementTier, PathwayStep, PractitionerRoleCode } from '../../../vocabulary/index.js';
 import { Connection } from '../connection.js';
 import { LocalDate } from '../scalars.js';
@@ -81,7 +81,7 @@ export class ReferralReceiverInput {
 /** The scope a `worklists` field was asked for, handed to each list under it. */
 @ObjectType({ description: "Worklists of one scope: who needs a doctor's, a team's, a clinic's or a township's attention, and why." })
 export class Worklists {
-  scope!: WorklistScope;
+  scope!: ResolvedScope;
 }
 
 @ObjectType({ description: 'A planned visit due or overdue.' })
