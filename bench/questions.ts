@@ -28,6 +28,26 @@ export const PATIENT_LIST_QUERY = `query PatientList {
   }
 }`;
 
+/**
+ * The worklist questions (issue 12): a township's overdue follow-ups, a village's uncontrolled patients, the first
+ * page of 50 of each, with the reason each patient is on the list. PostGraphile is not asked them (bench/README.md).
+ */
+export const OVERDUE_QUERY = `query OverdueFollowUps($scope: WorklistScopeInput) {
+  worklists(scope: $scope) {
+    followUpsDue(overdueOnly: true, first: 50) {
+      edges { node { daysOverdue dueDate patient { id name } followUp { id plannedDate } } }
+    }
+  }
+}`;
+
+export const UNCONTROLLED_QUERY = `query UncontrolledPatients($scope: WorklistScopeInput) {
+  worklists(scope: $scope) {
+    uncontrolled(first: 50) {
+      edges { node { conditionKind controlStatus decidedAt patient { id name } reading { id systolic diastolic value effectiveAt } } }
+    }
+  }
+}`;
+
 /*
  * The same questions in PostGraphile's generated schema (amber preset; its `id` is a global node id, the column is
  * `rowId`, aliased back to `id`). A latest reading is the first of the

@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --patients 50000] [--duration 15] [--rounds 3] [--warmup 5] [--connections 10]
- *                  [--only card,list,fhir,import] [--fhir-resources 20000] [--concurrency 2] [--reuse <database>]
+ *                  [--only card,list,fhir,import,overdue,uncontrolled] [--fhir-resources 20000] [--concurrency 2] [--reuse <database>]
  *
  * The side-by-side benchmark of issue 11 (bench/README.md): a county seeded into a fresh PostgreSQL database
  * (BENCH_DATABASE_URL's server; dropped after unless BENCH_KEEP_DB=1, or an existing one with --reuse), then the
@@ -17,10 +17,10 @@ import { createSecurity, type Security } from '../src/access/index.js';
 import { measure, type LoadOptions, type Measured } from './load.js';
 import { importAgainstFloor, type ImportResult } from './fhir/import-floor.js';
 import { judge, machine, writeResults } from './report.js';
-import { cardTargets, fhirTargets, listTargets, verifyAnswers, type Fixtures, type Servers } from './scenarios.js';
+import { cardTargets, fhirTargets, listTargets, overdueTargets, uncontrolledTargets, verifyAnswers, verifyWorklists, type Fixtures, type Servers, type WorklistFixtures } from './scenarios.js';
 import { benchConfig, createDatabase, reuseDatabase, seedDatabase, type BenchDatabase, type SeedTiming } from './seed.js';
 import { answersGraphql, startChild, type Child } from './servers/child.js';
-import { busiestTownship, cardPatients, observationIds, startOurs, tokens } from './servers/ours.js';
+import { busiestTownship, busiestVillage, cardPatients, observationIds, startOurs, tokens } from './servers/ours.js';
 import { WrongAnswerError } from './verify.js';
 
 const { values: flags } = parseArgs({
@@ -30,7 +30,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
-    only: { type: 'string', default: 'card,list,fhir,import' },
+    only: { type: 'string', default: 'card,list,fhir,import,overdue,uncontrolled' },
     'fhir-resources': { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '2' },
     'card-patients': { type: 'string', default: '200' },
@@ -43,7 +43,10 @@ const int = (name: keyof typeof flags) => {
   return n;
 };
 const only = new Set(flags.only!.split(',').map((s) => s.trim()));
-for (const s of only) if (!['card', 'list', 'fhir', 'import'].includes(s)) throw new Error(`--only: unknown scenario "${s}" (card, list, fhir, import)`);
+const SCENARIOS = ['card', 'list', 'fhir', 'import', 'overdue', 'uncontrolled'];
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: unknown scenario "${s}" (${SCENARIOS.join(', ')})`);
+const hotPaths = only.has('card') || only.has('list') || only.has('fhir');
+const worklists = { overdue: only.has('overdue'), uncontrolled: only.has('uncontrolled') };
 const load: LoadOptions = { connections: int('connections'), duration: int('duration'), rounds: Math.max(1, int('rounds')), warmup: int('warmup') };
 
 const dist = (file: string) => path.resolve('dist/bench/servers', file);
@@ -74,6 +77,19 @@ async function fixtures(db: BenchDatabase, security: Security): Promise<Fixtures
   }
 }
 
+/** The worklist scenarios' township (the GP's, as for the hot paths) and village (busiestVillage). */
+async function worklistFixtures(db: BenchDatabase, f: Fixtures): Promise<WorklistFixtures> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const village = await busiestVillage(c, f.township);
+    console.log(`  worklists: overdue follow-ups of ${f.township.name}; uncontrolled patients of ${village.name} (${village.code}, ${village.patients.toLocaleString('en')} patients not under control)`);
+    return { tokens: f.tokens, township: f.township, village };
+  } finally {
+    await c.end();
+  }
+}
+
 async function postgresVersion(url: string): Promise<string> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -96,15 +112,19 @@ async function main() {
   try {
     console.log(flags.reuse ? `Reusing database ${db.name}` : `Database ${db.name}: seeding ${int('patients').toLocaleString('en')} patients`);
     if (!flags.reuse) seed = await seedDatabase(db, int('patients'), security);
-    if (only.has('card') || only.has('list') || only.has('fhir')) {
+    if (hotPaths || worklists.overdue || worklists.uncontrolled) {
       const servers = await startServers(db);
       children.push(...Object.values(servers));
       const f = await fixtures(db, security);
-      checks.push(...(await verifyAnswers(servers, f)));
+      if (hotPaths) checks.push(...(await verifyAnswers(servers, f)));
+      const w = worklists.overdue || worklists.uncontrolled ? await worklistFixtures(db, f) : undefined;
+      if (w) checks.push(...(await verifyWorklists(servers, w, worklists)));
       for (const c of checks) console.log(`  checked: ${c}`);
       if (only.has('card')) scenarios.push(...(await measure(cardTargets(servers, f), load)));
       if (only.has('list')) scenarios.push(...(await measure(listTargets(servers, f), load)));
       if (only.has('fhir')) scenarios.push(...(await measure(fhirTargets(servers, f), load)));
+      if (w && worklists.overdue) scenarios.push(...(await measure(overdueTargets(servers, w), load)));
+      if (w && worklists.uncontrolled) scenarios.push(...(await measure(uncontrolledTargets(servers, w), load)));
       for (const c of children.splice(0)) await c.stop();
     }
     if (only.has('import')) {

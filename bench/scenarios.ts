@@ -4,7 +4,8 @@
  */
 import type { Child } from './servers/child.js';
 import type { Target } from './load.js';
-import { PATIENT_CARD_QUERY, PATIENT_LIST_QUERY, PEER_PATIENT_CARD_QUERY, PEER_PATIENT_LIST_QUERY, peerToOurs } from './questions.js';
+import type { Township, Village } from './servers/ours.js';
+import { OVERDUE_QUERY, PATIENT_CARD_QUERY, PATIENT_LIST_QUERY, PEER_PATIENT_CARD_QUERY, PEER_PATIENT_LIST_QUERY, peerToOurs, UNCONTROLLED_QUERY } from './questions.js';
 import { assertSameAnswers, WrongAnswerError } from './verify.js';
 
 export interface Servers {
@@ -16,7 +17,7 @@ export interface Servers {
 
 export interface Fixtures {
   tokens: { gp: string; admin: string };
-  township: { path: string };
+  township: Township;
   cardPatients: string[];
   observations: string[];
 }
@@ -125,5 +126,57 @@ export async function verifyAnswers(s: Servers, f: Fixtures, samples = 5): Promi
     throw new WrongAnswerError(`FHIR search: Observation?patient=${f.cardPatients[0]} answered ${entries.length} entries, not all of that patient`);
   }
   notes.push(`FHIR: read answers the Observation asked for; search answers ${entries.length} entries of the patient asked for`);
+  return notes;
+}
+
+/*
+ * The worklist scenarios of issue 12: "overdue follow-ups for one township" (the GP's) and "uncontrolled patients in
+ * one village" (busiestVillage), asked of ours as the township GP and as platform administrator, and of the floor
+ * (servers/floor-worklists.ts). PostGraphile is not asked: its amber preset filters by equality on indexed columns
+ * only, so it can say neither "planned before today" nor "managed in this organisation's subtree", nor order one
+ * village's conditions across its patients.
+ */
+export interface WorklistFixtures {
+  tokens: { gp: string; admin: string };
+  township: Township;
+  village: Village;
+}
+
+/** A page of a worklist: data, no errors, at least one entry (an empty list would measure nothing). */
+const worklistAccepts = (status: number, body: string) => status === 200 && body.startsWith('{"data"') && !body.includes('"errors"') && body.includes('"node"');
+
+function targets(scenario: string, query: string, organizationId: string, floorPath: string, s: Servers, f: WorklistFixtures): Target[] {
+  const body = JSON.stringify({ query, variables: { scope: { organizationId } } });
+  const ours = (who: 'gp' | 'admin'): Target => ({
+    scenario,
+    label: LABELS[who],
+    server: s[who],
+    method: 'POST',
+    headers: { authorization: `Bearer ${f.tokens[who]}` },
+    request: () => ({ path: '/graphql', body }),
+    accept: worklistAccepts,
+  });
+  return [ours('gp'), ours('admin'), { scenario, label: LABELS.floor, server: s.floor, method: 'GET', request: () => ({ path: floorPath }), accept: worklistAccepts }];
+}
+
+export const overdueTargets = (s: Servers, f: WorklistFixtures) =>
+  targets('overdue follow-ups (township)', OVERDUE_QUERY, f.township.id, `/overdue?org=${encodeURIComponent(f.township.path)}`, s, f);
+
+export const uncontrolledTargets = (s: Servers, f: WorklistFixtures) =>
+  targets('uncontrolled patients (village)', UNCONTROLLED_QUERY, f.village.id, `/uncontrolled?org=${encodeURIComponent(f.village.path)}`, s, f);
+
+/** The GP, the administrator and the floor must give the same page (as sets; the order is the same sort on all three). */
+export async function verifyWorklists(s: Servers, f: WorklistFixtures, which: { overdue: boolean; uncontrolled: boolean }): Promise<string[]> {
+  const notes: string[] = [];
+  for (const [on, scenario, ts] of [
+    [which.overdue, 'overdue', overdueTargets(s, f)],
+    [which.uncontrolled, 'uncontrolled', uncontrolledTargets(s, f)],
+  ] as const) {
+    if (!on) continue;
+    const answers = await Promise.all(ts.map(async (t) => ({ label: t.label, answer: await ask(t, 0) })));
+    assertSameAnswers(ts[0]!.scenario, answers);
+    const edges = Object.values((answers[0]!.answer as { data: { worklists: Record<string, { edges: unknown[] }> } }).data.worklists)[0]!.edges.length;
+    notes.push(`${ts[0]!.scenario}: ${edges} entries, the same page from the township GP, the administrator and the floor (${scenario === 'overdue' ? f.township.name : f.village.name})`);
+  }
   return notes;
 }

@@ -6,9 +6,11 @@
  *   GET /card?id=<patient id>
  *   GET /list            the first 50 patients by id
  *   GET /list?org=<path> the first 50 managed in that organisation's subtree (to check a township GP's list)
+ *   GET /overdue, /uncontrolled   the worklist scenarios (floor-worklists.ts)
  */
 import { createServer } from 'node:http';
 import pg from 'pg';
+import { worklistPage } from './floor-worklists.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.FLOOR_POOL ?? 10) });
 
@@ -63,6 +65,8 @@ const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://floor');
   try {
     let rows: Array<{ body: string }> = [];
+    const worklist = await worklistPage(pool, url);
+    if (worklist !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(worklist);
     if (url.pathname === '/card' && UUID.test(url.searchParams.get('id') ?? '')) rows = (await pool.query(CARD, [url.searchParams.get('id')])).rows;
     else if (url.pathname === '/list') rows = (await pool.query(LIST, [url.searchParams.get('org')])).rows;
     else if (url.pathname !== '/ready') return void res.writeHead(404).end();

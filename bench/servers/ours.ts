@@ -18,6 +18,7 @@ export async function startOurs(name: string, databaseUrl: string): Promise<Chil
 }
 
 export interface Township {
+  id: string;
   code: string;
   name: string;
   path: string;
@@ -27,7 +28,7 @@ export interface Township {
 /** The township with the most managed patients: its GP's questions reach the most data. */
 export async function busiestTownship(c: pg.Client): Promise<Township> {
   const { rows } = await c.query<Township>(
-    `select o.code, o.name, o.path, count(p.id)::int as patients
+    `select o.id, o.code, o.name, o.path, count(p.id)::int as patients
        from organization o join organization v on v.path like o.path || '%' join patient p on p.managing_organization_id = v.id
       where o.level = 'TOWNSHIP' group by o.id order by count(p.id) desc, o.code limit 1`,
   );
@@ -61,3 +62,26 @@ export async function tokens(security: Security, township: Township): Promise<{ 
     admin: await security.tokens.sign({ ncd_kind: 'user', roles: ['PLATFORM_ADMIN'] }, 'bench-platform-admin', hours6),
   };
 }
+
+export interface Village {
+  id: string;
+  code: string;
+  name: string;
+  path: string;
+  patients: number;
+}
+
+/** The village of the township with the most patients with a condition not under control (ties: by code): its list is the longest. */
+export async function busiestVillage(c: pg.Client, township: Township): Promise<Village> {
+  const { rows } = await c.query<Village>(
+    `select v.id, v.code, v.name, v.path, count(distinct cc.patient_id)::int as patients
+       from organization v join patient p on p.managing_organization_id = v.id
+       join condition_control cc on cc.patient_id = p.id and cc.control_status in ('UNCONTROLLED', 'URGENT')
+      where v.level = 'VILLAGE' and v.path like $1 || '%' and p.care_status = 'ACTIVE'
+      group by v.id order by count(distinct cc.patient_id) desc, v.code limit 1`,
+    [township.path],
+  );
+  if (!rows[0]) throw new Error(`no village of ${township.code} has an uncontrolled patient: did the seed run the care rules (condition_control)?`);
+  return rows[0];
+}
+
