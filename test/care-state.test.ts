@@ -326,8 +326,9 @@ describe('over a seeded county', () => {
     await seedCounty(t.em(), { patients: 120, seed: 5, protector: t.app.security.protector });
     const snapshot = async () =>
       (await t.em().execute(
-        `select (select count(*) from domain_event)::int as events, (select coalesce(sum(version), 0) from follow_up)::int as visits,
-           (select coalesce(sum(version), 0) from patient)::int as patients, (select count(*) from condition_control)::int as controls,
+        `select (select count(*) from domain_event)::int as events, (select max(updated_at) from follow_up) as visits,
+           (select max(updated_at) from patient) as patients, (select count(*) from condition_control)::int as controls,
+           (select count(*) from fhir_resource_history)::int as fhir_versions,
            (select count(*) from follow_up where planned_date is not null and done_date is null and cancelled_at is null)::int as planned,
            (select max(decided_at) from condition_control) as decided`,
       )) as Array<Record<string, unknown>>;

@@ -1662,6 +1662,7 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
 
   let generator!: Generator;
   let county!: County;
+  let plannedByRules = 0;
   await em.transactional(async (tem) => {
     generator = new Generator(tem, seed, now, systems, options.protector ?? PLAIN_IDENTIFIERS, Math.max(1, options.rowsPerInsert ?? 1000));
     county = generator.buildCounty(total);
@@ -1684,6 +1685,10 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
     const today = countyToday(now);
     await reassess(tem as EntityManager, { all: true }, DEFAULT_CARE_RULES, today);
     await markSwept(tem as EntityManager, today);
+    // The visits the rules planned for managed patients the generator left without one: rows created now (the
+    // transaction's time; the generator's rows carry their simulated, earlier times).
+    const [planned] = (await tem.execute(`select count(*)::int as n from follow_up where created_at >= now()`)) as Array<{ n: number }>;
+    plannedByRules = Number(planned!.n);
     // Written in bulk, past the ORM: the events the services would have left are appended from the same rows.
     await appendMissingEvents(tem as EntityManager);
   });
@@ -1691,6 +1696,7 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
   await em.execute('analyze', [], 'run');
 
   const counts = generator.counts();
+  counts.follow_up = (counts.follow_up ?? 0) + plannedByRules;
   return {
     seed,
     patients: total,

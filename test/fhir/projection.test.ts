@@ -68,16 +68,18 @@ test('every follow-up and hospital Encounter sent is a follow-up visit or an adm
       seen.followUps++;
       const v = shape.followUp!;
       expect(admission).toBeUndefined();
+      // The control status and next due date are the care rules' (src/care/state/: from the visit's readings, by the
+      // care-rules consumer), never what the Encounter says (test/care-state.test.ts); here the consumer has not run.
       expect(followUp).toEqual({
         id: sent.serverId,
         type: v.type,
         plannedDate: v.plannedDate ?? (v.doneDate ? null : countyToday(shape.periodStart!)),
         doneDate: v.doneDate ?? null,
         findings: v.findings ?? null,
-        controlStatus: v.controlStatus ?? null,
+        controlStatus: null,
         adverseReaction: v.adverseReaction,
         newComplication: v.newComplication,
-        nextDueDate: v.nextDueDate ?? expect.any(String),
+        nextDueDate: null,
         practitioner: idIn(shape.practitionerRef, 'Practitioner') ? { id: idIn(shape.practitionerRef, 'Practitioner') } : null,
         organization: idIn(shape.organizationRef, 'Organization') ? { id: idIn(shape.organizationRef, 'Organization') } : null,
       });

@@ -29,7 +29,7 @@ export async function judgeVisits(em: EntityManager, frame: Frame, rules: CareRu
               and o.effective_at >= ${dayStartSql(frame, 'f.done_date')} and o.effective_at < ${dayStartSql(frame, 'f.done_date + 1')}) d on true
         where ${s.sql} and f.done_date is not null and f.cancelled_at is null
      )
-     update follow_up f set control_status = j.status, version = f.version + 1, updated_at = now()
+     update follow_up f set control_status = j.status, updated_at = now()
        from judged j where j.id = f.id and f.control_status is distinct from j.status
      returning f.id`,
     s.params,

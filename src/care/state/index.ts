@@ -14,7 +14,9 @@ import { daySql, dayStartSql, frameOf } from './sql.js';
  * condition's control status (`condition_control`), the patient's management tier and colour, and the one open
  * planned visit — derived in that order (each reads the one before), set-based in SQL over the patients in scope,
  * writing only what differs: reassessing twice changes nothing. What it writes to patients and visits leaves the
- * events and FHIR versions a write through the ORM would (changes.ts).
+ * events and FHIR versions a write through the ORM would (changes.ts), and moves their `updated_at` (what offline
+ * sync reads) but not their `version`: that guards what people write, which the rules' columns never are — a tablet's
+ * edit of a patient is not a CONFLICT because a reading recoloured them.
  */
 export async function deriveCareState(em: EntityManager, scope: CareScope, rules: CareRules, today: string): Promise<void> {
   const frame = frameOf(scope, today);

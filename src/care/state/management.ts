@@ -73,7 +73,7 @@ export async function decideManagement(em: EntityManager, frame: Frame, rules: C
        management_overridden_by_id = case when d.expired then null else p.management_overridden_by_id end,
        management_overridden_at = case when d.expired then null else p.management_overridden_at end,
        management_override_review_on = case when d.expired then null else p.management_override_review_on end,
-       version = p.version + 1, updated_at = now()
+       updated_at = now()
        from decided d
       where d.id = p.id and (d.expired or (not d.override_stands and (p.management_colour is distinct from d.colour or p.management_tier is distinct from ${tierOfColourSql('d.colour')})))
      returning p.id`,

@@ -62,7 +62,7 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
   const changed = new Set<string>();
   const s = scoped(frame, 'p.id');
   const cancelled = (await em.execute(
-    `update follow_up f set cancelled_at = now(), version = f.version + 1, updated_at = now(),
+    `update follow_up f set cancelled_at = now(), updated_at = now(),
        cancel_reason = case when p.care_status <> ${t(CareStatus.ACTIVE)} then p.care_status else 'SUPERSEDED' end
        from patient p
       where p.id = f.patient_id and ${s.sql} and ${openPlannedSql('f')}
@@ -87,7 +87,7 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
   const updates = targets.filter((r) => r.keep_id).map((r) => ({ id: r.keep_id, planned_date: r.planned_date, due_reason: r.due_reason, type: r.type }));
   if (updates.length) {
     const rows = (await em.execute(
-      `update follow_up f set planned_date = u.planned_date, due_reason = u.due_reason, type = u.type, version = f.version + 1, updated_at = now()
+      `update follow_up f set planned_date = u.planned_date, due_reason = u.due_reason, type = u.type, updated_at = now()
          from jsonb_to_recordset(?::jsonb) as u(id uuid, planned_date date, due_reason text, type text) where f.id = u.id returning f.id`,
       [JSON.stringify(updates)],
     )) as Array<{ id: string }>;
@@ -105,7 +105,7 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
 
   // The latest done visit says when the next one is due: the planned visit's date.
   const dated = (await em.execute(
-    `update follow_up f set next_due_date = k.planned_date, version = f.version + 1, updated_at = now()
+    `update follow_up f set next_due_date = k.planned_date, updated_at = now()
        from patient p
        cross join lateral (select v.id from follow_up v where v.patient_id = p.id and ${doneSql('v')} order by v.done_date desc, v.id desc limit 1) lv
        cross join lateral (select k.planned_date from follow_up k where k.patient_id = p.id and ${openPlannedSql('k')} order by k.planned_date, k.id limit 1) k
