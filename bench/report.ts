@@ -67,6 +67,13 @@ export function judge(ms: Measured[], seed?: SeedTiming): Pick<Results, 'ratios'
   if (list !== undefined) targets.push({ target: 'patient list, township GP: ≥ 1× PostGraphile throughput', measured: x(list), met: list >= 1 });
   const floor = ratio('patient list', LABELS.floor);
   if (floor !== undefined) targets.push({ target: 'patient list, township GP: within 3× of the SQL floor (≥ 0.33× its throughput)', measured: x(floor), met: floor >= 1 / 3 });
+  // Issue 12's worklists: within 3× of the floor, p99 under 100 ms.
+  for (const scenario of ['overdue follow-ups (township)', 'uncontrolled patients (village)']) {
+    const r = ratio(scenario, LABELS.floor);
+    if (r !== undefined) targets.push({ target: `${scenario}, township GP: within 3× of the SQL floor (≥ 0.33× its throughput)`, measured: x(r), met: r >= 1 / 3 });
+    const gp = find(ms, scenario, LABELS.gp);
+    if (gp) targets.push({ target: `${scenario}, township GP: p99 < 100 ms`, measured: `${gp.latencyMs.p99.toFixed(1)} ms`, met: gp.latencyMs.p99 < 100 });
+  }
   if (seed) targets.push({ target: 'FHIR backfill of the seeded county: ≥ 10,000 resources/s', measured: `${seed.resourcesPerSecond.toLocaleString('en')} resources/s`, met: seed.resourcesPerSecond >= 10_000 });
   return { ratios, targets };
 }
@@ -102,7 +109,7 @@ function markdown(r: Results): string {
     );
   } else lines.push('## Data', '', `An existing database (${r.options.reuse}), not seeded by this run: no seed or backfill timing.`, '');
   if (r.targets.length) {
-    lines.push('## Targets (issue 11)', '', '| target | measured | |', '|---|---|---|');
+    lines.push('## Targets (issues 11 and 12)', '', '| target | measured | |', '|---|---|---|');
     for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`);
     lines.push('');
   }

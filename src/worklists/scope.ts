@@ -1,5 +1,6 @@
 import type { Predicate } from '../access/policy.js';
 import { sqlText } from '../care-rules/sql.js';
+import type { Caller } from '../access/caller.js';
 import type { EntityManager } from '../db/orm.js';
 import { badInput, isUuid } from '../domain/errors.js';
 import { Organization } from '../domain/organization/organization.entity.js';
@@ -31,13 +32,15 @@ export interface ResolvedScope extends WorklistScope {
   organizationPath?: string;
 }
 
-/** Checks the scope's ids and looks up its organisation (BAD_USER_INPUT when there is none): once per request. */
-export async function resolveScope(em: EntityManager, scope: WorklistScope, field = 'scope'): Promise<ResolvedScope> {
+/** Checks the scope's ids and looks up its organisation (BAD_USER_INPUT when there is none): once per request, and not for the caller's own. */
+export async function resolveScope(em: EntityManager, scope: WorklistScope, caller?: Caller, field = 'scope'): Promise<ResolvedScope> {
   for (const key of ['organizationId', 'careTeamId', 'practitionerId', 'gridId'] as const) {
     const id = scope[key];
     if (id != null && !isUuid(id)) throw badInput(`${field}.${key} is not an id`, `${field}.${key}`);
   }
   if (!scope.organizationId) return scope;
+  // A township's or a clinic's own list (the usual case): the caller's organisation, whose path the token resolved.
+  if (caller?.organizationId === scope.organizationId && caller.organizationPath) return { ...scope, organizationPath: caller.organizationPath };
   const org = await em.findOne(Organization, { id: scope.organizationId });
   if (!org) throw badInput(`${field}.organizationId: no Organization with id ${scope.organizationId}`, `${field}.organizationId`);
   return { ...scope, organizationPath: org.path };
