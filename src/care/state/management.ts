@@ -56,7 +56,8 @@ export function overrideStandsSql(frame: Frame, p = 'p'): string {
 export async function decideManagement(em: EntityManager, frame: Frame, rules: CareRules): Promise<string[]> {
   const s = scoped(frame, 'p.id');
   const rows = (await em.execute(
-    `with facts as (
+    // Materialised: the rule reads a fact more than once, and inlined each read would run its subquery again.
+    `with facts as materialized (
        select p.id, ${hasManagedConditionSql('p.id')} as managed, p.management_override_reason is not null as overridden,
          ${overrideStandsSql(frame)} as override_stands, ${managementFactsSql(frame, rules)}
          from patient p

@@ -75,8 +75,10 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
 
   const facts = scheduleFactsSql(frame, rules);
   const targets = (await em.execute(
-    `select fa.patient_id, fa.practitioner_id, fa.organization_id, nf.planned_date::text as planned_date, nf.due_reason, nf.type, k.id as keep_id
-       from (${facts.sql}) fa
+    // Materialised: the rule reads each fact several times, and a fact inlined would be its subquery run again each time.
+    `with fa as materialized (${facts.sql})
+     select fa.patient_id, fa.practitioner_id, fa.organization_id, nf.planned_date::text as planned_date, nf.due_reason, nf.type, k.id as keep_id
+       from fa
        cross join lateral (${nextFollowUpSql(rules, 'fa')}) nf
        left join lateral (select f.id, f.planned_date, f.due_reason, f.type from follow_up f where f.patient_id = fa.patient_id and ${openPlannedSql('f')}
           order by f.planned_date, f.id limit 1) k on true
