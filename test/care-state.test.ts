@@ -337,6 +337,16 @@ describe('over a seeded county', () => {
     await t.em().transactional((em) => reassess(em, { all: true }, DEFAULT_CARE_RULES, today));
     expect(await snapshot()).toEqual(before);
   }, 120_000);
+
+  test('the daily sweep reassesses every patient once a county day: not again the same day, nor the day the seed did', async () => {
+    const { sweepOnce } = await import('../src/care/state/sweep.js');
+    expect(await sweepOnce(t.em(), DEFAULT_CARE_RULES, today)).toBe(false); // the seed reassessed its county today
+    const tomorrow = addDays(today, 1);
+    expect(await sweepOnce(t.em(), DEFAULT_CARE_RULES, tomorrow)).toBe(true);
+    expect(await sweepOnce(t.em(), DEFAULT_CARE_RULES, tomorrow)).toBe(false);
+    const [row] = (await t.em().execute(`select swept_on::text as d from care_sweep`)) as Array<{ d: string }>;
+    expect(row!.d).toBe(tomorrow);
+  }, 120_000);
 });
 
 /** The fields of a planned visit a rule's answer gives. */
