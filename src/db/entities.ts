@@ -20,6 +20,7 @@ import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
 import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
+import { ClientWrite } from '../offline/client-write.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
 import { SystemClient, UsedAssertion } from '../access/system-client.entity.js';
@@ -62,4 +63,5 @@ export const ENTITIES = [
   FhirResourceHistory,
   DomainEvent,
   EventConsumerPosition,
+  ClientWrite,
 ];

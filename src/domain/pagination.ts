@@ -23,7 +23,7 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined | null, arity: number): unknown[] | undefined {
+export function decodeCursor(cursor: string | undefined | null, arity: number, field = 'after'): unknown[] | undefined {
   if (cursor == null) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -31,5 +31,5 @@ export function decodeCursor(cursor: string | undefined | null, arity: number): 
   } catch {
     // fall through to the error below
   }
-  throw badInput('after is not a cursor this API issued', 'after');
+  throw badInput(`${field} is not a cursor this API issued`, field);
 }

@@ -48,6 +48,12 @@ export const HORIZON = `select coalesce(min(x), pg_snapshot_xmax(pg_current_snap
   where (x::text::bigint % 4294967296) not in (select backend_xid::text::bigint from pg_stat_activity
     where datname is not null and datname <> current_database() and backend_xid is not null)`;
 
+/** HORIZON as a value (xid8 as text): what every reader of the outbox in order (consumers, offline sync) stops below. */
+export async function outboxHorizon(em: EntityManager): Promise<string> {
+  const [row] = (await em.execute(`select (${HORIZON})::text as horizon`)) as Array<{ horizon: string }>;
+  return row!.horizon;
+}
+
 /**
  * Hands the next events to one consumer, in outbox order (which keeps each patient's events in the order they
  * were written), and moves its position past them, in one transaction. Only events of transactions older than

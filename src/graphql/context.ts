@@ -28,6 +28,8 @@ export interface Context {
   policy: AccessPolicy;
   loaders: Loaders;
   services: ReturnType<typeof createServices>;
+  /** The same services over another unit of work: a transaction they nest in (src/offline/write-once.ts). */
+  servicesIn(em: EntityManager): ReturnType<typeof createServices>;
   security: Security;
   audit: RequestAudit;
   requestId: string;
@@ -67,5 +69,7 @@ function createServices({ em, policy, config, rules, security, audit }: ContextP
 
 export function createContext(parts: ContextParts): Context {
   const { em, policy, security, audit, requestId, rules } = parts;
-  return { em, policy, loaders: createLoaders(em, policy), services: createServices(parts), security, audit, requestId, rules };
+  const services = createServices(parts);
+  const servicesIn = (other: EntityManager) => (other === em ? services : createServices({ ...parts, em: other }));
+  return { em, policy, loaders: createLoaders(em, policy), services, servicesIn, security, audit, requestId, rules };
 }

@@ -31,7 +31,7 @@ type Ctor<T> = new () => T;
 /** Parents every GraphQL object of which was read through the policy: loaders keyed by them need not repeat it. */
 const SHOWN_PARENTS = new Set(['patient', 'carePlan']);
 
-async function rowsWhereAny<T extends object>(em: EntityManager, policy: AccessPolicy, entity: Ctor<T>, column: string, ids: readonly string[], orderBy: string) {
+export async function rowsWhereAny<T extends object>(em: EntityManager, policy: AccessPolicy, entity: Ctor<T>, column: string, ids: readonly string[], orderBy: string) {
   const read = readOnly(em, entity);
   // Keyed by a patient or a care plan the caller was shown: only the read scopes are left to check (rowsOfShown).
   const visible = SHOWN_PARENTS.has(column) ? policy.rowsOfShown(read.meta.className, 't') : policy.rowsVisible(read.meta.className, 't');

@@ -31,6 +31,7 @@ import { PathwayResolver, PatientPathwayResolver } from './resolvers/pathway.res
 import { AssessmentResolver, PatientAssessmentResolver } from './resolvers/assessment.resolver.js';
 import { ContactAttemptResolver, PatientContactAttemptResolver } from './resolvers/contact-attempt.resolver.js';
 import { ReferralResolver } from './resolvers/referral.resolver.js';
+import { SyncResolver } from './resolvers/sync.resolver.js';
 import { AlertResolver, PatientAlertsResolver } from './resolvers/alert.resolver.js';
 import { ListResolver, WorklistResolver } from './resolvers/worklist.resolver.js';
 import { auditTouches } from './guards.js';
@@ -54,6 +55,7 @@ export const RESOLVERS = [
   SelfManagementGroupSessionResolver,
   PatientSelfManagementGroupsResolver,
   ReferralResolver,
+  SyncResolver,
   AlertResolver,
   PatientAlertsResolver,
   FollowUpResolver,

@@ -146,7 +146,8 @@ export class FollowUpService {
 
   /** The visit as the rules left it, with their advice and the next planned visit. */
   private async judged(id: string): Promise<RecordedFollowUp> {
-    const em = this.em.fork();
+    // In the transaction of a caller that wraps the write (a client id: src/offline/write-once.ts), if any.
+    const em = this.em.fork({ keepTransactionContext: true });
     const followUp = await em.findOneOrFail(FollowUp, { id }, { filters: false });
     const patient = followUp.patient;
     const previous = followUp.doneDate

@@ -19,6 +19,7 @@ import { Patient } from '../../domain/patient/patient.entity.js';
 import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
 import { SelfManagementGroup } from '../../domain/self-management-group/self-management-group.entity.js';
 import type { Context } from '../context.js';
+import { CLIENT_ID, createOnce } from '../client-id.js';
 import { LocalDate } from '../scalars.js';
 
 @InputType()
@@ -86,6 +87,9 @@ export class UpdateCarePlanActivityInput implements Partial<ActivityInput> {
 
 @InputType()
 export class CreateCarePlanInput implements CarePlanInput {
+  @Field(() => ID, CLIENT_ID)
+  id?: string;
+
   @Field(() => ID)
   patientId!: string;
 
@@ -150,7 +154,7 @@ export class CarePlanResolver {
 
   @Mutation(() => CarePlan)
   createCarePlan(@Arg('input', () => CreateCarePlanInput) input: CreateCarePlanInput, @Ctx() ctx: Context) {
-    return ctx.services.carePlans.create(input);
+    return createOnce(ctx, 'createCarePlan', { id: input.id, patientId: input.patientId, args: { input } }, (services, id) => services.carePlans.create({ ...input, id }));
   }
 
   @Mutation(() => CarePlan)
@@ -169,8 +173,10 @@ export class CarePlanResolver {
     @Arg('version', () => Int, { description: "The care plan's version." }) version: number,
     @Arg('input', () => CarePlanActivityInput) input: CarePlanActivityInput,
     @Ctx() ctx: Context,
+    @Arg('id', () => ID, CLIENT_ID) id?: string,
   ) {
-    return ctx.services.carePlans.addActivity(carePlanId, version, input);
+    // A repeat is answered before the plan's version is looked at: the first send moved it.
+    return createOnce(ctx, 'addCarePlanActivity', { id, args: { carePlanId, version, input } }, (services, clientId) => services.carePlans.addActivity(carePlanId, version, input, clientId));
   }
 
   @Mutation(() => CarePlanActivity, { description: "Changes an activity; the plan's version moves too (the answer's `carePlan { version }`)." })

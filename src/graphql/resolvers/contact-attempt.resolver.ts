@@ -6,10 +6,14 @@ import { Organization } from '../../domain/organization/organization.entity.js';
 import { CareStatus, Patient } from '../../domain/patient/patient.entity.js';
 import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
 import type { Context } from '../context.js';
+import { CLIENT_ID, createOnce } from '../client-id.js';
 import { LocalDate } from '../scalars.js';
 
 @InputType()
 export class RecordContactAttemptInput implements RecordContactAttempt {
+  @Field(() => ID, CLIENT_ID)
+  id?: string;
+
   @Field(() => ID)
   patientId!: string;
 
@@ -42,7 +46,7 @@ export class RecordContactAttemptInput implements RecordContactAttempt {
 export class ContactAttemptResolver {
   @Mutation(() => ContactAttempt, { description: 'Records an attempt to reach an overdue patient; its outcome decides the next overdue lists (docs/care-model.md).' })
   recordContactAttempt(@Arg('input', () => RecordContactAttemptInput) input: RecordContactAttemptInput, @Ctx() ctx: Context): Promise<ContactAttempt> {
-    return ctx.services.contactAttempts.record(input);
+    return createOnce(ctx, 'recordContactAttempt', { id: input.id, patientId: input.patientId, args: { input } }, (services, id) => services.contactAttempts.record({ ...input, id }));
   }
 
   @Mutation(() => Patient, { description: 'Sets whether the programme still looks after the patient; leaving needs a reason. CONFLICT on a stale version.' })

@@ -1,7 +1,9 @@
 import { Arg, Ctx, Field, FieldResolver, Float, ID, InputType, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { ObservationKind, ObservationSource } from '../../domain/observation/observation.entity.js';
 import { FollowUp, FollowUpType } from '../../domain/follow-up/follow-up.entity.js';
-import type { RecordFollowUpInput as RecordFollowUp, VisitReadingInput as VisitReading } from '../../domain/follow-up/follow-up.service.js';
+import type { RecordedFollowUp, RecordFollowUpInput as RecordFollowUp, VisitReadingInput as VisitReading } from '../../domain/follow-up/follow-up.service.js';
+import type { AnswerShape } from '../../offline/write-once.js';
+import { CLIENT_ID, createOnce } from '../client-id.js';
 import { Organization } from '../../domain/organization/organization.entity.js';
 import { Patient } from '../../domain/patient/patient.entity.js';
 import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
@@ -49,6 +51,9 @@ export class VisitReadingInput implements VisitReading {
 
 @InputType()
 export class RecordFollowUpInput implements RecordFollowUp {
+  @Field(() => ID, CLIENT_ID)
+  id?: string;
+
   @Field(() => ID)
   patientId!: string;
 
@@ -101,11 +106,19 @@ export class RecordFollowUpPayload {
   urgent!: boolean;
 }
 
+/** recordFollowUp's answer holds the visit; its advice is kept as it was answered (src/offline/write-once.ts). */
+const RECORDED_VISIT: AnswerShape<RecordedFollowUp> = {
+  record: (a) => a.followUp,
+  // Scalars only (the advice): a record in the answer would not survive as JSON.
+  kept: ({ followUp: _visit, ...advice }) => Object.fromEntries(Object.entries(advice).filter(([, v]) => v === null || typeof v !== 'object')),
+  rebuild: (followUp, kept) => ({ ...kept, followUp }) as RecordedFollowUp,
+};
+
 @Resolver(() => FollowUp)
 export class FollowUpResolver {
   @Mutation(() => RecordFollowUpPayload)
   recordFollowUp(@Arg('input', () => RecordFollowUpInput) input: RecordFollowUpInput, @Ctx() ctx: Context) {
-    return ctx.services.followUps.record(input);
+    return createOnce(ctx, 'recordFollowUp', { id: input.id, patientId: input.patientId, args: { input } }, (services, id) => services.followUps.record({ ...input, id }), RECORDED_VISIT);
   }
 
   @FieldResolver(() => Patient)

@@ -6,11 +6,16 @@ import { Patient } from '../../domain/patient/patient.entity.js';
 import { Practitioner } from '../../domain/practitioner/practitioner.entity.js';
 import { Connection } from '../connection.js';
 import type { Context } from '../context.js';
+import { CLIENT_ID, createOnce } from '../client-id.js';
+import { badInput } from '../../domain/errors.js';
 
 export const ObservationConnection = Connection(Observation, 'Observation');
 
 @InputType()
 export class RecordObservationInput implements RecordReading {
+  @Field(() => ID, CLIENT_ID)
+  id?: string;
+
   @Field(() => ID)
   patientId!: string;
 
@@ -85,11 +90,14 @@ export class ObservationResolver {
 
   @Mutation(() => Observation)
   recordObservation(@Arg('input', () => RecordObservationInput) input: RecordObservationInput, @Ctx() ctx: Context) {
-    return ctx.services.observations.record(input);
+    return createOnce(ctx, 'recordObservation', { id: input.id, patientId: input.patientId, args: { input } }, (services, id) => services.observations.record({ ...input, id }));
   }
 
   @Mutation(() => [Observation], { description: 'Device uploads: all readings or none; re-sent readings (same source id) are not duplicated.' })
   recordObservations(@Arg('inputs', () => [RecordObservationInput]) inputs: RecordObservationInput[], @Ctx() ctx: Context) {
+    // A batch is keyed by its sender's source ids; client ids are for one create at a time (recordObservation).
+    const withId = inputs.findIndex((i) => i.id);
+    if (withId >= 0) throw badInput('a batch reading is keyed by sourceSystem and sourceId: send readings with client ids by recordObservation', `inputs.${withId}.id`);
     return ctx.services.observations.recordBatch(inputs);
   }
 

@@ -10,11 +10,15 @@ import type { WaitingFilter } from '../../domain/referral/waiting.js';
 import { Connection } from '../connection.js';
 import { notFound } from '../../domain/errors.js';
 import type { Context } from '../context.js';
+import { CLIENT_ID, createOnce } from '../client-id.js';
 
 export const ReferralConnection = Connection(Referral, 'Referral');
 
 @InputType()
 export class CreateReferralInput implements CreateReferral {
+  @Field(() => ID, CLIENT_ID)
+  id?: string;
+
   @Field(() => ID)
   patientId!: string;
 
@@ -116,7 +120,7 @@ export class ReferralResolver {
 
   @Mutation(() => Referral)
   createReferral(@Arg('input', () => CreateReferralInput) input: CreateReferralInput, @Ctx() ctx: Context) {
-    return ctx.services.referrals.create(input);
+    return createOnce(ctx, 'createReferral', { id: input.id, patientId: input.patientId, args: { input } }, (services, id) => services.referrals.create({ ...input, id }));
   }
 
   @Mutation(() => Referral)
