@@ -261,6 +261,15 @@ describe('creates under a client id', () => {
     expect(await count()).toBe(before);
   });
 
+  test('the same request twice at once is recorded once, and both are answered with it', async () => {
+    const id = uuidv7();
+    const before = await count();
+    const answers = await Promise.all([0, 1].map(() => t.gql(OfflineRecordObservationDocument, reading(id, patients.a, 134), doctor)));
+    expect(answers.map((r) => r.errors)).toEqual([undefined, undefined]);
+    expect(answers.map((r) => (r.data as { recordObservation: { id: string } }).recordObservation.id)).toEqual([id, id]);
+    expect(await count()).toBe(before + 1);
+  });
+
   test('an id is a UUID', async () => {
     expectRefusal(await t.gql(OfflineRecordObservationDocument, reading('offline-1', patients.a), doctor), 'BAD_USER_INPUT', 'id');
   });
