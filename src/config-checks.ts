@@ -16,6 +16,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const TRUE = ['1', 'true', 'on', 'yes'];
 const FALSE = ['0', 'false', 'off', 'no'];
 const BYTE_SIZE = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
+
+/** A size `byteSize` accepted (`1mb`, `500kb`, `1024`) in bytes, as Express counts them (1kb = 1024): for limits set outside Express. */
+export function bytesOf(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(size.trim());
+  if (!m) throw new Error(`${size} is not a size`);
+  const unit = { b: 0, kb: 1, mb: 2, gb: 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb' | 'gb'];
+  return Math.floor(Number(m[1]) * 1024 ** unit);
+}
 const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
 
 export class EnvChecks {

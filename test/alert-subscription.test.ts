@@ -83,6 +83,45 @@ test('a bad token is refused: the socket closes with 4403', async () => {
   expect(refused.received).toEqual([]);
 });
 
+test('a token that expires while subscribed is shown nothing more: the socket closes with 4403', async () => {
+  const claims = { ncd_kind: 'user' as const, roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code };
+  const signedAt = Date.now();
+  const shortLived = await t.app.security.tokens.sign(claims, 'short-lived-vd', 2);
+  const lasting = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code, sub: 'lasting-vd' });
+  const patientId = (await t.ok(RegisterPatientDocument, { input: { name: '期', gender: 'MALE', birthDate: '1952-01-01', managingOrganizationId: county.village.id } })).registerPatient.id;
+  await t.ok(AddConditionDocument, { input: { patientId, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10' } });
+  const expiring = subscribe(shortLived);
+  const control = subscribe(lasting);
+  await Promise.all([expiring.ready, control.ready]);
+  await new Promise((r) => setTimeout(r, Math.max(300, signedAt + 2500 - Date.now())));
+
+  await t.ok(RecordObservationDocument, { input: { patientId, kind: 'BLOOD_PRESSURE', systolic: 195, diastolic: 112, effectiveAt: new Date(Date.now() - 60_000).toISOString() } }, lasting);
+  expect(await until(() => control.received.some((r) => r.alert.patient.id === patientId), 2000)).toBe(true);
+  expect(await until(() => expiring.state.closeCode !== undefined, 1000)).toBe(true);
+  expect(expiring.state.closeCode).toBe(4403);
+  expect(expiring.received).toEqual([]);
+  await Promise.all([expiring.client.dispose(), control.client.dispose()]);
+});
+
+test('the socket has the HTTP limits: an operation over the alias limit is refused, a message over the body limit closes it', async () => {
+  const vd = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code });
+  const errors: unknown[] = [];
+  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${vd}` }, retryAttempts: 0 });
+  clients.push(client);
+  const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: kind`).join(' ');
+  client.subscribe({ query: `subscription { urgentAlertRaised { id ${aliases} } }` }, { next: () => {}, error: (e) => void errors.push(e), complete: () => {} });
+  expect(await until(() => errors.length > 0, 2000)).toBe(true);
+  expect(JSON.stringify(errors[0])).toContain('QUERY_TOO_MANY_ALIASES');
+
+  const closed: number[] = [];
+  const big = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${vd}` }, retryAttempts: 0, on: { closed: (e) => void closed.push((e as { code: number }).code) } });
+  clients.push(big);
+  big.subscribe({ query: `subscription { urgentAlertRaised { id } } # ${'x'.repeat(1_100_000)}` }, { next: () => {}, error: () => {}, complete: () => {} });
+  expect(await until(() => closed.length > 0, 3000)).toBe(true);
+  expect(closed[0]).toBe(1009);
+  await Promise.all([client.dispose(), big.dispose()]);
+});
+
 test('an urgent reading reaches the subscribers who may see it within a second; another organisation hears nothing', async () => {
   const vd = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code });
   const gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.township.code, practitioner: county.gp.code, sub: 'township-gp' });
