@@ -291,6 +291,11 @@ test('died, moved and withdrawn patients leave the overdue list (status and cont
   const back = await t.ok(SET_STATUS, { patientId: moved, status: 'ACTIVE', version: set.setPatientCareStatus.version });
   expect(back.setPatientCareStatus).toMatchObject({ careStatus: 'ACTIVE', careStatusOn: today, careStatusReason: null });
   expect(await onList()).toEqual([moved, called].sort());
+  // The visit planned before she moved was cancelled then: a call now is about no visit, and naming that one is refused.
+  const cancelled = { patientId: moved, method: 'PHONE' as const, outcome: 'NOT_REACHABLE' as const, followUpId: planned[moved] };
+  expect((await t.gql(RECORD_CONTACT, { input: cancelled })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  const call = await t.ok(RECORD_CONTACT, { input: { patientId: moved, method: 'PHONE', outcome: 'NOT_REACHABLE' } });
+  expect(call.recordContactAttempt.followUp).toBeNull();
 
   // Patient lists: every status by default, or the ones asked for.
   const byStatus = async (careStatuses?: Array<'DIED' | 'ACTIVE'>) =>

@@ -2,6 +2,7 @@ import { AlertKind, AlertSeverity, ConditionKind, ControlStatus, ObservationKind
 import { COMPLICATION_KINDS, hasManagedConditionSql, standingConditionSql } from './management.js';
 import type { CareRules } from './rules.js';
 import { sqlNumber, sqlText } from './sql.js';
+import { doneVisitSql } from './visits.js';
 
 /**
  * The alert rules (docs/care-model.md, "Alerts"): when the programme suggests a referral or reminds someone of a
@@ -108,7 +109,7 @@ export function alertsHoldingSql(rules: CareRules, { today, timeZone, patientSco
       and not exists (select 1 from referral r where r.patient_id = s.id and r.direction = ${up} and r.requested_at >= o.effective_at)`;
 
   const visits = (alias: string, before?: string) =>
-    `(select f.id, f.done_date, f.control_status from follow_up f where f.patient_id = s.id and f.done_date is not null` +
+    `(select f.id, f.done_date, f.control_status from follow_up f where f.patient_id = s.id and ${doneVisitSql('f')}` +
     `${before ? ` and (f.done_date, f.id) < (${before}.done_date, ${before}.id)` : ''} order by f.done_date desc, f.id desc limit 1) ${alias}`;
   const uncontrolled = `select s.id, s.organization_id, ${severity(AlertKind.UNCONTROLLED_REFERRAL)}, null, 'FollowUp', v1.id,
       v1.done_date >= ${daysBefore(a.uncontrolledVisitWithinDays)}
@@ -122,7 +123,7 @@ export function alertsHoldingSql(rules: CareRules, { today, timeZone, patientSco
   const complicationVisit = `select s.id, s.organization_id, ${severity(AlertKind.COMPLICATION_REFERRAL)}, null, 'FollowUp', f.id,
       f.done_date >= ${daysBefore(a.newComplicationWithinDays)}
     from scoped s join follow_up f on f.patient_id = s.id
-    where f.new_complication and f.done_date is not null and ${noUpReferralSince(startOf('f.done_date'))}`;
+    where f.new_complication and ${doneVisitSql('f')} and ${noUpReferralSince(startOf('f.done_date'))}`;
 
   const sinceDischarge = (statuses: string) =>
     `select 1 from observation o where o.patient_id = s.id and o.effective_at > ad.period_end and o.control_status in ${statuses}`;

@@ -1,6 +1,7 @@
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
 import { addDays, daysBetween } from '../care-rules/follow-up-interval.js';
 import { onOverdueListSql } from '../care-rules/overdue-contact.js';
+import { openPlannedVisitSql } from '../care-rules/visits.js';
 import { byName, type Entry, type ListContext, patientOf, patientSide } from './base.js';
 import { columnsOf, type ListQuery, recordOf } from './page.js';
 
@@ -17,12 +18,6 @@ export interface FollowUpsDueOptions {
   /** Also visits due in the next this many days (default 0: due today or before). */
   dueWithinDays?: number | null;
 }
-
-/**
- * A planned visit is a follow-up row with a planned date that is neither done nor cancelled (ADR 16); the rules keep
- * at most one per managed patient. Served by the partial index on open planned visits (worklist indexes migration).
- */
-export const OPEN_PLANNED_SQL = (f = 'f') => `${f}.planned_date is not null and ${f}.done_date is null and ${f}.cancelled_at is null`;
 
 export const FOLLOW_UPS_DUE_SORTS = {
   /** Earliest due date first: the most days overdue at the top. */
@@ -44,7 +39,7 @@ export function followUpsDue(ctx: ListContext, options: FollowUpsDueOptions = {}
   return {
     list: 'followUpsDue',
     from: 'follow_up f join patient p on p.id = f.patient_id',
-    where: [{ sql: OPEN_PLANNED_SQL('f'), params: [] }, through, { sql: onOverdueListSql(ctx.rules, { patient: 'p', followUp: 'f' }, ctx.today), params: [] }, ...side.where],
+    where: [{ sql: openPlannedVisitSql('f'), params: [] }, through, { sql: onOverdueListSql(ctx.rules, { patient: 'p', followUp: 'f' }, ctx.today), params: [] }, ...side.where],
     select: [side.select, columnsOf(ctx.em, FollowUp, 'f')],
     sorts: FOLLOW_UPS_DUE_SORTS,
     entry: (row) => {

@@ -2,7 +2,7 @@ import type { AccessPolicy, Predicate } from '../access/policy.js';
 import type { EntityManager } from '../db/orm.js';
 import { badInput, isUuid } from '../domain/errors.js';
 import { FollowUp } from '../domain/follow-up/follow-up.entity.js';
-import { OPEN_PLANNED_SQL } from './follow-ups-due.js';
+import { openPlannedVisitSql } from '../care-rules/visits.js';
 import { columnsOf, type ListQuery, recordOf } from './page.js';
 import { resolveScope, scopeSql } from './scope.js';
 
@@ -59,7 +59,7 @@ export async function followUps(em: EntityManager, policy: AccessPolicy, filter:
     const scope = scopeSql(whose, 'fp');
     where.push({ sql: `exists (select 1 from patient fp where fp.id = f.patient_id and ${scope.map((s) => s.sql).join(' and ')})`, params: scope.flatMap((s) => s.params) });
   }
-  if (filter.state === FollowUpState.PLANNED) where.push({ sql: OPEN_PLANNED_SQL('f'), params: [] });
+  if (filter.state === FollowUpState.PLANNED) where.push({ sql: openPlannedVisitSql('f'), params: [] });
   if (filter.state === FollowUpState.DONE) where.push({ sql: 'f.done_date is not null', params: [] });
   const range = (column: string, from?: string | null, to?: string | null) => {
     if (from) where.push({ sql: `${column} >= ?::date`, params: [from] });

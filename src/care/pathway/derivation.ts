@@ -3,6 +3,7 @@ import type { CareRules } from '../../care-rules/rules.js';
 import { countyTimeZone } from '../../care-rules/calendar.js';
 import { isScreeningAgeSql, nextStep, PATHWAY_CONDITION_KINDS, PATHWAY_STEPS, stepNumberSql, suspicionSql } from '../../care-rules/pathway.js';
 import { sqlText } from '../../care-rules/sql.js';
+import { doneVisitSql } from '../../care-rules/visits.js';
 import { ActivityStatus, CarePlanStatus, ObservationKind, PathwayStep, VerificationStatus } from '../../../vocabulary/index.js';
 import type { CareDerivation, CareScope } from '../index.js';
 
@@ -111,7 +112,7 @@ export function pathwaySql(rules: CareRules, scope: CareScope): { start: string;
     `select ${midnight('cp.period_start')}, 'CarePlanActivity', act.id from care_plan_activity act join care_plan cp on cp.id = act.care_plan_id
        where ${is(PathwayStep.INTERVENTION)} and ${planCounts('cp')} and act.status in (${q([ActivityStatus.IN_PROGRESS, ActivityStatus.COMPLETED])})`,
     `select ${midnight('f.done_date')}, 'FollowUp', f.id from follow_up f
-       where ${is(PathwayStep.FOLLOWED_UP)} and f.patient_id = n.patient_id and f.done_date is not null and f.done_date >= ${dateOf('n.prev_at')}
+       where ${is(PathwayStep.FOLLOWED_UP)} and f.patient_id = n.patient_id and ${doneVisitSql('f')} and f.done_date >= ${dateOf('n.prev_at')}
          and ${usedFor([PathwayStep.FOLLOWED_UP], 'f.id')}`,
     `select ${midnight('a.assessed_on')}, 'Assessment', a.id from assessment a
        where ${is(PathwayStep.REASSESSED)} and a.patient_id = n.patient_id and a.condition_kind = n.kind and a.assessed_on >= ${dateOf('n.prev_at')}

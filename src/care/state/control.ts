@@ -5,6 +5,7 @@ import { MANAGED_KINDS, standingConditionSql } from '../../care-rules/management
 import { countsForControlSql } from '../../care-rules/plausibility.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import { sqlText } from '../../care-rules/sql.js';
+import { doneVisitSql } from '../../care-rules/visits.js';
 import type { EntityManager } from '../../db/orm.js';
 import { ConditionControlStatus, ConditionKind, ControlStatus, ObservationKind } from '../../../vocabulary/index.js';
 import { countyDaySql, dayStartSql, type Frame, scoped } from './sql.js';
@@ -27,7 +28,7 @@ export async function judgeVisits(em: EntityManager, frame: Frame, rules: CareRu
          left join lateral (select max(${rank}) as rank from observation o
             where o.patient_id = f.patient_id and (o.follow_up_id is null or o.follow_up_id = f.id) and ${countsForControlSql('o')}
               and o.effective_at >= ${dayStartSql(frame, 'f.done_date')} and o.effective_at < ${dayStartSql(frame, 'f.done_date + 1')}) d on true
-        where ${s.sql} and f.done_date is not null and f.cancelled_at is null
+        where ${s.sql} and ${doneVisitSql('f')}
      )
      update follow_up f set control_status = j.status, updated_at = now()
        from judged j where j.id = f.id and f.control_status is distinct from j.status

@@ -3,6 +3,7 @@ import { hasComplicationSql, hasManagedConditionSql, managementColourSql, tierOf
 import { countsForControlSql } from '../../care-rules/plausibility.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import { sqlText } from '../../care-rules/sql.js';
+import { doneVisitSql } from '../../care-rules/visits.js';
 import type { EntityManager } from '../../db/orm.js';
 import { AdmissionStatus, ConditionControlStatus, ConditionKind, ControlStatus, ObservationKind } from '../../../vocabulary/index.js';
 import { countyDaySql, daySql, dayStartSql, type Frame, scoped } from './sql.js';
@@ -38,7 +39,7 @@ export function managementFactsSql(frame: Frame, rules: CareRules): string {
         and ${controlStatusSql(rules, 'o')} <> ${t(ControlStatus.CONTROLLED)} and ${ofManagedKind})
       and exists (select 1 from observation o where o.patient_id = p.id and ${controlKinds} and o.effective_at < ${since(m.controlledForDays)} and ${counts} and ${ofManagedKind})) as controlled_long,
     coalesce((select count(*) = 2 and bool_and(v.control_status = ${t(ControlStatus.CONTROLLED)}) from (select f.control_status from follow_up f
-      where f.patient_id = p.id and f.done_date is not null and f.cancelled_at is null order by f.done_date desc, f.id desc limit 2) v), false) as last_two_controlled`;
+      where f.patient_id = p.id and ${doneVisitSql('f')} order by f.done_date desc, f.id desc limit 2) v), false) as last_two_controlled`;
 }
 
 /** A clinician's override still stands: before its review date, and no health assessment recorded since it was made. */

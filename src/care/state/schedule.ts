@@ -2,16 +2,13 @@ import { nextFollowUpSql } from '../../care-rules/follow-up-interval.js';
 import { hasManagedConditionSql, MANAGED_KINDS, standingConditionSql } from '../../care-rules/management.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import { sqlNumber, sqlText } from '../../care-rules/sql.js';
+import { doneVisitSql, openPlannedVisitSql } from '../../care-rules/visits.js';
 import type { EntityManager } from '../../db/orm.js';
 import { newId } from '../../domain/base.entity.js';
 import { CareStatus, ConditionControlStatus, FollowUpType, ManagementTier, ReferralStatus } from '../../../vocabulary/index.js';
 import { countyDaySql, type Frame, scoped } from './sql.js';
 
 const t = sqlText;
-/** An open planned visit (ADR 16): planned, not done, not cancelled. */
-export const openPlannedSql = (f: string): string => `${f}.planned_date is not null and ${f}.done_date is null and ${f}.cancelled_at is null`;
-/** A visit that took place. */
-const doneSql = (f: string): string => `${f}.done_date is not null and ${f}.cancelled_at is null`;
 /** A managed patient: a standing hypertension or diabetes diagnosis, and still in the programme. */
 const managedSql = (p: string): string => `${p}.care_status = ${t(CareStatus.ACTIVE)} and ${hasManagedConditionSql(`${p}.id`)}`;
 
@@ -32,15 +29,15 @@ export function scheduleFactsSql(frame: Frame, rules: CareRules): { sql: string;
         where r.patient_id = p.id and r.status in (${[ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED].map(t).join(', ')}) and v.d >= b.base_date) as referral_day,
       (exists (select 1 from condition_control cc where cc.patient_id = p.id)
         and not exists (select 1 from condition_control cc where cc.patient_id = p.id and cc.control_status <> ${t(ConditionControlStatus.CONTROLLED)})) as all_controlled,
-      (select count(*)::int from follow_up v where v.patient_id = p.id and ${doneSql('v')} and v.type in (${t(FollowUpType.CLINIC)}, ${t(FollowUpType.HOME)})
+      (select count(*)::int from follow_up v where v.patient_id = p.id and ${doneVisitSql('v')} and v.type in (${t(FollowUpType.CLINIC)}, ${t(FollowUpType.HOME)})
         and v.done_date >= date_trunc('year', b.base_date)::date and v.done_date <= b.base_date) as face_to_face_in_year,
       (select max(a.assessed_on) + ${sqlNumber(rules.followUpDays.annualCheck)} from assessment a where a.patient_id = p.id) as annual_check_day,
       -- A date a person asked for: at the last visit, or as the date of a visit they planned by hand.
-      least(lv.next_due_requested, (select min(k.next_due_requested) from follow_up k where k.patient_id = p.id and ${openPlannedSql('k')})) as clinician_date,
-      coalesce((select k.type from follow_up k where k.patient_id = p.id and ${openPlannedSql('k')} and k.next_due_requested is not null order by k.planned_date, k.id limit 1), lv.type) as last_type
+      least(lv.next_due_requested, (select min(k.next_due_requested) from follow_up k where k.patient_id = p.id and ${openPlannedVisitSql('k')})) as clinician_date,
+      coalesce((select k.type from follow_up k where k.patient_id = p.id and ${openPlannedVisitSql('k')} and k.next_due_requested is not null order by k.planned_date, k.id limit 1), lv.type) as last_type
     from patient p
     left join lateral (select v.id, v.done_date, v.adverse_reaction, v.type, v.next_due_requested, v.practitioner_id, v.organization_id
-        from follow_up v where v.patient_id = p.id and ${doneSql('v')} order by v.done_date desc, v.id desc limit 1) lv on true
+        from follow_up v where v.patient_id = p.id and ${doneVisitSql('v')} order by v.done_date desc, v.id desc limit 1) lv on true
     cross join lateral (select coalesce(lv.done_date, (select min(${day('c.created_at')}) from condition c
         where c.patient_id = p.id and c.kind in (${MANAGED_KINDS.map(t).join(', ')}) and ${standingConditionSql('c')})) as base_date) b
     where ${s.sql} and ${managedSql('p')}`;
@@ -65,9 +62,9 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
     `update follow_up f set cancelled_at = now(), updated_at = now(),
        cancel_reason = case when p.care_status <> ${t(CareStatus.ACTIVE)} then p.care_status else 'SUPERSEDED' end
        from patient p
-      where p.id = f.patient_id and ${s.sql} and ${openPlannedSql('f')}
+      where p.id = f.patient_id and ${s.sql} and ${openPlannedVisitSql('f')}
         and (p.care_status <> ${t(CareStatus.ACTIVE)} or (${hasManagedConditionSql('p.id')} and exists (select 1 from follow_up k
-          where k.patient_id = f.patient_id and ${openPlannedSql('k')} and (k.planned_date, k.id) < (f.planned_date, f.id))))
+          where k.patient_id = f.patient_id and ${openPlannedVisitSql('k')} and (k.planned_date, k.id) < (f.planned_date, f.id))))
      returning f.id`,
     s.params,
   )) as Array<{ id: string }>;
@@ -80,7 +77,7 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
      select fa.patient_id, fa.practitioner_id, fa.organization_id, nf.planned_date::text as planned_date, nf.due_reason, nf.type, k.id as keep_id
        from fa
        cross join lateral (${nextFollowUpSql(rules, 'fa')}) nf
-       left join lateral (select f.id, f.planned_date, f.due_reason, f.type from follow_up f where f.patient_id = fa.patient_id and ${openPlannedSql('f')}
+       left join lateral (select f.id, f.planned_date, f.due_reason, f.type from follow_up f where f.patient_id = fa.patient_id and ${openPlannedVisitSql('f')}
           order by f.planned_date, f.id limit 1) k on true
       where nf.planned_date is not null and (k.id is null or k.planned_date <> nf.planned_date or k.due_reason is distinct from nf.due_reason or k.type <> nf.type)`,
     facts.params,
@@ -109,8 +106,8 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
   const dated = (await em.execute(
     `update follow_up f set next_due_date = k.planned_date, updated_at = now()
        from patient p
-       cross join lateral (select v.id from follow_up v where v.patient_id = p.id and ${doneSql('v')} order by v.done_date desc, v.id desc limit 1) lv
-       cross join lateral (select k.planned_date from follow_up k where k.patient_id = p.id and ${openPlannedSql('k')} order by k.planned_date, k.id limit 1) k
+       cross join lateral (select v.id from follow_up v where v.patient_id = p.id and ${doneVisitSql('v')} order by v.done_date desc, v.id desc limit 1) lv
+       cross join lateral (select k.planned_date from follow_up k where k.patient_id = p.id and ${openPlannedVisitSql('k')} order by k.planned_date, k.id limit 1) k
       where ${s.sql} and ${managedSql('p')} and f.id = lv.id and f.next_due_date is distinct from k.planned_date
      returning f.id`,
     s.params,

@@ -3,6 +3,7 @@ import type { AccessPolicy } from '../../access/policy.js';
 import { attributeOne } from '../../access/attribution.js';
 import { countyToday } from '../../care-rules/calendar.js';
 import { CLOCK_SKEW_MS } from '../../care-rules/plausibility.js';
+import { isOpenPlannedVisit, OPEN_PLANNED_VISIT } from '../../care-rules/visits.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import { reassess } from '../../care/index.js';
 import { badInput, isUuid } from '../errors.js';
@@ -91,10 +92,10 @@ export class ContactAttemptService {
     if (followUpId) {
       const named = isUuid(followUpId) ? await em.findOne(FollowUp, { id: followUpId, patient }) : null;
       if (!named) throw badInput(`followUpId: no follow-up ${followUpId} of this patient`, 'followUpId');
-      if (!named.plannedDate || named.doneDate) throw badInput('followUpId must name a planned visit not yet done', 'followUpId');
+      if (!isOpenPlannedVisit(named)) throw badInput('followUpId must name a planned visit not yet done nor cancelled', 'followUpId');
       return named;
     }
-    const open = await em.findOne(FollowUp, { patient, plannedDate: { $ne: null }, doneDate: null }, { orderBy: { plannedDate: 'asc', id: 'asc' } });
+    const open = await em.findOne(FollowUp, { patient, ...OPEN_PLANNED_VISIT }, { orderBy: { plannedDate: 'asc', id: 'asc' } });
     return open ?? undefined;
   }
 }

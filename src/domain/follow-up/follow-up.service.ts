@@ -4,6 +4,7 @@ import { attributeOne } from '../../access/attribution.js';
 import { referralAdviceOf } from '../../care-rules/follow-up-interval.js';
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
 import { countyToday } from '../../care-rules/calendar.js';
+import { isOpenPlannedVisit, OPEN_PLANNED_VISIT } from '../../care-rules/visits.js';
 import { reassess } from '../../care/index.js';
 import { ReferralDirection, ReferralStatus } from '../../../vocabulary/index.js';
 import { badInput, conflict } from '../errors.js';
@@ -137,10 +138,10 @@ export class FollowUpService {
     if (id) {
       const named = await mustFind(em, FollowUp, id, 'plannedFollowUpId');
       if (named.patient.id !== patient.id) throw badInput('plannedFollowUpId is a visit of another patient', 'plannedFollowUpId');
-      if (named.doneDate || named.cancelledAt || !named.plannedDate) throw conflict(`follow-up ${id} is not an open planned visit (already done or cancelled)`);
+      if (!isOpenPlannedVisit(named)) throw conflict(`follow-up ${id} is not an open planned visit (already done or cancelled)`);
       return named;
     }
-    const open = await em.findOne(FollowUp, { patient, plannedDate: { $ne: null }, doneDate: null, cancelledAt: null }, { orderBy: { plannedDate: 'asc', id: 'asc' } });
+    const open = await em.findOne(FollowUp, { patient, ...OPEN_PLANNED_VISIT }, { orderBy: { plannedDate: 'asc', id: 'asc' } });
     return open ?? undefined;
   }
 

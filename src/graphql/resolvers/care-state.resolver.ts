@@ -1,4 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { isOpenPlannedVisit } from '../../care-rules/visits.js';
 import { ConditionControl } from '../../care/state/condition-control.entity.js';
 import { Condition } from '../../domain/condition/condition.entity.js';
 import { FollowUp } from '../../domain/follow-up/follow-up.entity.js';
@@ -35,7 +36,7 @@ export class PatientStateResolver {
   @FieldResolver(() => FollowUp, { nullable: true, description: 'The open planned visit (planned, not done, not cancelled): for a managed patient, the one the follow-up rules keep.' })
   async nextFollowUp(@Root() p: Patient, @Ctx() ctx: Context) {
     const visits = await ctx.loaders.followUpsByPatient.load(p.id);
-    const open = visits.filter((f) => f.plannedDate && !f.doneDate && !f.cancelledAt);
+    const open = visits.filter(isOpenPlannedVisit);
     return open.sort((a, b) => a.plannedDate!.localeCompare(b.plannedDate!) || a.id.localeCompare(b.id))[0] ?? null;
   }
 
