@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { AuditEvent } from '../src/access/audit-event.entity.js';
 import { addDays } from '../src/care-rules/follow-up-interval.js';
 import { ClientKind } from '../src/access/caller.js';
@@ -25,8 +28,11 @@ let gp: string;
 let villageDoctor: string;
 let outsider: string;
 beforeAll(async () => {
-  // The event worker off: the derived rows (planned visits, alerts) stay as the fixture wrote them.
-  t = await startTestApp({ EVENT_WORKER: 'off' });
+  // The event worker off: the derived rows (planned visits, alerts) stay as the fixture wrote them. Contracts count
+  // as expiring 60 days ahead (CareRules alerts.contractExpiringDays; 30 by default), so the list is seen to follow the rules.
+  const rules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'worklist-rules-')), 'rules.json');
+  fs.writeFileSync(rules, JSON.stringify({ alerts: { contractExpiringDays: 60 } }));
+  t = await startTestApp({ EVENT_WORKER: 'off', CARE_RULES_FILE: rules });
   c = await buildWorklistCounty(t.em());
   gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: c.township.code, practitioner: c.gp.code, sub: 'wl-gp' });
   villageDoctor = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: c.village.code, practitioner: c.villageDoctor.code, sub: 'wl-vd' });
@@ -172,9 +178,9 @@ describe('the other lists', () => {
     expect(names(byName.edges)).toEqual(['A', 'F']);
   });
 
-  it('contracts expiring: today to 30 days on by default; a window can reach back to lapsed ones', async () => {
+  it('contracts expiring: today to the care rules’ days ahead (60 here) by default; a window can reach back to lapsed ones', async () => {
     const list = (await t.ok(WorklistContractsExpiringDocument, {}, gp)).worklists.contractsExpiring;
-    expect(names(list.edges)).toEqual(['A']);
+    expect(names(list.edges)).toEqual(['A', 'B']);
     expect(list.edges[0]!.node).toMatchObject({ expiresOn: addDays(c.today, 10), daysLeft: 10 });
     const wide = (await t.ok(WorklistContractsExpiringDocument, { from: addDays(c.today, -10), to: addDays(c.today, 60) }, gp)).worklists.contractsExpiring;
     expect(names(wide.edges)).toEqual(['C', 'A', 'B']);

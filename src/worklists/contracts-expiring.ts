@@ -12,12 +12,9 @@ export interface ContractExpiring extends Entry {
 export interface ContractsExpiringOptions {
   /** Contracts expiring on or after this date (default: today). An earlier date also lists lapsed contracts not renewed. */
   from?: string | null;
-  /** … and on or before this date (default: today + 30 days). */
+  /** … and on or before this date (default: today + the care rules' `alerts.contractExpiringDays`, as the reminder alert has it). */
   to?: string | null;
 }
-
-/** Days ahead a contract counts as expiring when no `to` is given. */
-export const CONTRACT_EXPIRING_DAYS = 30;
 
 export const CONTRACTS_EXPIRING_SORTS = {
   /** Soonest expiry first. */
@@ -31,7 +28,7 @@ export const CONTRACTS_EXPIRING_SORTS = {
  */
 export function contractsExpiring(ctx: ListContext, options: ContractsExpiringOptions = {}): ListQuery<ContractExpiring> {
   const from = options.from ?? ctx.today;
-  const to = options.to ?? addDays(ctx.today, CONTRACT_EXPIRING_DAYS);
+  const to = options.to ?? addDays(ctx.today, ctx.rules.alerts.contractExpiringDays);
   if (to < from) throw badInput('to is before from', 'to');
   const side = patientSide(ctx);
   return {

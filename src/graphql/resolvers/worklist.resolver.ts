@@ -133,7 +133,7 @@ export class WorklistResolver {
     return page(ctx, PathwayStepConnection, () => stuckInPathway(listContext(ctx, w, filter), steps), { sort, first, after });
   }
 
-  @FieldResolver(() => ContractExpiringConnection, { description: 'Family-doctor contracts expiring between from (default today) and to (default today + 30 days).' })
+  @FieldResolver(() => ContractExpiringConnection, { description: 'Family-doctor contracts expiring between from (default today) and to (default today + the care rules’ alerts.contractExpiringDays, 30 by default).' })
   contractsExpiring(
     @Root() w: Worklists,
     @Ctx() ctx: Context,
