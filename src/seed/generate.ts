@@ -1,7 +1,8 @@
 /**
  * Deterministic demo data for a county medical community: organisations, grids, practitioners and
  * family-doctor teams, then residents with identifiers, insurance, chronic conditions at realistic
- * prevalence, two years of measurements, follow-ups, care plans and referrals up and down.
+ * prevalence, two years of measurements, follow-ups, care plans and referrals up and down; then (src/seed/programme/)
+ * health assessments, self-management groups, patients who left the programme and calls to overdue patients.
  *
  * Same seed and size → the same rows, ids included (UUID v7s built from the seeded generator and each
  * row's own creation time; only ciphertexts of protected identifiers differ, their IVs being random).
@@ -55,6 +56,7 @@ import {
   villageName,
 } from './names.js';
 import { IdFactory, Random, type WeightedTable, weighted } from './random.js';
+import { ProgrammeSeeder } from './programme/index.js';
 import { DAY_MS, dayOf, HOUR_MS, iso, localMs, MIN_MS } from './time.js';
 import { type Row, StatementQueue, TableWriter } from './writer.js';
 
@@ -1324,6 +1326,8 @@ class Generator {
     if (ctx.htn) addresses.push(ConditionKind.HYPERTENSION);
     if (ctx.dm) addresses.push(ConditionKind.TYPE_2_DIABETES);
     const title = `${addresses.map((k) => CONDITION_DISPLAY[k].zh).join('合并')}健康管理计划`;
+    // The team's plan covers the patient's other programme conditions too (stroke rehabilitation, CHD secondary prevention).
+    for (const c of ctx.conditions) if (!addresses.includes(c.kind)) addresses.push(c.kind);
     const periodStart = iso(startDay);
     const periodEnd = iso(startDay + 364);
     const at = Math.max(localMs(startDay, rng.int(8, 16), rng.int(0, 59)), ctx.createdMs + HOUR_MS);
@@ -1534,6 +1538,7 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
   let generator!: Generator;
   let county!: County;
   let plannedByRules = 0;
+  let programme!: ProgrammeSeeder;
   await em.transactional(async (tem) => {
     generator = new Generator(tem, seed, now, systems, options.protector ?? PLAIN_IDENTIFIERS, Math.max(1, options.rowsPerInsert ?? 1000));
     county = generator.buildCounty(total);
@@ -1554,9 +1559,13 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
     // The care rules' state of the county (ADR 16): control status, tiers, the planned visits — as the live system
     // keeps it, before the events are appended, so that each record's creation event says what it is now.
     const today = countyToday(now);
+    // The programme's own facts, around the rules (src/seed/programme/): assessments, groups and who left before; calls to the overdue after.
+    programme = new ProgrammeSeeder(tem as EntityManager, { seed, now, rowsPerInsert: Math.max(1, options.rowsPerInsert ?? 1000) });
+    await programme.beforeRules();
     // Statistics first: planned over empty tables, the rules' joins would scan the county's readings once per visit.
     await tem.execute('analyze', [], 'run');
     await reassess(tem as EntityManager, { all: true }, DEFAULT_CARE_RULES, today);
+    await programme.afterRules();
     await markSwept(tem as EntityManager, today);
     // The visits the rules planned for managed patients the generator left without one: rows created now (the
     // transaction's time; the generator's rows carry their simulated, earlier times).
@@ -1570,6 +1579,7 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
 
   const counts = generator.counts();
   counts.follow_up = (counts.follow_up ?? 0) + plannedByRules;
+  Object.assign(counts, programme.counts());
   return {
     seed,
     patients: total,
