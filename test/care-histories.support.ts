@@ -68,7 +68,7 @@ export function withFaceToFaceMinimum(due: { date: string; reason: string }, bas
   return pulled < due.date ? { date: pulled, reason: 'FACE_TO_FACE_MINIMUM' } : due;
 }
 
-/** An instant on a county day (Asia/Shanghai in the test configuration): 10:00 that day, or a minute ago for today. */
+/** An instant on a county day: 10:00 Beijing time (the same day in UTC, the tests' county zone, and in Asia/Shanghai), or a minute ago for today. */
 export const instantOn = (day: string, today: string): string => (day === today ? new Date(Date.now() - 60_000).toISOString() : `${day}T10:00:00+08:00`);
 
 const LOINC = 'http://loinc.org';
