@@ -93,13 +93,18 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
     for (const r of rows) changed.add(r.id);
   }
   const inserts = targets.filter((r) => !r.keep_id).map((r) => ({ ...r, id: newId() }));
+  const created: string[] = [];
   if (inserts.length) {
-    await em.execute(
+    // A transaction reassessing the same patient at once may have planned their visit first (the unique index
+    // follow_up_one_open_planned_unique): then that one is the patient's, and this one is not written.
+    const rows = (await em.execute(
       `insert into follow_up (id, version, patient_id, type, planned_date, due_reason, practitioner_id, organization_id, adverse_reaction, new_complication, danger_signs)
        select u.id, 1, u.patient_id, u.type, u.planned_date, u.due_reason, u.practitioner_id, u.organization_id, false, false, false
-         from jsonb_to_recordset(?::jsonb) as u(id uuid, patient_id uuid, type text, planned_date date, due_reason text, practitioner_id uuid, organization_id uuid)`,
+         from jsonb_to_recordset(?::jsonb) as u(id uuid, patient_id uuid, type text, planned_date date, due_reason text, practitioner_id uuid, organization_id uuid)
+       on conflict do nothing returning id`,
       [JSON.stringify(inserts)],
-    );
+    )) as Array<{ id: string }>;
+    created.push(...rows.map((r) => r.id));
   }
 
   // The latest done visit says when the next one is due: the planned visit's date.
@@ -113,7 +118,6 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
     s.params,
   )) as Array<{ id: string }>;
   for (const r of dated) changed.add(r.id);
-  const created = inserts.map((r) => r.id);
   for (const id of created) changed.delete(id);
   return { created, changed: [...changed] };
 }

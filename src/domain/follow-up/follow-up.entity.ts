@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../base.entity.js';
 import { LocalDate } from '../../graphql/scalars.js';
@@ -23,6 +23,11 @@ export { DueReason, FollowUpType };
 @Index({
   name: 'follow_up_open_planned_index',
   expression: 'create index "follow_up_open_planned_index" on "follow_up" ("planned_date", "id") where "planned_date" is not null and "done_date" is null and "cancelled_at" is null',
+})
+// At most one open planned visit per patient (ADR 16; migration 20261202160000): the rules' insert gives way to it.
+@Unique({
+  name: 'follow_up_one_open_planned_unique',
+  expression: 'create unique index "follow_up_one_open_planned_unique" on "follow_up" ("patient_id") where "planned_date" is not null and "done_date" is null and "cancelled_at" is null',
 })
 export class FollowUp extends BaseEntity {
   @ManyToOne(() => Patient)

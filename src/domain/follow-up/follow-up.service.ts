@@ -83,8 +83,10 @@ export class FollowUpService {
   /**
    * A visit a hospital or another system sent (a FHIR Encounter), created or updated under the resource's id in
    * the caller's unit of work (the caller flushes): the same checks as `record`. Who saw the patient and where are
-   * what the resource says, never the caller by default. It fulfils no planned visit of ours (its id is the
-   * sender's); the rules date the open one from it as from any visit, once the care-rules consumer has run.
+   * what the resource says, never the caller by default. A done visit fulfils no planned visit of ours (its id is
+   * the sender's); the rules date the open one from it as from any visit, once the care-rules consumer has run. A
+   * planned one is the patient's plan from then on, as the hospital dated it: the open one is cancelled (SUPERSEDED),
+   * and the rules keep the hospital's date unless theirs is earlier (docs/care-model.md).
    */
   async put(id: string, input: RecordFollowUpInput, existing?: FollowUp | null): Promise<FollowUp> {
     this.policy.assertCan('Encounter', existing ? 'u' : 'c');
@@ -113,7 +115,15 @@ export class FollowUpService {
     if (patient.birthDate && reference < patient.birthDate) throw badInput('the visit is before the patient was born', 'doneDate');
     const fresh = !!into && !(into instanceof FollowUp) && 'fresh' in into && into.fresh;
     const planned = !into || fresh ? await this.plannedVisit(em, patient, input.plannedFollowUpId) : undefined;
-    if (fresh && planned) em.assign(planned, { cancelledAt: new Date(), cancelReason: input.doneDate ? 'FULFILLED' : 'SUPERSEDED' });
+    // A patient has one open planned visit (the unique index follow_up_one_open_planned_unique). A new planned visit
+    // under its own id — a client's, or a hospital's Encounter (`put`) — is the plan now: the open one is superseded.
+    const opens = !input.doneDate;
+    const superseded = fresh ? planned : into && opens ? await this.openVisitBesides(em, patient, into.id) : undefined;
+    if (superseded) {
+      em.assign(superseded, { cancelledAt: new Date(), cancelReason: input.doneDate ? 'FULFILLED' : 'SUPERSEDED' });
+      // Written before the new plan: a flush inserts before it updates, and the index checks each row as written.
+      if (opens) await em.flush();
+    }
     const data = {
       patient,
       type: input.type,
@@ -143,6 +153,11 @@ export class FollowUpService {
     }
     const open = await em.findOne(FollowUp, { patient, ...OPEN_PLANNED_VISIT }, { orderBy: { plannedDate: 'asc', id: 'asc' } });
     return open ?? undefined;
+  }
+
+  /** The patient's open planned visit, if it is another than `id`. */
+  private async openVisitBesides(em: EntityManager, patient: Patient, id: string): Promise<FollowUp | undefined> {
+    return (await em.findOne(FollowUp, { patient, ...OPEN_PLANNED_VISIT, id: { $ne: id } })) ?? undefined;
   }
 
   /** The visit as the rules left it, with their advice and the next planned visit. */
