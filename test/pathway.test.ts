@@ -10,6 +10,8 @@ import { countyToday } from '../src/care-rules/calendar.js';
 import { onOverdueList, onOverdueListSql } from '../src/care-rules/overdue-contact.js';
 import { DEFAULT_CARE_RULES } from '../src/care-rules/rules.js';
 import { CareStatus, ContactOutcome } from '../vocabulary/index.js';
+import { ClientKind } from '../src/access/caller.js';
+import { smartToken } from './helpers/access-fixtures.js';
 import { startCountyApp, type TestApp } from './helpers/app.js';
 import type { County } from './helpers/fixtures.js';
 import { isoDay, MISSING_ID } from './helpers/fixtures.js';
@@ -353,4 +355,21 @@ test('a suspicion waits 30 days before it is stuck; one a refuted diagnosis answ
   await settle(id);
   expect(await stuckIds()).not.toContain(id);
   expect((await pathwayOf(id)).pathway[0]).toMatchObject({ step: 'SUSPECTED', stuck: false });
+});
+
+test('a call whose outcome ends the patient’s care needs the right to update the patient: without it FORBIDDEN, nothing stored', async () => {
+  // A system that logs calls (Communication) but may not change patients (no Patient update).
+  const caller = (await smartToken(t, t.em(), { kind: ClientKind.HOSPITAL, organizationCode: county.county.code, scopes: ['system/Communication.c', 'system/Patient.rs', 'system/Encounter.rs'] })).token;
+  const id = await register('周桂花', 66);
+  await t.ok(ADD_CONDITION, { input: { patientId: id, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10' } });
+  await settle(id);
+  for (const outcome of ['MOVED', 'DIED'] as const) {
+    const res = await t.gql(RECORD_CONTACT, { input: { patientId: id, method: 'PHONE', outcome, note: '邻居说已搬走' } }, caller);
+    expect(res.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FORBIDDEN', 'not allowed to change Patient records']]);
+  }
+  const after = await pathwayOf(id);
+  expect([after.careStatus, after.contactAttempts]).toEqual(['ACTIVE', []]);
+  // An outcome that leaves the care status alone asks no more than the call itself.
+  const other = await t.gql(RECORD_CONTACT, { input: { patientId: id, method: 'PHONE', outcome: 'NOT_REACHABLE' } }, caller);
+  expect(other.errors?.[0]?.extensions?.code).not.toBe('FORBIDDEN');
 });

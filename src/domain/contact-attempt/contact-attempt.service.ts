@@ -8,7 +8,7 @@ import type { CareRules } from '../../care-rules/rules.js';
 import { reassess } from '../../care/index.js';
 import { badInput, isUuid } from '../errors.js';
 import { FollowUp } from '../follow-up/follow-up.entity.js';
-import { applyCareStatus } from '../patient/care-status.js';
+import { applyCareStatus, assertMaySetCareStatus } from '../patient/care-status.js';
 import { mustFind } from '../patient/patient.service.js';
 import { CareStatus, Patient } from '../patient/patient.entity.js';
 import { ContactAttempt, ContactMethod, ContactOutcome } from './contact-attempt.entity.js';
@@ -48,6 +48,8 @@ export class ContactAttemptService {
    */
   async record(input: RecordContactAttemptInput): Promise<ContactAttempt> {
     this.policy.assertCan('Communication', 'c');
+    // An outcome that ends the patient's care is a change of their care status: it needs what that needs.
+    if (STATUS_OF[input.outcome]) assertMaySetCareStatus(this.policy);
     const attemptedAt = input.attemptedAt ?? new Date();
     if (Number.isNaN(attemptedAt.getTime())) throw badInput('attemptedAt is not a time', 'attemptedAt');
     if (attemptedAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('attemptedAt is in the future', 'attemptedAt');

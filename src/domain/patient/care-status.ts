@@ -32,6 +32,14 @@ export function applyCareStatus(patient: Patient, change: CareStatusChange, fiel
   patient.careStatusReason = reason;
 }
 
+/**
+ * What setting a patient's care status needs, whichever path sets it (setPatientCareStatus, an overdue call's MOVED
+ * or DIED outcome): the right to update the patient. A FHIR Patient saying the patient died is that update already.
+ */
+export function assertMaySetCareStatus(policy: AccessPolicy): void {
+  policy.assertCan('Patient', 'u');
+}
+
 /** setPatientCareStatus (GraphQL). */
 export class CareStatusService {
   constructor(
@@ -42,7 +50,7 @@ export class CareStatusService {
 
   /** The patient as the caller last read it (`version`: a stale one is a CONFLICT), moved to `change` and reassessed in the same transaction. */
   async set(patientId: string, version: number, change: CareStatusChange): Promise<Patient> {
-    this.policy.assertCan('Patient', 'u');
+    assertMaySetCareStatus(this.policy);
     return this.em.transactional(async (tx) => {
       const patient = isUuid(patientId) ? await tx.findOne(Patient, { id: patientId }) : null;
       if (!patient) throw notFound('Patient', patientId);
