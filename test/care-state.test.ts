@@ -353,3 +353,36 @@ describe('over a seeded county', () => {
 function pick(n: ReturnType<typeof nextFollowUpOf>) {
   return { plannedDate: n.date, dueReason: n.reason, type: n.type };
 }
+
+test('a patient who stays ACTIVE but whose diagnosis is refuted or resolved loses the rules’ planned visit (NOT_MANAGED); one a person planned for an unmanaged patient stays', async () => {
+  const openOf = async (id: string) =>
+    (await t.em().getConnection().execute(`select id::text as id from follow_up where patient_id = ? and planned_date is not null and done_date is null and cancelled_at is null`, [id])) as Array<{ id: string }>;
+  const reasonOf = async (visitId: string) => ((await t.em().getConnection().execute(`select cancel_reason from follow_up where id = ?`, [visitId])) as Array<{ cancel_reason: string }>)[0]!.cancel_reason;
+  const changeDiagnosis = async (patientId: string, change: Record<string, unknown>) => {
+    const [{ id }] = (await t.em().getConnection().execute(`select id::text as id from condition where patient_id = ?`, [patientId])) as [{ id: string }];
+    const auth = { authorization: `Bearer ${t.adminToken}` };
+    const current = await t.http.get(`/fhir/Condition/${id}`).set(auth);
+    expect(current.status).toBe(200);
+    const res = await t.http.put(`/fhir/Condition/${id}`).set(auth).set('content-type', FHIR_JSON).send({ ...current.body, ...change });
+    expect(res.status).toBe(200);
+  };
+  const system = (s: string) => `http://terminology.hl7.org/CodeSystem/${s}`;
+  for (const change of [
+    { verificationStatus: { coding: [{ system: system('condition-ver-status'), code: 'refuted' }] } },
+    { clinicalStatus: { coding: [{ system: system('condition-clinical'), code: 'resolved' }] } },
+  ]) {
+    const id = await managedPatient();
+    await visit(id, { doneDate: today, readings: [bp(today, 132, 84)] });
+    const [planned] = await openOf(id);
+    expect(planned).toBeDefined();
+    await changeDiagnosis(id, change);
+    await worker.drain();
+    expect(await t.em().getConnection().execute(`select care_status from patient where id = ?`, [id])).toEqual([{ care_status: 'ACTIVE' }]);
+    expect(await openOf(id)).toEqual([]);
+    expect(await reasonOf(planned!.id)).toBe('NOT_MANAGED');
+  }
+  const unmanaged = await managedPatient([]);
+  const own = (await visit(unmanaged, { plannedDate: addDays(today, 10) })).followUp.id;
+  await t.em().transactional((em) => reassess(em as never, { patientIds: [unmanaged] }, DEFAULT_CARE_RULES, today));
+  expect(await openOf(unmanaged)).toEqual([{ id: own }]);
+});

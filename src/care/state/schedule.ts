@@ -52,7 +52,10 @@ export interface ScheduleWrites {
 /**
  * At most one open planned visit per managed patient, dated and typed by the interval rules, with its reason:
  * extra open visits are cancelled (SUPERSEDED: the earliest is kept), and so are those of patients who left the
- * programme (the care status is the reason); a managed patient without one gets one, at the last visit's place.
+ * programme (the care status is the reason) and the rules' visits (dated by them: a due reason) of a patient no
+ * longer managed — the diagnosis refuted, entered in error or resolved (NOT_MANAGED): the reason for the visit went,
+ * and an open visit keeps them on the overdue lists. A visit a person planned for a patient the rules never managed
+ * stays. A managed patient without one gets one, at the last visit's place.
  * The latest done visit's `next_due_date` is the planned visit's date. Only what differs is written.
  */
 export async function schedule(em: EntityManager, frame: Frame, rules: CareRules): Promise<ScheduleWrites> {
@@ -60,10 +63,12 @@ export async function schedule(em: EntityManager, frame: Frame, rules: CareRules
   const s = scoped(frame, 'p.id');
   const cancelled = (await em.execute(
     `update follow_up f set cancelled_at = now(), updated_at = now(),
-       cancel_reason = case when p.care_status <> ${t(CareStatus.ACTIVE)} then p.care_status else 'SUPERSEDED' end
+       cancel_reason = case when p.care_status <> ${t(CareStatus.ACTIVE)} then p.care_status when not ${hasManagedConditionSql('p.id')} then 'NOT_MANAGED' else 'SUPERSEDED' end
        from patient p
       where p.id = f.patient_id and ${s.sql} and ${openPlannedVisitSql('f')}
-        and (p.care_status <> ${t(CareStatus.ACTIVE)} or (${hasManagedConditionSql('p.id')} and exists (select 1 from follow_up k
+        and (p.care_status <> ${t(CareStatus.ACTIVE)}
+          or (not ${hasManagedConditionSql('p.id')} and f.due_reason is not null)
+          or (${hasManagedConditionSql('p.id')} and exists (select 1 from follow_up k
           where k.patient_id = f.patient_id and ${openPlannedVisitSql('k')} and (k.planned_date, k.id) < (f.planned_date, f.id))))
      returning f.id`,
     s.params,
