@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { Admission } from '../src/domain/admission/admission.entity.js';
 import { Alert } from '../src/care/alerts/alert.entity.js';
 import { reassess } from '../src/care/index.js';
@@ -233,6 +235,18 @@ describe('acknowledging and resolving', () => {
     await expectRefusedUnchanged(stored, () => t.gql(AcknowledgeAlertDocument, { id: alert.id, version: alert.version }, otherToken), 'NOT_FOUND');
     expect((await t.ok(AlertsDocument, { filter: { patientIds: [patientId] } }, otherToken)).alerts).toMatchObject({ totalCount: 0, edges: [] });
     await expectRefusedUnchanged(stored, () => t.gql(AcknowledgeAlertDocument, { id: MISSING_ID, version: 1 }, vdToken), 'NOT_FOUND');
+  });
+
+  test('looking at one alert is audited as a read, the refused look too (as referral(id) and carePlan(id) are)', async () => {
+    const lookAt = parse(`query LookAtAlert($id: ID!) { alert(id: $id) { id } }`) as TypedDocumentNode<{ alert: { id: string } }, { id: string }>;
+    const looks = async (outcome: string) =>
+      ((await t.em().execute(`select count(*)::int as n from audit_event where action = 'READ' and outcome = ? and what like '%LookAtAlert { alert }%'`, [outcome])) as Array<{ n: number }>)[0]!.n;
+    const refused = await t.gql(lookAt, { id: alert.id }, otherToken);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await looks('FAILURE')).toBe(1);
+    expect((await t.ok(lookAt, { id: alert.id }, vdToken)).alert.id).toBe(alert.id);
+    const [seen] = (await t.em().execute(`select patient_ids::text[] as ids from audit_event where outcome = 'SUCCESS' and what like '%LookAtAlert { alert }%'`)) as Array<{ ids: string[] }>;
+    expect(seen?.ids).toEqual([patientId]);
   });
 
   test('acknowledged by the caller; a stale version or acknowledging twice is a CONFLICT', async () => {

@@ -278,7 +278,7 @@ const PATIENT_ID_ARGUMENT: Record<string, (args: Record<string, unknown>) => unk
   'Mutation.setPatientCareStatus': (a) => a.patientId,
 };
 
-const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'referralsWaiting', 'carePlan', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alerts']);
+const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'referralsWaiting', 'carePlan', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alert', 'alerts']);
 const SEARCH_ROOTS = new Set(['patients', 'observations', 'referrals', 'referralsWaiting', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alerts']);
 
 /** The operation's root fields, through its fragments (spreads and inline, nested): what it runs, however it is written. */
