@@ -7,7 +7,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { reassess } from '../src/care/index.js';
 import { countyToday } from '../src/care-rules/calendar.js';
-import { onOverdueList, onOverdueListSql } from '../src/care-rules/overdue-contact.js';
+import { onOverdueList, onOverdueListJoinSql, onOverdueListSql } from '../src/care-rules/overdue-contact.js';
 import { DEFAULT_CARE_RULES } from '../src/care-rules/rules.js';
 import { CareStatus, ContactOutcome } from '../vocabulary/index.js';
 import { ClientKind } from '../src/access/caller.js';
@@ -244,11 +244,12 @@ test('died, moved and withdrawn patients leave the overdue list (status and cont
   const planned: Record<string, string> = {};
   for (const id of [moved, died, called]) planned[id] = (await t.ok(RECORD_FOLLOW_UP, { input: { patientId: id, type: 'CLINIC', plannedDate: overdueOn } })).recordFollowUp.followUp.id;
   const onList = async () => {
-    const rows = (await t.em().getConnection().execute(
-      `select p.id from patient p where p.id in (?, ?, ?) and ${onOverdueListSql(DEFAULT_CARE_RULES, { patient: 'p' }, today)} order by p.id`,
-      [moved, died, called],
-    )) as Array<{ id: string }>;
-    return rows.map((r) => r.id);
+    const ids = async (sql: string) => ((await t.em().getConnection().execute(sql, [moved, died, called])) as Array<{ id: string }>).map((r) => r.id);
+    const inWhere = await ids(`select p.id from patient p where p.id in (?, ?, ?) and ${onOverdueListSql(DEFAULT_CARE_RULES, { patient: 'p' }, today)} order by p.id`);
+    // The joined form the overdue worklist uses says the same at every step.
+    const joined = onOverdueListJoinSql(DEFAULT_CARE_RULES, { patient: 'p' }, today);
+    expect(await ids(`select p.id from patient p ${joined.join} where p.id in (?, ?, ?) and ${joined.onList} order by p.id`)).toEqual(inWhere);
+    return inWhere;
   };
   expect(await onList()).toEqual([moved, died, called].sort());
 
