@@ -19,3 +19,8 @@ export function countyToday(now: Date = new Date(), timeZone: string = countyTim
   }
   return format.format(now);
 }
+
+/** Whole days from the date `from` to the date `to` (both YYYY-MM-DD, the county's calendar); negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}

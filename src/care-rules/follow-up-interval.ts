@@ -1,5 +1,9 @@
 import { ControlStatus, DueReason, FollowUpType, ManagementTier } from '../../vocabulary/index.js';
+import { daysBetween } from './calendar.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
+
+// The calendar's, here too for the interval rules' callers (one definition: calendar.ts).
+export { daysBetween };
 import { sqlNumber, sqlText } from './sql.js';
 
 export { DueReason };
@@ -172,7 +176,3 @@ export function addDays(isoDate: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Whole days from `from` to `to` (ISO dates); negative when `to` is earlier. */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}

@@ -1,4 +1,5 @@
 import { ConditionKind, ControlStatus, ObservationKind, PathwayStep, VerificationStatus } from '../../vocabulary/index.js';
+import { daysBetween } from './calendar.js';
 import { controlStatusOf, controlStatusSql, type Reading } from './control.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
 import { sqlNumber, sqlText } from './sql.js';
@@ -58,12 +59,6 @@ export function stuckDays(step: PathwayStep, rules: CareRules = DEFAULT_CARE_RUL
   return rules.pathway.stuckDays[STUCK_KEY[step]];
 }
 
-const DAY_MS = 86_400_000;
-
-/** Whole days from the date `since` to the date `today` (both YYYY-MM-DD, the county's calendar). */
-export function daysBetween(since: string, today: string): number {
-  return Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / DAY_MS);
-}
 
 /**
  * Stuck: at `step` since the date `since` for more than the step's days. Only a patient still in the programme can

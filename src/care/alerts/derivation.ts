@@ -3,13 +3,9 @@ import { alertsHoldingSql, resolutionSql } from '../../care-rules/alerts.js';
 import { countyTimeZone } from '../../care-rules/calendar.js';
 import type { EntityManager } from '../../db/orm.js';
 import { appendEventsFor } from '../../events/recorder.js';
+import { scopeSql } from '../state/sql.js';
 import { AlertState } from './alert.entity.js';
 import type { CareDerivation, CareScope } from '../index.js';
-
-/** The scope as a condition on a patient column, and its one parameter. */
-function scopeOf(scope: CareScope, column: string): { sql: string; params: unknown[] } {
-  return 'all' in scope ? { sql: 'true', params: [] } : { sql: `${column} = any(?::uuid[])`, params: [`{${scope.patientIds.join(',')}}`] };
-}
 
 const uuids = (ids: string[]) => `{${ids.join(',')}}`;
 
@@ -23,7 +19,7 @@ const uuids = (ids: string[]) => `{${ids.join(',')}}`;
 export const alertDerivation: CareDerivation = {
   name: 'alerts',
   async derive(em: EntityManager, scope: CareScope, rules, today): Promise<void> {
-    const patients = scopeOf(scope, 'p.id');
+    const patients = scopeSql(scope, 'p.id');
     const holding = alertsHoldingSql(rules, { today, timeZone: countyTimeZone(), patientScope: patients.sql });
 
     const due = (await em.execute(
@@ -45,7 +41,7 @@ export const alertDerivation: CareDerivation = {
       if (raised.length) await appendEventsFor(em, 'Alert', 'r.id = any(?::uuid[])', [uuids(raised.map((r) => r.id))]);
     }
 
-    const alerts = scopeOf(scope, 'g.patient_id');
+    const alerts = scopeSql(scope, 'g.patient_id');
     const resolved = (await em.execute(
       `with holding as (${holding})
        update alert a set state = ?, resolved_at = x.resolved_at, resolved_by_id = x.resolved_by_id, resolution = x.resolution,

@@ -1,8 +1,8 @@
 import type { EntityManager } from '../../db/orm.js';
 import { type AccessPolicy, sqlAnd } from '../../access/policy.js';
 import { readOnly } from '../../db/read-only.js';
-import { countyTimeZone, countyToday } from '../../care-rules/calendar.js';
-import { daysBetween, isStuck, PATHWAY_CONDITION_KINDS, stepNumber, stepNumberSql, stuckInPathwaySql } from '../../care-rules/pathway.js';
+import { countyTimeZone, countyToday, daysBetween } from '../../care-rules/calendar.js';
+import { isStuck, PATHWAY_CONDITION_KINDS, stepNumber, stepNumberSql, stuckInPathwaySql } from '../../care-rules/pathway.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import { sqlText } from '../../care-rules/sql.js';
 import { badInput, isUuid } from '../../domain/errors.js';

@@ -19,11 +19,14 @@ export function frameOf(scope: CareScope, today: string, timeZone = countyTimeZo
   return { scope, today, timeZone };
 }
 
-/** The scope as a predicate on a patient-id column, and its parameters. */
-export function scoped(frame: Frame, column: string): { sql: string; params: unknown[] } {
-  if ('all' in frame.scope) return { sql: 'true', params: [] };
-  return { sql: `${column} = any(?::uuid[])`, params: [`{${frame.scope.patientIds.join(',')}}`] };
+/** The scope as a predicate on a patient-id column, and its parameters (every rule set's: alerts, pathway too). */
+export function scopeSql(scope: CareScope, column: string): { sql: string; params: unknown[] } {
+  if ('all' in scope) return { sql: 'true', params: [] };
+  return { sql: `${column} = any(?::uuid[])`, params: [`{${scope.patientIds.join(',')}}`] };
 }
+
+/** The frame's scope as a predicate on a patient-id column, and its parameters. */
+export const scoped = (frame: Frame, column: string): { sql: string; params: unknown[] } => scopeSql(frame.scope, column);
 
 /** Today, `days` days earlier (or later, negative), as a SQL date literal. */
 export const daySql = (frame: Frame, daysBefore = 0): string => `(date '${frame.today}' - ${Math.trunc(daysBefore)})`;

@@ -6,6 +6,7 @@
 import { countyTimeZone } from '../../care-rules/calendar.js';
 import { PATHWAY_CONDITION_KINDS } from '../../care-rules/pathway.js';
 import { sqlText } from '../../care-rules/sql.js';
+import { openPlannedVisitSql } from '../../care-rules/visits.js';
 import type { EntityManager } from '../../db/orm.js';
 import { ActivityCategory, type ConditionKind, ObservationKind, OrganizationLevel, PractitionerRoleCode, VerificationStatus } from '../../../vocabulary/index.js';
 
@@ -155,7 +156,7 @@ export async function overdueVisits(em: EntityManager, today: string): Promise<O
               p.contract_signed_on, ${day('p.created_at')}
             )::text as last_fact_on
        from follow_up f join patient p on p.id = f.patient_id
-      where f.planned_date is not null and f.done_date is null and f.cancelled_at is null and f.planned_date < ?::date and p.care_status = 'ACTIVE'
+      where ${openPlannedVisitSql('f')} and f.planned_date < ?::date and p.care_status = 'ACTIVE'
       order by f.patient_id, f.planned_date, f.id`,
     [today],
   )) as Array<Record<string, string | null>>;
