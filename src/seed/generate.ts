@@ -1559,6 +1559,9 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
     // The care rules' state of the county (ADR 16): control status, tiers, the planned visits — as the live system
     // keeps it, before the events are appended, so that each record's creation event says what it is now.
     const today = countyToday(now);
+    // No JIT for what follows: planned at county scale, PostgreSQL would compile each of the rules' statements (about a
+    // second each, the pathway's once a round) for less work than that. A no-op on PGlite, which has no JIT.
+    await tem.execute('set local jit = off', [], 'run');
     // The programme's own facts, around the rules (src/seed/programme/): assessments, groups and who left before; calls to the overdue after.
     programme = new ProgrammeSeeder(tem as EntityManager, { seed, now, rowsPerInsert: Math.max(1, options.rowsPerInsert ?? 1000) });
     await programme.beforeRules();

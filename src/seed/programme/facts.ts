@@ -134,18 +134,21 @@ export interface OverdueFacts {
   organizationId: string;
   phone?: string;
   birthDate: string;
-  /** The county day of the latest fact recorded of the patient (a reading, a visit, a referral, a plan, an assessment, a session attended, a contract). */
-  lastFactOn: string;
+  /** The county day of the latest fact recorded of the patient (a reading, a visit, a referral, a plan, an assessment, a group, a contract), when asked for. */
+  lastFactOn?: string;
 }
 
-/** The overdue planned visits on `today` (the care rules have planned them: run after `reassess`), one per patient, in patient order. */
-export async function overdueVisits(em: EntityManager, today: string): Promise<OverdueFacts[]> {
+/**
+ * The overdue planned visits on `today`, one per patient (the earliest), in patient order; with `lastFact`, the day of
+ * the latest fact recorded of each patient.
+ */
+export async function overdueVisits(em: EntityManager, today: string, lastFact: boolean): Promise<OverdueFacts[]> {
   const tz = countyTimeZone().replaceAll("'", "''");
   const day = (instant: string) => `((${instant}) at time zone '${tz}')::date`;
   const rows = (await em.execute(
     `select distinct on (f.patient_id) f.id, f.patient_id, f.planned_date::text as planned_date, f.practitioner_id, coalesce(f.organization_id, p.managing_organization_id) as organization_id,
             p.phone, p.birth_date::text as birth_date,
-            greatest(
+            ${!lastFact ? 'null' : `greatest(
               (select max(${day('o.effective_at')}) from observation o where o.patient_id = p.id),
               (select max(v.done_date) from follow_up v where v.patient_id = p.id and v.done_date is not null),
               (select max(${day('greatest(r.requested_at, r.accepted_at, r.completed_at, r.rejected_at, r.cancelled_at)')}) from referral r where r.patient_id = p.id),
@@ -154,7 +157,7 @@ export async function overdueVisits(em: EntityManager, today: string): Promise<O
               (select max(s.held_on) from self_management_group_attendance sa join self_management_group_session s on s.id = sa.session_id where sa.patient_id = p.id),
               (select max(m.joined_on) from self_management_group_member m where m.patient_id = p.id),
               p.contract_signed_on, ${day('p.created_at')}
-            )::text as last_fact_on
+            )::text`} as last_fact_on
        from follow_up f join patient p on p.id = f.patient_id
       where ${openPlannedVisitSql('f')} and f.planned_date < ?::date and p.care_status = 'ACTIVE'
       order by f.patient_id, f.planned_date, f.id`,
@@ -168,7 +171,7 @@ export async function overdueVisits(em: EntityManager, today: string): Promise<O
     organizationId: r.organization_id!,
     phone: r.phone ?? undefined,
     birthDate: r.birth_date!,
-    lastFactOn: r.last_fact_on!,
+    lastFactOn: r.last_fact_on ?? undefined,
   }));
 }
 

@@ -126,7 +126,7 @@ export class ProgrammeSeeder {
   private async leavers(): Promise<void> {
     const today = dayOf(this.today);
     const left: CareStatusRow[] = [];
-    for (const overdue of await overdueVisits(this.em, this.today)) {
+    for (const overdue of await overdueVisits(this.em, this.today, true)) {
       const { status, attempt } = leavingOf(overdue, today, this.root.derive('leaving', overdue.patientId));
       if (status) left.push(status);
       if (attempt) this.addAttempt(attempt);
@@ -151,7 +151,7 @@ export class ProgrammeSeeder {
   /** Calls to the patients overdue by the visits the care rules planned: their outcomes change no derived state, so nothing is reassessed. */
   async afterRules(): Promise<void> {
     const today = dayOf(this.today);
-    for (const overdue of await overdueVisits(this.em, this.today)) {
+    for (const overdue of await overdueVisits(this.em, this.today, false)) {
       for (const attempt of callsOf(overdue, today, this.root.derive('calls', overdue.patientId))) this.addAttempt(attempt);
     }
     await this.flush();

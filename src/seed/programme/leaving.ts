@@ -92,7 +92,7 @@ const METHODS: Record<'call' | 'news' | 'number', WeightedTable<ContactMethod>> 
  */
 export function leavingOf(o: OverdueFacts, today: number, rng: Random): { status?: CareStatusRow; attempt?: ContactAttemptRow } {
   const planned = dayOf(o.plannedDate);
-  const last = dayOf(o.lastFactOn);
+  const last = dayOf(o.lastFactOn!);
   if (last >= today - LAPSED_DAYS) return {};
   const age = ageOn(o.birthDate, iso(today));
   if (rng.chance(P_LEFT)) {
