@@ -41,7 +41,7 @@ const REFUSED = (id: string) => conflict(`id ${id} is already used by another wr
  * and arguments, the stored record is read again (through the access policy) and answered, and nothing is written;
  * anything else under a used id is CONFLICT, with one message that names neither the record nor its patient. A new
  * record under an id some other record already has fails on the primary key: CONFLICT too. Two identical requests
- * at once: the one that loses the race on the key is answered as a repeat.
+ * at once: the second waits for the first (a lock on the id) and is answered as a repeat.
  */
 export async function writeOnce<A>(em: EntityManager, request: ClientCreate, shape: AnswerShape<A>, write: (tx: EntityManager, id: string | undefined) => Promise<A>): Promise<A> {
   const id = request.id ?? undefined;
@@ -51,6 +51,10 @@ export async function writeOnce<A>(em: EntityManager, request: ClientCreate, sha
   const digest = digestOf(request.operation, request.args);
   try {
     return await em.transactional(async (tx) => {
+      // Two sends of one request at once: the second waits here until the first has committed (or rolled back) its
+      // record and its note together, then finds the note. Without it, it could fail on the record's key while the
+      // note was not yet visible, and be refused as a different write.
+      await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`client_write:${key}`]);
       const earlier = await tx.findOne(ClientWrite, { id: key });
       if (earlier) return replay(tx as EntityManager, earlier, request, digest, shape);
       const answer = await write(tx as EntityManager, key);
