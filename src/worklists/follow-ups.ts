@@ -46,7 +46,7 @@ export async function followUps(em: EntityManager, policy: AccessPolicy, filter:
   for (const key of ['patientId', 'practitionerId'] as const) {
     if (filter[key] != null && !isUuid(filter[key]!)) throw badInput(`filter.${key} is not an id`, `filter.${key}`);
   }
-  const whose = await resolveScope(em, { organizationId: filter.organizationId, careTeamId: filter.careTeamId }, policy.caller, 'filter');
+  const whose = await resolveScope(em, { organizationId: filter.organizationId, careTeamId: filter.careTeamId }, policy, 'filter');
   for (const [from, to] of [['plannedFrom', 'plannedTo'], ['doneFrom', 'doneTo']] as const) {
     if (filter[from] && filter[to] && filter[to]! < filter[from]!) throw badInput(`filter.${to} is before filter.${from}`, `filter.${to}`);
   }

@@ -10,25 +10,48 @@ import { cursorOf, keyColumn, keysAfter, keysetPredicate, orderBy } from './keys
 type Ctor<T> = new () => T;
 type Row = Record<string, unknown>;
 
+/** An entity's columns under one alias: what `columnsOf` selects and `recordOf` reads back, worked out once. */
+interface Aliased {
+  select: string;
+  /** Each column with the key it comes back under (`"alias__column"`). */
+  columns: ReadonlyArray<readonly [column: string, key: string]>;
+}
+
+const aliased = new WeakMap<object, Map<string, Aliased>>();
+
+function aliasedColumns(em: EntityManager, entity: Ctor<object>, alias: string): Aliased {
+  const meta = readOnly(em, entity).meta;
+  let byAlias = aliased.get(meta);
+  if (!byAlias) aliased.set(meta, (byAlias = new Map()));
+  let known = byAlias.get(alias);
+  if (!known) {
+    const columns = meta.props
+      .filter((p) => p.persist !== false && (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)))
+      .flatMap((p) => p.fieldNames)
+      .map((c) => [c, `${alias}__${c}`] as const);
+    known = { select: columns.map(([c, key]) => `${alias}."${c}" as "${key}"`).join(', '), columns };
+    byAlias.set(alias, known);
+  }
+  return known;
+}
+
 /**
  * The columns of an entity's table under `alias`, each selected as `"alias__column"`: a page's statement reads a
  * patient and the records its entries name (a visit, a reading, a referral) side by side, and their columns clash.
  */
 export function columnsOf(em: EntityManager, entity: Ctor<object>, alias: string): string {
-  const meta = readOnly(em, entity).meta;
-  return meta.props
-    .filter((p) => p.persist !== false && (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)))
-    .flatMap((p) => p.fieldNames)
-    .map((c) => `${alias}."${c}" as "${alias}__${c}"`)
-    .join(', ');
+  return aliasedColumns(em, entity, alias).select;
 }
 
-/** The record (src/db/read-only.ts) of the columns `columnsOf(entity, alias)` selected; null when the row has none (an outer join found nothing). */
+/**
+ * The record (src/db/read-only.ts) of the columns `columnsOf(entity, alias)` selected; null when the row has none (an
+ * outer join found nothing). Reads just those keys (worked out once per entity and alias), not every key of the row.
+ */
 export function recordOf<T extends object>(em: EntityManager, entity: Ctor<T>, row: Row, alias: string): T | null {
-  const prefix = `${alias}__`;
+  if (row[`${alias}__id`] == null) return null;
   const own: Row = {};
-  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) own[k.slice(prefix.length)] = v;
-  return own.id == null ? null : readOnly(em, entity).record(own);
+  for (const [column, key] of aliasedColumns(em, entity, alias).columns) if (key in row) own[column] = row[key];
+  return readOnly(em, entity).record(own);
 }
 
 /**

@@ -77,7 +77,7 @@ export class WorklistResolver {
     description: 'Worklists (docs/api.md, "Worklists"): every list under it holds the patients of this scope you may see and the programme still looks after.',
   })
   async worklists(@Ctx() ctx: Context, @Arg('scope', () => WorklistScopeInput, { nullable: true }) scope?: WorklistScopeInput): Promise<Worklists> {
-    return Object.assign(new Worklists(), { scope: await resolveScope(ctx.em, given(scope), ctx.policy.caller) });
+    return Object.assign(new Worklists(), { scope: await resolveScope(ctx.em, given(scope), ctx.policy) });
   }
 
   @FieldResolver(() => FollowUpDueConnection, { description: 'Planned visits due today or before (or within dueWithinDays), with the days overdue.' })
