@@ -113,7 +113,7 @@ test('SIGTERM: no new connections, the request in flight finishes, an idle keep-
   expect(at - finishedAt).toBeLessThan(3_000);
   agent.destroy();
   const said = messages(s).map((m) => m.msg);
-  const steps = ['shutdown: no longer accepting connections; waiting for requests in flight', 'shutdown: closing the GraphQL subscriptions', 'shutdown: HTTP server closed', 'shutdown: stopping the event worker', 'shutdown: stopping the app (flushing the audit queue)', 'shutdown: closing the database', 'shutdown: done'];
+  const steps = ['shutdown: no longer accepting connections; waiting for requests in flight', 'shutdown: closing the GraphQL subscriptions', 'shutdown: HTTP server closed', 'shutdown: stopping the event worker', 'shutdown: stopping the care rules sweep', 'shutdown: stopping the app (flushing the audit queue)', 'shutdown: closing the database', 'shutdown: done'];
   expect(said.filter((m) => m.startsWith('shutdown:'))).toEqual(steps);
   expect(said).toContain('request');
 }, 120_000);

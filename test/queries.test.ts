@@ -117,7 +117,9 @@ describe('patients: filters', () => {
     expect(await patientIds({ organizationId: q.county.id, managementTier: 'INTENSIVE' })).toEqual(sorted(ids.a, ids.d));
     expect(await patientIds({ organizationId: q.county.id, managementTier: 'ROUTINE' })).toEqual([ids.b]);
     expect(await patientIds({ organizationId: q.county.id, managementTier: 'GENERAL' })).toEqual([]);
-    expect(await patientIds({ organizationId: q.county.id, managementColour: 'RED' })).toEqual([ids.a]);
+    // d's override names only the tier; the colour is the tier's (TIER_OF, care-rules/management.ts): red.
+    expect(await patientIds({ organizationId: q.county.id, managementColour: 'RED' })).toEqual(sorted(ids.a, ids.d));
+    expect(await patientIds({ organizationId: q.county.id, managementColour: 'YELLOW' })).toEqual([ids.b]);
   });
 
   test('search by name prefix or by exact identifier value', async () => {

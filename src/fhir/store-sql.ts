@@ -187,3 +187,38 @@ export async function unscopedContentsOf(query: Query, patientId: string, resour
     content: unknown;
   }>;
 }
+
+/**
+ * Unscoped, for the care rules' set-based writes (src/care/state/changes.ts, ADR 16), as for the materialiser: the
+ * domain rows of these records whose patient's record is already written as FHIR (a county not yet backfilled gets no
+ * resource from a recolouring). `patientColumn` is `r.id` for the patient table, `r.patient_id` otherwise.
+ */
+export async function unscopedRecordsWithFhirPatient(em: EntityManager, table: string, patientColumn: 'r.id' | 'r.patient_id', ids: string[]): Promise<Array<Record<string, unknown> & { id: string }>> {
+  return (await em.execute(`select r.* from "${table}" r where r.id = any(?::uuid[]) and exists (select 1 from fhir_resource f where f.id = ${patientColumn})`, [
+    `{${ids.join(',')}}`,
+  ])) as Array<Record<string, unknown> & { id: string }>;
+}
+
+/**
+ * Unscoped, for the care rules' set-based writes (as above): these resources written as current rows (inserted or
+ * replaced) and one history version each, in one statement. A resource keeps the owner it had when the new row
+ * names none. The rules decided the write; nothing read here goes back to a caller.
+ */
+export async function unscopedUpsertResources(em: EntityManager, resourcesJson: string): Promise<void> {
+  await em.execute(
+    `with rows as (
+       select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
+         patient_id uuid, owner_organization_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
+     ), current as (
+       insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender)
+       select id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender from rows
+       on conflict (id) do update set version_id = excluded.version_id, last_updated = excluded.last_updated, deleted = false, patient_id = excluded.patient_id,
+         content = excluded.content, source_keys = excluded.source_keys, codes = excluded.codes, date_at = excluded.date_at, status = excluded.status,
+         names = excluded.names, gender = excluded.gender
+     )
+     insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content)
+     select r.id, r.version_id, r.resource_type, r.last_updated, false, r.patient_id,
+       coalesce(r.owner_organization_id, (select f.owner_organization_id from fhir_resource f where f.id = r.id)), r.content from rows r`,
+    [resourcesJson],
+  );
+}

@@ -298,7 +298,7 @@ describe('finding 2: a record names the caller, or a colleague of the caller, as
   });
 
   test('recordFollowUp: the same rule for its practitioner and organisation', async () => {
-    const visit = (extra: Record<string, unknown> = {}) => ({ patientId: c.patients.a1.id, type: 'CLINIC' as const, doneDate: '2026-01-10', controlStatus: 'CONTROLLED' as const, ...extra });
+    const visit = (extra: Record<string, unknown> = {}) => ({ patientId: c.patients.a1.id, type: 'CLINIC' as const, doneDate: '2026-01-10', ...extra });
     const followUps = () => t.em().count(FollowUp, {});
     await expectRefusedUnchanged(followUps, () => as('vd', SecRecordFollowUpDocument, { input: visit({ practitionerId: c.people.sp2.id }) }), 'FORBIDDEN', 'practitionerId');
     await expectRefusedUnchanged(followUps, () => as('vd', SecRecordFollowUpDocument, { input: visit({ organizationId: c.orgs.S.id }) }), 'FORBIDDEN', 'organizationId');

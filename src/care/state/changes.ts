@@ -4,6 +4,7 @@ import { appendEventsFor, EVENT_SOURCES } from '../../events/recorder.js';
 import { materialise, type RecordType } from '../../fhir/domain-resources.js';
 import { FhirMaterialiser } from '../../fhir/materialise.js';
 import { storeRow } from '../../fhir/store.js';
+import { unscopedRecordsWithFhirPatient, unscopedUpsertResources } from '../../fhir/store-sql.js';
 
 /** Records the derivation wrote in SQL: those it created, and those it changed with the fields it wrote. */
 export interface SqlWrites {
@@ -52,27 +53,10 @@ async function rematerialise(em: EntityManager, type: RecordType & (new () => ob
   for (let i = 0; i < recordIds.length; i += 2000) {
     const page = recordIds.slice(i, i + 2000);
     const patient = read.meta.className === 'Patient' ? 'r.id' : 'r.patient_id';
-    const rows = (await em.execute(`select r.* from "${read.meta.tableName}" r where r.id = any(?::uuid[]) and exists (select 1 from fhir_resource f where f.id = ${patient})`, [
-      ids(page),
-    ])) as Array<Record<string, unknown> & { id: string }>;
+    const rows = await unscopedRecordsWithFhirPatient(em, read.meta.tableName, patient, page);
     const records = new Map(rows.map((row) => [row.id, read.record(row) as object]));
     const resources = (await materialise(em, records, [], { typeOf: () => type })).map(({ id, columns }) => storeRow(id, columns));
     if (resources.length === 0) continue;
-    await em.execute(
-      `with rows as (
-         select * from jsonb_to_recordset(?::jsonb) as t(id uuid, resource_type text, version_id int, last_updated timestamptz,
-           patient_id uuid, owner_organization_id uuid, content jsonb, source_keys text[], codes text[], date_at timestamptz, status text, names text, gender text)
-       ), current as (
-         insert into fhir_resource (id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender)
-         select id, resource_type, version_id, last_updated, patient_id, owner_organization_id, content, source_keys, codes, date_at, status, names, gender from rows
-         on conflict (id) do update set version_id = excluded.version_id, last_updated = excluded.last_updated, deleted = false, patient_id = excluded.patient_id,
-           content = excluded.content, source_keys = excluded.source_keys, codes = excluded.codes, date_at = excluded.date_at, status = excluded.status,
-           names = excluded.names, gender = excluded.gender
-       )
-       insert into fhir_resource_history (id, version_id, resource_type, last_updated, deleted, patient_id, owner_organization_id, content)
-       select r.id, r.version_id, r.resource_type, r.last_updated, false, r.patient_id,
-         coalesce(r.owner_organization_id, (select f.owner_organization_id from fhir_resource f where f.id = r.id)), r.content from rows r`,
-      [JSON.stringify(resources)],
-    );
+    await unscopedUpsertResources(em, JSON.stringify(resources));
   }
 }
