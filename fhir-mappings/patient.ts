@@ -82,7 +82,7 @@ export const patientMapping = defineMapping<Patient, PatientShape>({
       birthDate: s.birthDate,
       address: s.address ? [{ text: s.address }] : undefined,
       managingOrganization: toReference(s.managingOrganizationRef),
-      ...(s.deceasedOn ? { deceasedDateTime: s.deceasedOn } : s.deceased ? { deceasedBoolean: true } : {}),
+      ...(s.deceasedOn ? { deceasedDateTime: s.deceasedOn } : s.deceased !== undefined ? { deceasedBoolean: s.deceased } : {}),
     };
   },
   // A changed name or address is a new statement: stale family/given or lines must not survive beside it.
