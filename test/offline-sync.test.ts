@@ -233,7 +233,10 @@ describe('a tablet that goes offline', () => {
 });
 
 describe('creates under a client id', () => {
-  const reading = (id: string, patientId: string, systolic = 132) => ({ input: { id, patientId, kind: 'BLOOD_PRESSURE' as const, systolic, diastolic: 84, effectiveAt: hoursAgo(1) } });
+  // One instant for every send: a repeat is the same request only if it says the same time, and two calls of
+  // hoursAgo a millisecond apart would make the repeat another request.
+  const anHourAgo = hoursAgo(1);
+  const reading = (id: string, patientId: string, systolic = 132) => ({ input: { id, patientId, kind: 'BLOOD_PRESSURE' as const, systolic, diastolic: 84, effectiveAt: anHourAgo } });
   const count = async () => (await sql<{ n: number }>(`select count(*)::int as n from observation`))[0]!.n;
 
   test('the same id with other content, for another patient, or for another kind of record is CONFLICT, naming neither record nor patient', async () => {
