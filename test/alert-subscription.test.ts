@@ -86,14 +86,15 @@ test('a bad token is refused: the socket closes with 4403', async () => {
 test('a token that expires while subscribed is shown nothing more: the socket closes with 4403', async () => {
   const claims = { ncd_kind: 'user' as const, roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code };
   const signedAt = Date.now();
-  const shortLived = await t.app.security.tokens.sign(claims, 'short-lived-vd', 2);
+  // Long enough to connect on a loaded machine (an expired token would be refused at connection, never ready).
+  const shortLived = await t.app.security.tokens.sign(claims, 'short-lived-vd', 6);
   const lasting = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code, sub: 'lasting-vd' });
   const patientId = (await t.ok(RegisterPatientDocument, { input: { name: '期', gender: 'MALE', birthDate: '1952-01-01', managingOrganizationId: county.village.id } })).registerPatient.id;
   await t.ok(AddConditionDocument, { input: { patientId, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10' } });
   const expiring = subscribe(shortLived);
   const control = subscribe(lasting);
   await Promise.all([expiring.ready, control.ready]);
-  await new Promise((r) => setTimeout(r, Math.max(300, signedAt + 2500 - Date.now())));
+  await new Promise((r) => setTimeout(r, Math.max(300, signedAt + 6500 - Date.now())));
 
   await t.ok(RecordObservationDocument, { input: { patientId, kind: 'BLOOD_PRESSURE', systolic: 195, diastolic: 112, effectiveAt: new Date(Date.now() - 60_000).toISOString() } }, lasting);
   expect(await until(() => control.received.some((r) => r.alert.patient.id === patientId), 2000)).toBe(true);
@@ -148,9 +149,15 @@ test('an urgent reading reaches the subscribers who may see it within a second; 
   expect(village.received).toHaveLength(1);
   expect([village, township, elsewhere].map((s) => s.state.error)).toEqual([undefined, undefined, undefined]);
 
-  // Each push is audited as a read of its patient.
-  const audited = (await t.em().execute(`select count(*)::int as n from audit_event where what = 'subscription urgentAlertRaised' and ? = any(patient_ids)`, [patientId])) as Array<{ n: number }>;
-  expect(audited[0]!.n).toBe(2);
+  // Each push is audited as a read of its patient (written by the audit's group commit: flushed first).
+  const pushesAudited = async () => {
+    await t.app.audit.flush();
+    const rows = (await t.em().execute(`select count(*)::int as n from audit_event where what = 'subscription urgentAlertRaised' and ? = any(patient_ids)`, [patientId])) as Array<{ n: number }>;
+    return rows[0]!.n;
+  };
+  let audited = await pushesAudited();
+  for (let i = 0; i < 20 && audited < 2; i++) audited = await new Promise((r) => setTimeout(r, 100)).then(pushesAudited);
+  expect(audited).toBe(2);
 
   // app.stop() (and a graceful shutdown, first) ends the subscriptions.
   await t.app.closeSubscriptions();
