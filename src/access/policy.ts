@@ -5,6 +5,7 @@ import { DomainError } from '../domain/errors.js';
 import { type Caller, ClientKind, hasRole, Role } from './caller.js';
 import { callerAllows, type Interaction } from './scopes.js';
 import { countyToday } from '../care-rules/calendar.js';
+import { insurerMembersSql } from './membership.js';
 import { OPEN_REFERRAL_STATUSES } from '../domain/referral/referral-lifecycle.js';
 import { ReferralStatus } from '../domain/referral/referral.entity.js';
 
@@ -140,18 +141,7 @@ export class AccessPolicy {
     if (this.seesEverything) return undefined;
     const c = this.caller;
     const today = this.today();
-    if (c.clientKind === ClientKind.INSURER) {
-      // Only members it covers today, and never those who withdrew consent to share with insurers. Of the decisions
-      // in force, the one recorded last is the patient's word: a withdrawal wins even when back-dated.
-      return {
-        sql: `${column} in (select cv.patient_id from coverage cv where cv.insurer_id = ? and cv.status = 'ACTIVE'
-                and cv.period_start <= ? and (cv.period_end is null or cv.period_end >= ?))
-              and coalesce((select cs.decision from consent cs where cs.patient_id = ${column} and cs.purpose = 'INSURER_SHARING'
-                and cs.period_start <= ? and (cs.period_end is null or cs.period_end >= ?)
-                order by cs.created_at desc, cs.id desc limit 1), 'PERMIT') = 'PERMIT'`,
-        params: [c.organizationId, today, today, today, today],
-      };
-    }
+    if (c.clientKind === ClientKind.INSURER) return insurerMembersSql(column, c.organizationId ?? null, { start: today, end: today }, today);
     if (!c.organizationPath) return NOTHING;
     // Correlated (exists … vp.id = column), not `column in (select …)`: under an OR (FHIR's rows, a clinician's
     // grants) PostgreSQL cannot make an IN a semi-join and hashed the subtree's every patient for each query (8 ms of
@@ -188,6 +178,16 @@ export class AccessPolicy {
     }
     if (others.length === 0) return managed;
     return or([managed, and([or(others), treatmentAllowed(column, today)])]);
+  }
+
+  /**
+   * patientVisible over a period rather than today: the same for everyone but an insurer, who is judged by whom it
+   * covered during the period (src/access/membership.ts) — a payment period's indicators and a Bulk export of it.
+   */
+  patientVisibleDuring(column: string, period: { start: string; end: string }): Predicate | undefined {
+    const c = this.caller;
+    if (!this.seesEverything && c.clientKind === ClientKind.INSURER) return insurerMembersSql(column, c.organizationId ?? null, period, this.today());
+    return this.patientVisible(column);
   }
 
   /**
