@@ -278,6 +278,8 @@ export const NCD_EXTENSIONS = {
   dosage: ext('activity-dosage'),
   /** ServiceRequest: the sending organisation when the requester is a practitioner. */
   sendingOrganization: ext('referral-sending-organization'),
+  /** MeasureReport: what an indicator was counted over, as asked (an Organization's subtree, a CareTeam): R4's subject can be neither. */
+  measureScope: ext('measure-report-scope'),
 } as const;
 
 /** HL7 terminology the mappings emit or read. */

@@ -63,3 +63,4 @@ export { classifyMedication, drugClassOf, MEDICATION_SYSTEMS, medicationStatusOf
 export { deepEqual, deepMerge, mergeChanges, type MergeOptions } from './merge.js';
 export { referralStatusOfRequest, requestStatusOf } from './service-request.js';
 export { errorsOf, isR4ResourceType, validateFhir } from './validate.js';
+export { MEASURE_SYSTEMS, measureNameOf, measureOf, measureReportOf, measureUrlOf, NCD_INDICATOR_LANGUAGE, type MeasureDefinitionShape, type MeasureReportShape, type MeasureUnit, type MeasureWithTranslations } from './measure.js';
