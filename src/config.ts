@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { type CareRules, careRulesFrom, DEFAULT_CARE_RULES } from './care-rules/rules.js';
 import { ConfigurationError, EnvChecks, LOG_LEVELS } from './config-checks.js';
@@ -65,6 +66,8 @@ export interface Config {
    * GraphQL, the FHIR projection, the CLI import and the seed all use these (docs/care-model.md).
    */
   careRules: CareRules;
+  /** FHIR Bulk Data $export (src/jobs/bulk-export/, docs/operations.md). */
+  bulkExport: BulkExportConfig;
   /** Probes, metrics and shutdown (docs/operations.md). */
   observability: {
     /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, anyone who reaches the port. */
@@ -77,6 +80,17 @@ export interface Config {
 }
 
 /** What one FHIR Bundle may ask for (src/fhir/interactions.ts); beyond each, 413 `too-costly`. */
+export interface BulkExportConfig {
+  /** Where the NDJSON files are written, one directory per job (BULK_EXPORT_DIR, default data/exports). */
+  dir: string;
+  /** Hours a completed job's files stay downloadable (BULK_EXPORT_EXPIRY_HOURS, 24). */
+  expiryHours: number;
+  /** Whether this process runs export jobs (BULK_EXPORT_WORKER=off: `npm run worker` does; default as EVENT_WORKER). */
+  worker: boolean;
+  /** Rows per page read and per checkpoint (BULK_EXPORT_PAGE_SIZE, 5,000). */
+  pageSize: number;
+}
+
 export interface FhirLimits {
   /** Entries a batch or transaction may hold (FHIR_MAX_BUNDLE_ENTRIES, default 5,000; the Synthea records hold up to ~1,500). */
   maxBundleEntries: number;
@@ -241,6 +255,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBundleReadBytes: read.int('FHIR_MAX_BUNDLE_READ_BYTES', DEFAULT_FHIR_LIMITS.maxBundleReadBytes),
     },
     careRules: read.guard(DEFAULT_CARE_RULES, () => careRulesFile(env.CARE_RULES_FILE)),
+    bulkExport: {
+      dir: path.resolve(env.BULK_EXPORT_DIR ?? (inMemory ? path.join(os.tmpdir(), 'ncd-gateway-exports') : 'data/exports')),
+      expiryHours: read.int('BULK_EXPORT_EXPIRY_HOURS', 24, { min: 1 }),
+      worker: read.flag('BULK_EXPORT_WORKER', read.flag('EVENT_WORKER', true)),
+      pageSize: read.int('BULK_EXPORT_PAGE_SIZE', 5000, { min: 1 }),
+    },
     observability: {
       metricsToken: read.value('METRICS_TOKEN'),
       readyMaxEventLag: read.int('READY_MAX_EVENT_LAG', 10_000),

@@ -364,15 +364,16 @@ export class AccessPolicy {
    * The predicate for rows of the FHIR store (alias: the fhir_resource row) the caller may read — FHIR_READ_RULES
    * as SQL: a row in a patient's record (patient_id) with the patient; one in none by its type (the directory,
    * the shared definitions) or by the organisation that owns it (owner_organization_id). Undefined when the
-   * caller reads every row.
+   * caller reads every row. `during`: patients judged over a period instead of today (patientVisibleDuring: a Bulk
+   * export of a period, whose insurer gets the members it covered then).
    */
-  fhirRowsVisible(alias: string): Predicate | undefined {
+  fhirRowsVisible(alias: string, during?: { start: string; end: string }): Predicate | undefined {
     const kinds = Object.keys(FHIR_READ_RULES) as ReadKind[];
     if (kinds.every((k) => this.readReach(k) === 'any')) return undefined;
     const parts: Predicate[] = [];
     const record = this.readReach('patient-record');
     if (record !== 'none') {
-      const patients = record === 'any' ? undefined : this.patientVisible(`${alias}.patient_id`);
+      const patients = record === 'any' ? undefined : during ? this.patientVisibleDuring(`${alias}.patient_id`, during) : this.patientVisible(`${alias}.patient_id`);
       parts.push(patients ? and([{ sql: `${alias}.patient_id is not null`, params: [] }, patients]) : { sql: `${alias}.patient_id is not null`, params: [] });
     }
     const everyone = [...SHARED_READ_TYPES].filter(([, kind]) => this.readReach(kind) === 'any').map(([type]) => type);

@@ -24,6 +24,7 @@ import { ClientWrite } from '../offline/client-write.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
 import { SystemClient, UsedAssertion } from '../access/system-client.entity.js';
+import { BulkExportJob } from '../jobs/bulk-export/job.entity.js';
 
 export const ENTITIES = [
   Organization,
@@ -64,4 +65,5 @@ export const ENTITIES = [
   DomainEvent,
   EventConsumerPosition,
   ClientWrite,
+  BulkExportJob,
 ];

@@ -25,11 +25,15 @@ const EXISTS_COLUMNS = 'r.id, r.resource_type, r.version_id, r.last_updated, r.d
 
 /** What one caller may read of the store, as SQL over a current row: its read rules and, per type, its SMART scopes. */
 export class StoreScope {
-  constructor(readonly policy: AccessPolicy) {}
+  /** `during`: patients judged over this period (county days) rather than today — a Bulk export's (policy.fhirRowsVisible). */
+  constructor(
+    readonly policy: AccessPolicy,
+    readonly during?: { start: string; end: string },
+  ) {}
 
   /** The predicate over current rows (alias: a fhir_resource row); undefined when the caller reads every row. */
   rows(alias = 'r', purpose: ReadPurpose = 'r'): Predicate | undefined {
-    const visible = this.policy.fhirRowsVisible(alias);
+    const visible = this.policy.fhirRowsVisible(alias, this.during);
     if (purpose === 'exists') return visible;
     const types = typesAllowed(this.policy.caller, purpose);
     if (types === '*') return visible;
@@ -82,6 +86,61 @@ export async function selectResources<T = StoredRow>(em: EntityManager, scope: S
 export async function countResources(em: EntityManager, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params' | 'purpose'>): Promise<number> {
   const { where, params } = scoped(scope, q);
   return Number(((await em.execute(`select count(*) as n from fhir_resource r where ${where}`, params)) as Array<{ n: string | number }>)[0]!.n);
+}
+
+/** A page of rows as a Bulk export writes them: the stored JSON as text, not parsed (most lines go out as stored). */
+export interface ExportRow {
+  id: string;
+  resource_type: string;
+  patient_id: string | null;
+  content: string;
+}
+
+/**
+ * Where a long read's rows come from: a cursor on a connection of its own (PostgreSQL: pg-query-stream, one
+ * statement and one snapshot, rows arriving as they are consumed), or keyset pages on the unit of work (the
+ * embedded database is one session: a cursor would hold it for the whole export).
+ */
+export type RowSource = { kind: 'keyset'; em: EntityManager } | { kind: 'cursor'; query: (sql: string, params: unknown[], batchSize: number) => AsyncIterable<ExportRow> };
+
+/**
+ * Current rows the caller may read, in id order after `after`, page by page: never the whole result in memory,
+ * and the next rows are read only when the consumer asks for them (back-pressure reaches the database).
+ */
+export async function* resourcePages(source: RowSource, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params'> & { after?: string; pageSize: number }): AsyncGenerator<ExportRow[]> {
+  const columns = 'r.id, r.resource_type, r.patient_id, r.content::text as content';
+  if (source.kind === 'cursor') {
+    const { where, params } = scoped(scope, { where: `${q.where}${q.after ? ' and r.id > ?::uuid' : ''}`, params: [...(q.params ?? []), ...(q.after ? [q.after] : [])] });
+    let page: ExportRow[] = [];
+    for await (const row of source.query(`select ${columns} from fhir_resource r where ${where} order by r.id`, params, q.pageSize)) {
+      page.push(row);
+      if (page.length >= q.pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length) yield page;
+    return;
+  }
+  let after = q.after;
+  for (;;) {
+    const rows = await selectResources<ExportRow>(source.em, scope, {
+      where: `${q.where}${after ? ' and r.id > ?::uuid' : ''}`,
+      params: [...(q.params ?? []), ...(after ? [after] : [])],
+      columns,
+      orderBy: 'r.id',
+      limit: q.pageSize,
+    });
+    if (rows.length) yield rows;
+    if (rows.length < q.pageSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/** The resource types among the current rows the caller may read that match (a Bulk export without `_type`: one file each). */
+export async function resourceTypesOf(em: EntityManager, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params'>): Promise<string[]> {
+  const { where, params } = scoped(scope, q);
+  return ((await em.execute(`select distinct r.resource_type from fhir_resource r where ${where} order by 1`, params)) as Array<{ resource_type: string }>).map((r) => r.resource_type);
 }
 
 /**

@@ -1,0 +1,213 @@
+/**
+ * The Bulk Data export job, one function whoever runs it (pg-boss on PostgreSQL, the in-process runner on the
+ * embedded database, a benchmark):
+ *
+ *   createBulkExportJob(orm, caller, request, requestUrl?) → Promise<string>   a job, accepted, without HTTP
+ *   runBulkExport(orm, security, config, jobId, options?) → Promise<BulkExportStatus>
+ *
+ * runBulkExport carries a job out, or on from its checkpoint: it acts as the client that asked — its Caller re-made
+ * from its registration, its policy through entityManagerFor, never the internal caller — and writes one NDJSON file
+ * per type under config.bulkExport.dir/<job>/, streamed from the database (a cursor on PostgreSQL, keyset pages on
+ * the embedded database), each line the stored JSON as the API would return it to that client (resident IDs revealed
+ * or masked by its policy). After each page the file's length and the last id are saved; a resumed job cuts the
+ * file back to that length and reads on after that id, so no line is written twice. `options.signal` stops it
+ * between pages (left in progress, to be resumed); a cancelled job stops at its next page. On completion one
+ * EXPORT audit record names the caller and every patient exported.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import QueryStream from 'pg-query-stream';
+import { pino, type Logger } from 'pino';
+import { entityManagerFor, type Security } from '../../access/index.js';
+import { type Caller } from '../../access/caller.js';
+import { systemCaller } from '../../access/authenticate.js';
+import { SystemClient } from '../../access/system-client.entity.js';
+import { AuditRecorder } from '../../access/audit.js';
+import { AuditAction, AuditOutcome } from '../../access/audit-event.entity.js';
+import type { Config } from '../../config.js';
+import type { Orm } from '../../db/orm.js';
+import { FhirStore, type StoredRow } from '../../fhir/store.js';
+import { type ExportRow, resourcePages, resourceTypesOf, type RowSource, StoreScope } from '../../fhir/store-sql.js';
+import type { BulkExportFile, BulkExportRequest, BulkExportStatus } from './job.entity.js';
+import { type ExportJob, insertExportJob, jobDirectory, loadExportJob, removeJobFiles, updateExportJob } from './jobs.js';
+import { exportWhere } from './query.js';
+
+export interface RunBulkExportOptions {
+  /** Stops the job between pages, left in progress for a later run to resume (a process shutting down). */
+  signal?: AbortSignal;
+  /** Rows per page and per checkpoint (default config.bulkExport.pageSize). */
+  pageSize?: number;
+  /** Called after each page is written and its checkpoint saved (tests stop a job half-way with it). */
+  onPage?: (progress: { jobId: string; type: string; written: number }) => Promise<void> | void;
+  logger?: Logger;
+}
+
+/** Thrown when a job was stopped by its signal: it is still in progress and resumes from its checkpoint. */
+export class ExportInterrupted extends Error {
+  constructor(jobId: string) {
+    super(`export ${jobId} interrupted; it resumes from its checkpoint`);
+    this.name = 'ExportInterrupted';
+  }
+}
+
+/** A job for `caller`, without HTTP (the kick-off's, a benchmark's): its id. */
+export async function createBulkExportJob(orm: Orm, caller: Caller, request: BulkExportRequest, requestUrl = '(created without HTTP)'): Promise<string> {
+  if (caller.kind === 'internal') throw new Error('an export is made for a named caller, never the internal one');
+  return (await insertExportJob(orm, caller, request, requestUrl)).id;
+}
+
+/**
+ * The requester as it is now: a system client re-read from its registration (its organisation, kind; the scopes it
+ * was granted at kick-off, while it still holds them); a person as the token said. A client no longer active gets nothing.
+ */
+async function requesterOf(orm: Orm, job: ExportJob): Promise<Caller> {
+  const c = job.caller;
+  if (c.kind === 'internal') throw new Error('an export job never runs as the internal caller');
+  if (c.kind !== 'system') return c;
+  const client = await orm.em.fork().findOne(SystemClient, { clientId: c.clientId, active: true }, { filters: false, populate: ['organization'] });
+  if (!client) throw new Error(`client ${c.clientId} is no longer active`);
+  return systemCaller(client, c.scopes.filter((s) => client.scopes.includes(s)), c.onBehalfOf);
+}
+
+/** Rows from a cursor of their own connection (PostgreSQL), or keyset pages on the unit of work (embedded). */
+async function rowSource(config: Config, em: RowSource & { kind: 'keyset' }): Promise<{ source: RowSource; close: () => Promise<void> }> {
+  if (!config.databaseUrl) return { source: em, close: async () => {} };
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  const query = (sql: string, params: unknown[], batchSize: number): AsyncIterable<ExportRow> => {
+    let n = 0;
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    if (n !== params.length) throw new Error(`export query: ${n} placeholders for ${params.length} parameters`);
+    return client.query(new QueryStream(text, params, { batchSize }));
+  };
+  return { source: { kind: 'cursor', query }, close: () => client.end() };
+}
+
+/** A file cut back to `length` (what the checkpoint says was written), opened to append. */
+async function openAt(file: string, length: number): Promise<fs.promises.FileHandle> {
+  const fh = await fs.promises.open(file, fs.existsSync(file) ? 'r+' : 'w+');
+  await fh.truncate(length);
+  return fh;
+}
+
+export async function runBulkExport(orm: Orm, security: Security, config: Config, jobId: string, options: RunBulkExportOptions = {}): Promise<BulkExportStatus> {
+  const log = options.logger ?? pino({ level: 'silent' });
+  let job = await loadExportJob(orm, jobId);
+  if (!job || !['accepted', 'in-progress'].includes(job.status)) return job?.status ?? 'cancelled';
+  let caller: Caller;
+  try {
+    caller = await requesterOf(orm, job);
+  } catch (err) {
+    await updateExportJob(orm, jobId, { status: 'failed', error: (err as Error).message }, ['accepted', 'in-progress']);
+    return 'failed';
+  }
+  await updateExportJob(orm, jobId, { status: 'in-progress', attempt: true }, ['accepted', 'in-progress']);
+  const { em, policy } = entityManagerFor(orm, caller, security.policySettings);
+  const store = new FhirStore(em, policy, security.protector, config.identifierSystems);
+  const scope = new StoreScope(policy, job.params.period);
+  const where = exportWhere(job.params, caller, job.transactionTime);
+  const pageSize = Math.max(1, options.pageSize ?? config.bulkExport.pageSize);
+  const dir = jobDirectory(config.bulkExport, jobId);
+  await fs.promises.mkdir(dir, { recursive: true });
+
+  // The files, decided once (the first run) so that a resumed job writes the same ones.
+  let output = job.output;
+  if (output.length === 0) {
+    const types = job.params.types ?? (await resourceTypesOf(em, scope, { where: where.all.sql, params: where.all.params }));
+    output = types.map((type) => ({ type, file: `${type}.ndjson`, count: 0, done: false }));
+    await updateExportJob(orm, jobId, { output });
+  }
+
+  // The patients exported so far (the audit names them): a file beside the output, cut back like it on resume.
+  const patientsFile = path.join(dir, 'patients.txt');
+  let patientsOffset = job.checkpoint?.patientsOffset ?? 0;
+  const patientsFh = await openAt(patientsFile, patientsOffset);
+  const patients = new Set(patientsOffset ? (await fs.promises.readFile(patientsFile, 'utf8')).split('\n').filter(Boolean) : []);
+  const { source, close } = await rowSource(config, { kind: 'keyset', em });
+  const system = config.identifierSystems.residentId;
+  let written = job.written;
+  let outcome: BulkExportStatus = 'completed';
+  try {
+    for (const file of output) {
+      if (file.done) continue;
+      const resume = job.checkpoint?.type === file.type && job.checkpoint.lastId ? job.checkpoint : undefined;
+      const fh = await openAt(path.join(dir, file.file), resume?.offset ?? 0);
+      let offset = resume?.offset ?? 0;
+      if (!resume) {
+        written -= file.count;
+        file.count = 0;
+      }
+      try {
+        const q = where.ofType(file.type);
+        for await (const page of resourcePages(source, scope, { where: q.sql, params: q.params, after: resume?.lastId, pageSize })) {
+          if (options.signal?.aborted) throw new ExportInterrupted(jobId);
+          let text = '';
+          let newPatients = '';
+          for (const row of page) {
+            // Only a resource holding a resident ID changes on the way out; the rest go as stored.
+            text += `${row.content.includes(system) ? JSON.stringify(store.output(row as unknown as StoredRow)) : row.content}\n`;
+            if (row.patient_id && !patients.has(row.patient_id)) {
+              patients.add(row.patient_id);
+              newPatients += `${row.patient_id}\n`;
+            }
+          }
+          const bytes = Buffer.from(text);
+          await fh.write(bytes, 0, bytes.length, offset);
+          offset += bytes.length;
+          if (newPatients) {
+            const p = Buffer.from(newPatients);
+            await patientsFh.write(p, 0, p.length, patientsOffset);
+            patientsOffset += p.length;
+          }
+          file.count += page.length;
+          written += page.length;
+          const checkpoint = { type: file.type, lastId: page[page.length - 1]!.id, offset, patientsOffset };
+          // The checkpoint moves only while the job is in progress: a cancelled job stops here.
+          if (!(await updateExportJob(orm, jobId, { written, output, checkpoint }, ['in-progress']))) {
+            outcome = 'cancelled';
+            break;
+          }
+          await options.onPage?.({ jobId, type: file.type, written });
+        }
+      } finally {
+        await fh.close();
+      }
+      if (outcome === 'cancelled') break;
+      file.done = true;
+      const next = output.find((f) => !f.done);
+      await updateExportJob(orm, jobId, { output, checkpoint: { type: next?.type ?? '', lastId: '', offset: 0, patientsOffset } }, ['in-progress']);
+      job = { ...job, checkpoint: null };
+    }
+  } catch (err) {
+    await close().catch(() => {});
+    await patientsFh.close();
+    if (err instanceof ExportInterrupted) throw err;
+    log.error({ err, jobId }, 'bulk export failed');
+    await updateExportJob(orm, jobId, { status: 'failed', error: (err as Error).message }, ['in-progress']);
+    await audited(orm, caller, jobId, job.requestUrl, patients, AuditOutcome.FAILURE);
+    return 'failed';
+  }
+  await close();
+  await patientsFh.close();
+  if (outcome === 'cancelled') {
+    await removeJobFiles(config.bulkExport, jobId);
+    return 'cancelled';
+  }
+  // Recorded before the job is marked complete: a job that dies in between is recorded twice, never not at all.
+  await audited(orm, caller, jobId, job.requestUrl, patients, AuditOutcome.SUCCESS);
+  const expiresAt = new Date(Date.now() + config.bulkExport.expiryHours * 3_600_000);
+  const done = await updateExportJob(orm, jobId, { status: 'completed', output, checkpoint: null, expiresAt }, ['in-progress']);
+  return done ? 'completed' : 'cancelled';
+}
+
+/** The job's EXPORT audit record, naming the caller and every patient whose data went into the files. */
+async function audited(orm: Orm, caller: Caller, jobId: string, requestUrl: string, patients: Set<string>, outcome: AuditOutcome): Promise<void> {
+  const recorder = new AuditRecorder(orm, pino({ level: 'silent' }));
+  const audit = recorder.forRequest(caller, `export:${jobId}`, undefined);
+  patients.forEach((p) => audit.touch(p));
+  await audit.record(AuditAction.EXPORT, `FHIR Bulk export ${jobId} of ${requestUrl}`, outcome);
+  await recorder.flush();
+}
+
+export type { BulkExportFile };
