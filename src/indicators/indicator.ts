@@ -19,6 +19,10 @@ export interface Period {
 export interface IndicatorInput {
   period: Period;
   rules: CareRules;
+  /** The county's today (calendar.ts): what is not yet due is not yet late (the on-time rate). */
+  today: string;
+  /** The county's time zone (COUNTY_TIME_ZONE): a period's days are county days. */
+  timeZone: string;
 }
 
 /** What an indicator counts in its numerator and denominator. */
@@ -42,6 +46,10 @@ export interface IndicatorDefinition {
    * over the patients of the relation `scoped` (column `id`), which the engine has already narrowed to the caller's
    * policy and the scope. A patient-based proportion gives 1/1 or 1/0; the on-time rate gives a patient's due and
    * on-time visits; a referral rate 1 and the patient's referrals. Patients with zero in both may be left out.
+   * The engine also provides `managed` (engine.ts): the scoped patients managed at the period's end
+   * (care-rules/managed.ts), columns `id`, `managing_organization_id`, `management_tier`, `hypertension`,
+   * `diabetes` (booleans) and `managed_since` (a date). A unit of 'townships' puts an organisation's id in
+   * `patient_id` (self-management-group-coverage): the breakdown then attributes the row by that organisation.
    */
   populationSql(input: IndicatorInput): Predicate;
 }
