@@ -22,12 +22,12 @@ const protector = new IdentifierProtector({ encKey: Buffer.alloc(32, 7), hmacKey
 // a pinned date, so that the county is the same whatever day the suite runs
 const AS_OF = seedNowFor('2026-11-01');
 
-async function seeded(patients: number, seed: number, now: Date | 'today' = AS_OF): Promise<Seeded> {
+async function seeded(patients: number, seed: number, now: Date | 'today' = AS_OF, shape: { historyYears?: number; coverageYears?: number } = {}): Promise<Seeded> {
   const db = await createTestDatabase();
   const orm = await openDatabase({ databaseUrl: db.databaseUrl, embeddedDataDir: db.embeddedDataDir });
   const em = () => orm.em.fork() as unknown as EntityManager;
   expect(await hasPatients(em())).toBe(false);
-  const summary = await seedCounty(em(), { patients, seed, protector, now: now === 'today' ? undefined : now });
+  const summary = await seedCounty(em(), { patients, seed, protector, now: now === 'today' ? undefined : now, ...shape });
   const s = { db, orm, summary, em };
   opened.push(s);
   return s;
@@ -298,4 +298,25 @@ test('by default the county is generated as of today: its newest readings are fr
   const pinned = await seeded(100, 42);
   const names = `select name from "patient" order by name`;
   expect(await rows(d, names)).toEqual(await rows(pinned, names));
+});
+
+test('a longer history gives more readings per patient, and longer coverage reaches back with it; the same residents', async () => {
+  const longer = await seeded(300, 42, AS_OF, { historyYears: 5, coverageYears: 4 });
+  const span = `select min(effective_at) as oldest, count(*)::int as n from "observation"`;
+  const [two] = await rows<{ oldest: string; n: number }>(a, span);
+  const [five] = await rows<{ oldest: string; n: number }>(longer, span);
+  // the default window is two years before 2026-11-01; five years reach back to late 2021
+  expect(new Date(two!.oldest).getTime()).toBeGreaterThanOrEqual(Date.parse('2024-10-30'));
+  expect(new Date(five!.oldest).getTime()).toBeLessThan(Date.parse('2022-06-01'));
+  expect(new Date(five!.oldest).getTime()).toBeGreaterThanOrEqual(Date.parse('2021-10-30'));
+  expect(five!.n).toBeGreaterThan(2 * two!.n);
+  // by default everyone's coverage is this year's; with four years it starts in 2023 unless the record is younger
+  const periods = `select c.period_start::text as start, c.period_end::text as end, count(*)::int as n from "coverage" c group by 1, 2 order by 1`;
+  expect(await rows(a, periods)).toEqual([{ start: '2026-01-01', end: '2026-12-31', n: a.summary.counts.coverage }]);
+  const starts = await rows<{ start: string; end: string; n: number }>(longer, periods);
+  expect(starts.every((r) => r.end === '2026-12-31' && r.start >= '2023-01-01')).toBe(true);
+  expect(starts[0]).toMatchObject({ start: '2023-01-01' });
+  expect(starts[0]!.n).toBeGreaterThan(longer.summary.counts.coverage! / 2);
+  const q = `select name, birth_date from "patient" order by id`;
+  expect(await rows(longer, q)).toEqual(await rows(a, q));
 });

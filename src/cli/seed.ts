@@ -1,5 +1,5 @@
 /**
- * npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--reset] [--skip-fhir]
+ * npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--years Y] [--coverage-years C] [--reset] [--skip-fhir]
  *
  * Generates a deterministic demo county (as of today in the county's calendar, or --as-of / SEED_AS_OF) into the configured database (DATABASE_URL → that Postgres,
  * otherwise the embedded one at EMBEDDED_DATA_DIR, or in memory with EMBEDDED_IN_MEMORY=1). Refuses to
@@ -7,7 +7,8 @@
  * data (TRUNCATE … CASCADE; the append-only audit trail is kept). Then writes every seeded record's FHIR
  * resource, as the service does for what it records (src/fhir/materialise.ts), unless --skip-fhir: the
  * seeder writes plain SQL, past the ORM hook that does it for the service. `--fhir-only` does just that
- * step, for a database filled before it existed.
+ * step, for a database filled before it existed. `--years` is the history's length (default 2; more years, more
+ * readings per patient), `--coverage-years` how many calendar years of insurance each insured resident holds (default 1).
  */
 import 'reflect-metadata';
 import cliProgress from 'cli-progress';
@@ -21,7 +22,7 @@ import { EmbeddedDatabaseInUseError } from '../db/embedded-lock.js';
 import { backfillFhir } from '../fhir/materialise.js';
 import { DEFAULT_SEED, clearCountyData, hasPatients, seedCounty, seedNowFor } from '../seed/generate.js';
 
-const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--reset] [--skip-fhir] | --fhir-only';
+const USAGE = 'usage: npm run seed -- [--patients N] [--seed S] [--as-of YYYY-MM-DD] [--years Y] [--coverage-years C] [--reset] [--skip-fhir] | --fhir-only';
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -36,6 +37,8 @@ async function main(): Promise<number> {
       patients: { type: 'string', short: 'n' },
       seed: { type: 'string', short: 's' },
       'as-of': { type: 'string' },
+      years: { type: 'string' },
+      'coverage-years': { type: 'string' },
       reset: { type: 'boolean', default: false },
       'skip-fhir': { type: 'boolean', default: false },
       'fhir-only': { type: 'boolean', default: false },
@@ -82,6 +85,8 @@ async function main(): Promise<number> {
       patients,
       seed,
       now,
+      historyYears: positiveInt('years', values.years, 2) || 2,
+      coverageYears: positiveInt('coverage-years', values['coverage-years'], 1) || 1,
       identifierSystems: config.identifierSystems,
       protector,
       onProgress: (done, total) => {

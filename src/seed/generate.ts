@@ -17,7 +17,7 @@ import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.
 import { DomainEvent, EventConsumerPosition } from '../events/domain-event.entity.js';
 import { appendMissingEvents } from '../events/recorder.js';
 import type { EntityManager } from '../db/orm.js';
-import { ControlStatus, controlStatusOf } from '../care-rules/control.js';
+import { ControlStatus, controlInterpretationOf, controlStatusOf } from '../care-rules/control.js';
 import { addDays, daysBetween, isFaceToFace, nextFollowUpOf, referralAdviceOf } from '../care-rules/follow-up-interval.js';
 import { DEFAULT_CARE_RULES } from '../care-rules/rules.js';
 import { reassess } from '../care/index.js';
@@ -83,6 +83,17 @@ export interface SeedOptions {
   rowsPerInsert?: number;
   /** Patients generated and written per batch; default 500. */
   patientsPerBatch?: number;
+  /**
+   * Years of history before `now`: follow-ups, readings, yearly health checks, new cases; default 2. More years, more
+   * readings per patient (about 0.5 million per 50,000 residents and two years; the export bench asks for a million).
+   */
+  historyYears?: number;
+  /**
+   * Calendar years of insurance, back from `now`'s: an insured resident's coverage runs from the first of them (or
+   * the year their record was created) to the end of the current one; default 1, the current year only. An insurer's
+   * payment-period figures and its Bulk export reach only the covered days (src/access/membership.ts).
+   */
+  coverageYears?: number;
 }
 
 /** Turns an identifier into what `patient_identifier` stores: shown value, lookup key, optional ciphertext. */
@@ -422,13 +433,16 @@ class Generator {
     systems: IdentifierSystems,
     private readonly protection: IdentifierProtection,
     rowsPerInsert: number,
+    historyYears: number,
+    private readonly coverageYears: number,
   ) {
     this.root = new Random(seed);
     this.ids = new IdFactory(seed);
     this.nowMs = now.getTime();
     this.nowDay = Math.floor(this.nowMs / DAY_MS);
-    this.windowStart = this.nowDay - 730;
-    this.baseDay = this.nowDay - 9 * 365 - 60;
+    this.windowStart = this.nowDay - 365 * historyYears;
+    // The county's organisations and the oldest health records: seven years before the window.
+    this.baseDay = this.windowStart - 7 * 365 - 60;
     this.systems = systems;
     this.rowsPerInsert = rowsPerInsert;
     this.queue = new StatementQueue(em);
@@ -777,8 +791,10 @@ class Generator {
       // Insurance numbers: a permutation of the index, so unique without bookkeeping.
       const memberNumber = `${COUNTY.areaCode}${String((index * 7_919_317 + (this.seed % 1_000_000)) % 10_000_000_000).padStart(10, '0')}`;
       identifier(this.systems.insurance, IdentifierKind.INSURANCE, memberNumber);
+      // Enrolled for the current year, or (coverageYears) continuously since an earlier one, not before the record.
       const year = new Date(this.nowMs).getUTCFullYear();
-      const enrolled = Math.max(createdMs, Date.UTC(year - 1, 11, 1 + rng.int(0, 25), 2));
+      const firstYear = Math.max(year - this.coverageYears + 1, new Date(createdMs).getUTCFullYear());
+      const enrolled = Math.max(createdMs, Date.UTC(firstYear - 1, 11, 1 + rng.int(0, 25), 2));
       this.w.coverage.add({
         ...this.base(enrolled),
         patient: ctx.id,
@@ -786,7 +802,7 @@ class Generator {
         memberNumber,
         plan: age < 60 && rng.chance(0.25) ? '职工基本医疗保险' : '城乡居民基本医疗保险',
         status: CoverageStatus.ACTIVE,
-        periodStart: `${year}-01-01`,
+        periodStart: `${firstYear}-01-01`,
         periodEnd: `${year}-12-31`,
       });
     }
@@ -924,6 +940,7 @@ class Generator {
       systolic,
       diastolic,
       controlStatus: status,
+      controlInterpretation: controlInterpretationOf({ kind: ObservationKind.BLOOD_PRESSURE, systolic, diastolic }),
       unit: 'mm[Hg]',
       effectiveAt: new Date(ms),
       source,
@@ -959,6 +976,7 @@ class Generator {
       kind: ObservationKind.FASTING_GLUCOSE,
       value,
       controlStatus: status,
+      controlInterpretation: controlInterpretationOf({ kind: ObservationKind.FASTING_GLUCOSE, value }),
       unit: 'mmol/L',
       receivedValue,
       receivedUnit,
@@ -992,6 +1010,7 @@ class Generator {
       value,
       // The seed's readings are all plausible: the column's default; the control status by the same rule as the service's.
       controlStatus: controlStatusOf({ kind: ObservationKind.HBA1C, value }),
+      controlInterpretation: controlInterpretationOf({ kind: ObservationKind.HBA1C, value }),
       unit: '%',
       receivedValue,
       receivedUnit,
@@ -1540,7 +1559,16 @@ export async function seedCounty(anyEm: SeedEntityManager, options: SeedOptions)
   let plannedByRules = 0;
   let programme!: ProgrammeSeeder;
   await em.transactional(async (tem) => {
-    generator = new Generator(tem, seed, now, systems, options.protector ?? PLAIN_IDENTIFIERS, Math.max(1, options.rowsPerInsert ?? 1000));
+    generator = new Generator(
+      tem,
+      seed,
+      now,
+      systems,
+      options.protector ?? PLAIN_IDENTIFIERS,
+      Math.max(1, options.rowsPerInsert ?? 1000),
+      Math.max(1, Math.floor(options.historyYears ?? 2)),
+      Math.max(1, Math.floor(options.coverageYears ?? 1)),
+    );
     county = generator.buildCounty(total);
     await generator.flushAll();
     for (let done = 0; done < total; ) {
