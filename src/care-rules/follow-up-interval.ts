@@ -44,6 +44,9 @@ const FACE_TO_FACE: readonly FollowUpType[] = [FollowUpType.CLINIC, FollowUpType
 
 export const isFaceToFace = (type: FollowUpType): boolean => FACE_TO_FACE.includes(type);
 
+/** `isFaceToFace` as SQL over a follow-up type column. */
+export const faceToFaceSql = (typeColumn: string): string => `${typeColumn} in (${FACE_TO_FACE.map(sqlText).join(', ')})`;
+
 /** The tier's longest interval (rules.tierMaximumDays). */
 export function tierMaximumDays(tier: ManagementTier, rules: CareRules = DEFAULT_CARE_RULES): number {
   const m = rules.tierMaximumDays;

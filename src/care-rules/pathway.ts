@@ -123,3 +123,48 @@ export function isScreeningAge(birthDate: string | null | undefined, onDate: str
 export function isScreeningAgeSql(rules: CareRules, birthDate: string, onDate: string): string {
   return `(${birthDate} is not null and ${birthDate} + make_interval(years => ${sqlNumber(rules.pathway.screeningAgeAtLeast)}) <= ${onDate})`;
 }
+
+/** A pathway step record, as the pathway execution rate reads it. */
+export interface ReachedStep {
+  conditionKind: ConditionKind;
+  step: PathwayStep;
+  reachedAt: Date;
+}
+
+const ENTRY_STEPS = PATHWAY_STEPS.slice(0, 2);
+const LAST_STEP = PATHWAY_STEPS[PATHWAY_STEPS.length - 1]!;
+
+/**
+ * Entered the pathway of `kind` before the instant `before`: its first or second step (SUSPECTED — skipped or not —
+ * or CONFIRMED) reached by then; a suspicion only, answered by a REFUTED diagnosis of the kind (`refuted`), is no
+ * entry (as it is stuck nowhere, `stuckInPathwaySql`). `pathwayEnteredSql` is the same in SQL.
+ */
+export function pathwayEntered(steps: readonly ReachedStep[], kind: ConditionKind, before: Date, refuted: boolean): boolean {
+  const by = steps.filter((s) => s.conditionKind === kind && s.reachedAt.getTime() < before.getTime());
+  if (!by.some((s) => ENTRY_STEPS.includes(s.step))) return false;
+  return !refuted || by.some((s) => s.step === PathwayStep.CONFIRMED);
+}
+
+/**
+ * Completed the seven steps of `kind` before `before`: its last step (REASSESSED) reached, in any cycle. The
+ * derivation reaches steps only in order (src/care/pathway/derivation.ts), so the last step reached means every
+ * one before it was, in order; a skipped SUSPECTED counts as passed.
+ */
+export function pathwayCompleted(steps: readonly ReachedStep[], kind: ConditionKind, before: Date): boolean {
+  return steps.some((s) => s.conditionKind === kind && s.step === LAST_STEP && s.reachedAt.getTime() < before.getTime());
+}
+
+/** `pathwayEntered` of any of `kinds` for the patient `patientColumn`, as SQL; `before` a SQL timestamptz expression. */
+export function pathwayEnteredSql(patientColumn: string, kinds: readonly ConditionKind[], before: string): string {
+  return `exists (select 1 from pathway_step pe where pe.patient_id = ${patientColumn} and pe.condition_kind in (${kinds.map(sqlText).join(', ')})
+      and pe.step in (${ENTRY_STEPS.map(sqlText).join(', ')}) and pe.reached_at < ${before}
+      and (not exists (select 1 from condition rc where rc.patient_id = pe.patient_id and rc.kind = pe.condition_kind and rc.verification_status = ${sqlText(VerificationStatus.REFUTED)})
+        or exists (select 1 from pathway_step pc where pc.patient_id = pe.patient_id and pc.condition_kind = pe.condition_kind
+          and pc.step = ${sqlText(PathwayStep.CONFIRMED)} and pc.reached_at < ${before})))`;
+}
+
+/** `pathwayCompleted` of any of `kinds` for the patient `patientColumn`, as SQL. */
+export function pathwayCompletedSql(patientColumn: string, kinds: readonly ConditionKind[], before: string): string {
+  return `exists (select 1 from pathway_step pd where pd.patient_id = ${patientColumn} and pd.condition_kind in (${kinds.map(sqlText).join(', ')})
+      and pd.step = ${sqlText(LAST_STEP)} and pd.reached_at < ${before})`;
+}

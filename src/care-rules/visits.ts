@@ -21,3 +21,18 @@ export const OPEN_PLANNED_VISIT = Object.freeze({ plannedDate: { $ne: null }, do
 
 /** A visit that took place, as SQL over a follow_up alias. */
 export const doneVisitSql = (f: string): string => `${f}.done_date is not null and ${f}.cancelled_at is null`;
+
+/**
+ * A visit that was due: planned for a date and not cancelled (done or not). The follow-up on-time rate's
+ * denominator counts these by their planned date (src/indicators/definitions/follow-up-on-time-rate.ts).
+ */
+export const isDueVisit = (f: VisitDates): boolean => !!f.plannedDate && !f.cancelledAt;
+
+/** `isDueVisit` as SQL over a follow_up alias. */
+export const dueVisitSql = (f: string): string => `${f}.planned_date is not null and ${f}.cancelled_at is null`;
+
+/** A due visit done on or before the day it was planned for: on time. */
+export const isDoneOnTime = (f: VisitDates): boolean => isDueVisit(f) && !!f.doneDate && f.doneDate <= f.plannedDate!;
+
+/** `isDoneOnTime` as SQL over a follow_up alias. */
+export const doneOnTimeSql = (f: string): string => `(${dueVisitSql(f)} and ${f}.done_date is not null and ${f}.done_date <= ${f}.planned_date)`;
