@@ -4,7 +4,7 @@
  * Pure data and functions — the domain, GraphQL and FHIR layers all ask this module.
  */
 
-import { ConditionKind, ObservationKind } from '../vocabulary/index.js';
+import { ConditionKind, ControlStatus, ObservationKind, type ControlInterpretation } from '../vocabulary/index.js';
 
 // The enums are defined in vocabulary/ (no dependencies); re-exported here, where their codes are.
 export { ConditionKind, ObservationKind };
@@ -288,6 +288,7 @@ export const HL7 = {
   conditionVerification: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
   observationCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
   dataAbsentReason: 'http://terminology.hl7.org/CodeSystem/data-absent-reason',
+  observationInterpretation: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
   actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
   organizationType: 'http://terminology.hl7.org/CodeSystem/organization-type',
   locationPhysicalType: 'http://terminology.hl7.org/CodeSystem/location-physical-type',
@@ -478,6 +479,17 @@ export const CONTROL_STATUS_DISPLAY: Record<string, Display> = {
   CONTROLLED: { zh: '控制满意', en: 'Controlled' },
   UNCONTROLLED: { zh: '控制不满意', en: 'Uncontrolled' },
   URGENT: { zh: '需紧急转诊', en: 'Urgent' },
+};
+
+/**
+ * An Observation's `interpretation` from the control rule: the v3 ObservationInterpretation code (display in the
+ * coding: the code system's English), and the control status it stands for (our control-status coding beside it).
+ */
+export const CONTROL_INTERPRETATION: Record<ControlInterpretation, { display: Display; status: ControlStatus }> = {
+  N: { display: { zh: '正常', en: 'Normal' }, status: ControlStatus.CONTROLLED },
+  H: { display: { zh: '偏高', en: 'High' }, status: ControlStatus.UNCONTROLLED },
+  HH: { display: { zh: '危急偏高', en: 'Critical high' }, status: ControlStatus.URGENT },
+  LL: { display: { zh: '危急偏低', en: 'Critical low' }, status: ControlStatus.URGENT },
 };
 
 export const MANAGEMENT_TIER_DISPLAY: Record<string, Display> = {

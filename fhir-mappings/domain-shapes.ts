@@ -5,7 +5,7 @@
  * Fields the entity requires are optional here when FHIR allows them to be absent (a Patient without a
  * name is valid FHIR): what the domain then accepts is the importing service's decision, not the mapper's.
  */
-import type { CarePlan, CareTeam, Consent, Encounter, Goal, MedicationRequest, MedicationStatement, Observation, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { CarePlan, CareTeam, CodeableConcept, Consent, Encounter, Goal, MedicationRequest, MedicationStatement, Observation, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type {
   ActivityCategory,
   ActivityStatus,
@@ -14,6 +14,7 @@ import type {
   ConditionKind,
   ConsentDecision,
   ConsentPurpose,
+  ControlInterpretation,
   ControlStatus,
   CoverageStatus,
   DrugClass,
@@ -168,6 +169,16 @@ export interface ObservationShape {
   /** The sender's identifier of this reading (first identifier): what makes re-sent device batches idempotent. */
   sourceSystem?: string;
   sourceId?: string;
+  /**
+   * Which way the reading stands from its control target, by the care rules (`interpretation`, HL7 v3 codes with
+   * our control-status coding beside them); absent when the rules did not judge it.
+   */
+  interpretation?: ControlInterpretation;
+  /**
+   * The sender's own `interpretation` (read from a received resource): emitted as sent, and ours is not added to it —
+   * a laboratory's flag by its reference range and ours by the control target can disagree.
+   */
+  interpretationAsSent?: CodeableConcept[];
 }
 
 export interface CarePlanActivityShape {

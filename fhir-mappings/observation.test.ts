@@ -1,6 +1,6 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { ObservationSource } from '../vocabulary/index.js';
-import { NCD_EXTENSIONS, ObservationKind } from './codes.js';
+import { ControlInterpretation, ObservationSource } from '../vocabulary/index.js';
+import { CONTROL_STATUS_DISPLAY, NCD_EXTENSIONS, NCD_SYSTEMS, ObservationKind } from './codes.js';
 import type { ObservationShape } from './domain-shapes.js';
 import { FhirMappingError } from './errors.js';
 import { observationMapping as m } from './observation.js';
@@ -191,6 +191,74 @@ describe('a shape rebuilt from the stored entity', () => {
     const o = withCode('2339-0')[0]!;
     const { original } = m.fromFhir(o);
     expect(m.toFhir({ encounterRef: undefined }, { id: o.id!, original }).encounter).toBeUndefined();
+  });
+});
+
+describe('interpretation from the control rule', () => {
+  const V3 = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+  const bp: ObservationShape = {
+    patientRef: 'Patient/p1',
+    status: 'final',
+    kind: ObservationKind.BLOOD_PRESSURE,
+    code: '85354-9',
+    system: 'http://loinc.org',
+    systolic: 152,
+    diastolic: 96,
+    unit: 'mm[Hg]',
+    effectiveAt: new Date('2026-11-20T00:00:00Z'),
+    source: ObservationSource.CLINIC,
+  };
+
+  test('each code goes out as the v3 code with its display, our control status beside it, and a bilingual text', () => {
+    const expected: Array<[ControlInterpretation, string, string, string]> = [
+      [ControlInterpretation.N, 'Normal', 'CONTROLLED', '正常（控制满意） Normal (Controlled)'],
+      [ControlInterpretation.H, 'High', 'UNCONTROLLED', '偏高（控制不满意） High (Uncontrolled)'],
+      [ControlInterpretation.HH, 'Critical high', 'URGENT', '危急偏高（需紧急转诊） Critical high (Urgent)'],
+      [ControlInterpretation.LL, 'Critical low', 'URGENT', '危急偏低（需紧急转诊） Critical low (Urgent)'],
+    ];
+    for (const [code, display, status, text] of expected) {
+      const out = m.toFhir({ ...bp, interpretation: code }, { id: 'o1' });
+      valid(out);
+      expect(out.interpretation).toEqual([
+        {
+          coding: [
+            { system: V3, code, display },
+            { system: NCD_SYSTEMS.controlStatus, code: status, display: CONTROL_STATUS_DISPLAY[status]!.en },
+          ],
+          text,
+        },
+      ]);
+      // Read back, it is ours: the shape says the code, not that a sender flagged it.
+      const read = m.fromFhir(out).domain;
+      expect(read.interpretation).toBe(code);
+      expect(read.interpretationAsSent).toBeUndefined();
+    }
+  });
+
+  test('a reading the rules did not judge (implausible, a weight) has none', () => {
+    expect(m.toFhir(bp, { id: 'o1' }).interpretation).toBeUndefined();
+  });
+
+  test('our own interpretation follows the rule: H becomes N, and one no longer judged is removed', () => {
+    const stored = m.toFhir({ ...bp, interpretation: ControlInterpretation.H }, { id: 'o1', versionId: '1' });
+    const now = m.toFhir({ systolic: 128, diastolic: 82, interpretation: ControlInterpretation.N }, { id: 'o1', original: stored });
+    expect(now.interpretation?.map((c) => c.coding?.[0]?.code)).toEqual(['N']);
+    expect(m.toFhir({ interpretation: undefined }, { id: 'o1', original: stored }).interpretation).toBeUndefined();
+  });
+
+  test("a sender's interpretation is kept as sent and ours is not added, whatever the rule says", () => {
+    const dar = observations.find((o) => o.id === 'blood-pressure-dar')!;
+    expect(dar.interpretation?.length).toBeGreaterThan(0);
+    const { domain, original } = m.fromFhir(dar);
+    expect(domain.interpretationAsSent).toEqual(dar.interpretation);
+    expect(m.toFhir(domain, { id: dar.id!, original })).toEqual(dar);
+    // The stored record's shape carries the rule's code: the sender's stays alone.
+    const out = m.toFhir({ diastolic: 70, interpretation: ControlInterpretation.HH }, { id: dar.id!, original });
+    expect(out.interpretation).toEqual(dar.interpretation);
+    valid(out);
+    // Our coding system in a sender's concept beside another of theirs: still theirs, kept whole.
+    const mixed: Observation = { ...dar, interpretation: [...dar.interpretation!, { coding: [{ system: NCD_SYSTEMS.controlStatus, code: 'CONTROLLED' }] }] };
+    expect(m.fromFhir(mixed).domain.interpretationAsSent).toEqual(mixed.interpretation);
   });
 });
 

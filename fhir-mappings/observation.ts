@@ -1,10 +1,12 @@
 import type { CodeableConcept, Coding, Extension, Observation, ObservationComponent, Organization, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
-import { ObservationSource } from '../vocabulary/index.js';
+import { ControlInterpretation, ObservationSource } from '../vocabulary/index.js';
 import {
   bilingual,
   BP_COMPONENT_DISPLAY,
   CANONICAL_UNIT,
   classifyObservation,
+  CONTROL_INTERPRETATION,
+  CONTROL_STATUS_DISPLAY,
   acceptedUnits,
   HL7,
   LOINC,
@@ -89,6 +91,28 @@ function sourceOf(o: Observation): ObservationSource {
   return ObservationSource.CLINIC;
 }
 
+/**
+ * The control rule's interpretation: the v3 code, and beside it our control-status coding — which also tells our own
+ * interpretation from a sender's when a stored resource is read back (`interpretationRead`).
+ */
+function controlInterpretation(code: ControlInterpretation): CodeableConcept {
+  const { display, status } = CONTROL_INTERPRETATION[code];
+  const statusDisplay = CONTROL_STATUS_DISPLAY[status]!;
+  return {
+    coding: [coding(HL7.observationInterpretation, code, display.en), coding(NCD_SYSTEMS.controlStatus, status, statusDisplay.en)],
+    text: `${display.zh}（${statusDisplay.zh}） ${display.en} (${statusDisplay.en})`,
+  };
+}
+
+/** Ours (a control-status coding) is the rule's, re-emitted as the rule says now; anything else is the sender's, kept. */
+function interpretationRead(o: Observation): Pick<ObservationShape, 'interpretation' | 'interpretationAsSent'> {
+  const concepts = o.interpretation ?? [];
+  if (concepts.length === 0) return {};
+  const ours = concepts.length === 1 && concepts[0]!.coding?.some((c) => c.system === NCD_SYSTEMS.controlStatus);
+  const code = ours ? enumFrom(ControlInterpretation, concepts[0]!.coding?.find((c) => c.system === HL7.observationInterpretation)?.code) : undefined;
+  return code ? { interpretation: code } : { interpretationAsSent: concepts };
+}
+
 const PRACTITIONER_TYPES = new Set(['Practitioner', 'PractitionerRole']);
 
 export const observationMapping = defineMapping<Observation, ObservationShape>({
@@ -114,6 +138,7 @@ export const observationMapping = defineMapping<Observation, ObservationShape>({
       deviceId: o.device?.identifier?.value,
       sourceSystem: identifier?.system,
       sourceId: identifier?.value,
+      ...interpretationRead(o),
     };
     if (kind === ObservationKind.BLOOD_PRESSURE) {
       const systolic = readBpComponent(o, 'systolic');
@@ -156,6 +181,7 @@ export const observationMapping = defineMapping<Observation, ObservationShape>({
       effectiveDateTime: iso(s.effectiveAt),
       performer: performer.filter((p) => p !== undefined),
       device: s.deviceId ? { identifier: { value: s.deviceId }, display: s.deviceId } : undefined,
+      interpretation: s.interpretationAsSent ?? (s.interpretation ? [controlInterpretation(s.interpretation)] : undefined),
     };
     if (s.kind === ObservationKind.BLOOD_PRESSURE) {
       const component = (which: 'systolic' | 'diastolic', value: number | undefined, received: number | undefined): ObservationComponent => {

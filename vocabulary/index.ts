@@ -11,7 +11,7 @@ export { ActivityCategory, ActivityStatus, CarePlanStatus, GoalProgressStatus } 
 export { ClinicalStatus, ConditionKind, VerificationStatus } from './condition.js';
 export { ConsentDecision, ConsentPurpose } from './consent.js';
 export { CoverageStatus } from './coverage.js';
-export { ConditionControlStatus, ControlStatus } from './control.js';
+export { ConditionControlStatus, ControlInterpretation, ControlStatus } from './control.js';
 export { DueReason, FollowUpType } from './follow-up.js';
 export { DrugClass, MedicationStatus } from './medication.js';
 export { ObservationKind, ObservationSource, Plausibility } from './observation.js';

@@ -1,9 +1,9 @@
 import { countsForControl, countsForControlSql, type Plausibility } from './plausibility.js';
 import { type CareRules, DEFAULT_CARE_RULES } from './rules.js';
 import { sqlNumber } from './sql.js';
-import { ControlStatus, ObservationKind } from '../../vocabulary/index.js';
+import { ControlInterpretation, ControlStatus, ObservationKind } from '../../vocabulary/index.js';
 
-export { ControlStatus };
+export { ControlInterpretation, ControlStatus };
 
 export interface Reading {
   kind: ObservationKind;
@@ -43,6 +43,22 @@ export function controlStatusOf(reading: Reading, rules: CareRules = DEFAULT_CAR
     default:
       return undefined;
   }
+}
+
+/**
+ * Which way the reading stands from its target, by the same rule as `controlStatusOf` (what a FHIR Observation's
+ * `interpretation` says, HL7 v3 codes): CONTROLLED is N; UNCONTROLLED is H, every target being an upper limit;
+ * URGENT is LL for a glucose at or below the urgent low (`urgent.glucoseAtMost`), HH otherwise. Undefined when the
+ * reading has no control status (implausible, not judged). Stored beside the control status when a reading is
+ * written (observation.control_interpretation), so what was emitted stays what the rules said then.
+ */
+export function controlInterpretationOf(reading: Reading, rules: CareRules = DEFAULT_CARE_RULES): ControlInterpretation | undefined {
+  const status = controlStatusOf(reading, rules);
+  if (status === ControlStatus.CONTROLLED) return ControlInterpretation.N;
+  if (status === ControlStatus.UNCONTROLLED) return ControlInterpretation.H;
+  if (status !== ControlStatus.URGENT) return undefined;
+  const glucose = reading.kind === ObservationKind.FASTING_GLUCOSE || reading.kind === ObservationKind.GLUCOSE;
+  return glucose && reading.value != null && reading.value <= rules.urgent.glucoseAtMost ? ControlInterpretation.LL : ControlInterpretation.HH;
 }
 
 /**

@@ -302,6 +302,9 @@ const SHAPERS = new Map<RecordType, Shaper<never>>([
         deviceId: o.deviceId,
         sourceSystem: o.sourceSystem,
         sourceId: o.sourceId,
+        // As the rules judged it when it was written (stored beside its control status); a key even when empty, so
+        // that a reading no longer judged loses the interpretation it had.
+        interpretation: o.controlInterpretation,
       },
     })) as Shaper<Observation>,
   ],

@@ -102,6 +102,23 @@ test('every record gets the resource and search columns the single-record path g
   expect(await backfillFhir(em(), { pageSize: 7, concurrency: 3 })).toBe(0); // nothing twice
 });
 
+test("the seed's readings say what the control rule made of them: interpretation as stored beside their control status", async () => {
+  // Runs after the backfill above: every seeded reading has its resource.
+  const rows = (await em().execute(
+    `select o.kind, o.control_status, o.control_interpretation, o.value, r.content from observation o join fhir_resource r on r.id = o.id`,
+  )) as Array<{ kind: string; control_status: string | null; control_interpretation: string | null; value: number | null; content: unknown }>;
+  expect(rows.length).toBeGreaterThan(100);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const codes = ((parseJson(row.content) as { interpretation?: Array<{ coding: Array<{ system: string; code: string }> }> }).interpretation ?? []).flatMap((c) => c.coding.map((x) => x.code));
+    // By hand: controlled N, uncontrolled H, urgent HH, or LL for a glucose at or below 3.9 mmol/L.
+    const expected = { CONTROLLED: ['N'], UNCONTROLLED: ['H'], URGENT: [row.kind.includes('GLUCOSE') && row.value! <= 3.9 ? 'LL' : 'HH'] }[row.control_status ?? ''] ?? [];
+    expect([row.kind, row.control_status, row.control_interpretation, codes]).toEqual([row.kind, row.control_status, expected[0] ?? null, expected.length ? [...expected, row.control_status] : []]);
+    if (codes[0]) seen.add(codes[0]);
+  }
+  expect([...seen]).toEqual(expect.arrayContaining(['N', 'H']));
+});
+
 test('the bulk insert carries any text: quotes, backslashes, placeholders and its own quoting tag', async () => {
   const text = `it's \\ a ? $rows$ or $rows_0$ \u4e2d`;
   const row = storeRow('0190a000-0000-7000-8000-000000000001', { resourceType: 'Basic', versionId: 1, lastUpdated: new Date(), content: { resourceType: 'Basic', id: '0190a000-0000-7000-8000-000000000001', code: { text } }, sourceKeys: [text], codes: [] });

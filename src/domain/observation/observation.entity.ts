@@ -5,7 +5,7 @@ import { Organization } from '../organization/organization.entity.js';
 import { Patient } from '../patient/patient.entity.js';
 import { Practitioner } from '../practitioner/practitioner.entity.js';
 import { FollowUp } from '../follow-up/follow-up.entity.js';
-import { ControlStatus, ObservationKind, ObservationSource, Plausibility } from '../../../vocabulary/index.js';
+import { ControlInterpretation, ControlStatus, ObservationKind, ObservationSource, Plausibility } from '../../../vocabulary/index.js';
 
 export { ObservationKind, ObservationSource, Plausibility };
 
@@ -109,4 +109,11 @@ export class Observation extends BaseEntity {
   @Field(() => ControlStatus, { nullable: true, description: 'This reading against the control targets (null when implausible or not judged).' })
   @Enum({ items: () => ControlStatus, nullable: true })
   controlStatus?: ControlStatus;
+
+  /**
+   * Which way the reading stands from its target, by the same rules when it was written (`controlInterpretationOf`):
+   * N, H, HH or LL, null when it has no control status. What its FHIR Observation's `interpretation` says.
+   */
+  @Enum({ items: () => ControlInterpretation, nullable: true })
+  controlInterpretation?: ControlInterpretation;
 }

@@ -10,7 +10,7 @@ import {
   SYSTEMS,
   toCanonical,
 } from '../../../fhir-mappings/codes.js';
-import { controlStatusOf } from '../../care-rules/control.js';
+import { controlInterpretationOf, controlStatusOf } from '../../care-rules/control.js';
 import { type Implausibility, implausibilityOf, Plausibility } from '../../care-rules/plausibility.js';
 import { type CareRules, DEFAULT_CARE_RULES } from '../../care-rules/rules.js';
 import { badInput, DomainError, isUuid } from '../errors.js';
@@ -133,7 +133,10 @@ interface CanonicalFields {
   receivedUnit?: string;
 }
 
-/** The stored fields of a reading: its values, plausibility, and control status (null when implausible) by the configured rules. */
+/**
+ * The stored fields of a reading: its values, plausibility, and control status with its direction (null when
+ * implausible) by the configured rules.
+ */
 function readingFields(canonical: CanonicalFields, implausible: Implausibility | undefined, rules: CareRules) {
   const plausibility = implausible ? Plausibility.IMPLAUSIBLE : Plausibility.PLAUSIBLE;
   return {
@@ -141,6 +144,7 @@ function readingFields(canonical: CanonicalFields, implausible: Implausibility |
     plausibility,
     plausibilityReason: implausible?.reason,
     controlStatus: controlStatusOf({ ...canonical, plausibility }, rules),
+    controlInterpretation: controlInterpretationOf({ ...canonical, plausibility }, rules),
   };
 }
 
