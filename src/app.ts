@@ -29,6 +29,7 @@ import { UrgentAlertFeed } from './care/alerts/urgent-feed.js';
 import { outboxWritten } from './events/nudge.js';
 import { serveSubscriptions, type SubscriptionServer } from './graphql/subscriptions.js';
 import type { Server } from 'node:http';
+import { type ExportRunner, exportRunnerFor, type ExportRunnerOptions } from './jobs/bulk-export/queue.js';
 
 export interface App {
   express: Express;
@@ -44,7 +45,9 @@ export interface App {
   serveSubscriptions(server: Server): void;
   /** Ends every subscription and closes its socket: the first thing a graceful shutdown does (sockets would hold the server open). */
   closeSubscriptions(): Promise<void>;
-  /** Stops Apollo and waits for the audit rows queued to be durable; the caller owns the ORM and closes it. */
+  /** Carries out Bulk export jobs in this process, or sends them to the worker (BULK_EXPORT_WORKER; src/jobs/bulk-export/queue.ts). */
+  exports: ExportRunner;
+  /** Stops Apollo and the export job under way (resumed at the next start) and waits for the audit rows queued to be durable; the caller owns the ORM and closes it. */
   stop(): Promise<void>;
 }
 
@@ -55,12 +58,14 @@ export interface AppOptions {
   rules?: CareRules;
   logger?: Logger;
   security?: Security;
+  /** Passed to every export job run here (tests: a page size, a hook after each page). */
+  exportRun?: ExportRunnerOptions['run'];
 }
 
 type AuthedRequest = Request & { caller?: Caller; requestId?: string };
 
 /** Assembles HTTP: `/graphql`, `/fhir`, `/auth/token` (SMART backend services), discovery documents, probes and metrics. */
-export async function createApp({ config, orm, rules = config.careRules, logger, security: given }: AppOptions): Promise<App> {
+export async function createApp({ config, orm, rules = config.careRules, logger, security: given, exportRun }: AppOptions): Promise<App> {
   const log = logger ?? pino({ level: config.logLevel });
   const production = config.env === 'production';
   const security = given ?? (await createSecurity(config));
@@ -93,6 +98,9 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   await apollo.start();
   const audit = new AuditRecorder(orm, log);
   const startup = new Startup();
+  // Jobs left unfinished by a process that stopped are taken again now (with the worker on in this process).
+  const exports = exportRunnerFor(orm, security, config, { work: config.bulkExport.worker, logger: log, run: exportRun });
+  await exports.start();
   // Probes, /metrics and the request log (docs/operations.md).
   const vitals = vitalSigns({ config, orm, startup, audit, log });
 
@@ -187,6 +195,7 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
       authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next),
       logger: log,
       rateLimits: { requests: limiter, systemWrites: fhirSystemWrites },
+      exports,
     }),
   );
   // Platform administration (client registration): what `npm run client` uses while a server holds the embedded database.
@@ -227,11 +236,12 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   const stop = async () => {
     await closeSubscriptions();
     await apollo.stop();
+    await exports.stop();
     await audit.flush();
   };
   const serve = (server: Server) => {
     if (subscriptions) throw new Error('subscriptions are served already');
     subscriptions = serveSubscriptions({ server, schema, orm, config, rules, security, audit, urgentAlerts, log });
   };
-  return { express: app, security, startup, audit, serveSubscriptions: serve, closeSubscriptions, stop };
+  return { express: app, security, startup, audit, exports, serveSubscriptions: serve, closeSubscriptions, stop };
 }

@@ -118,6 +118,11 @@ export class FhirInteractions {
     return this.ctx.em;
   }
 
+  /** The request's access policy (operations that decide by the caller, e.g. $export's levels). */
+  get policy(): AccessPolicy {
+    return this.ctx.policy;
+  }
+
   touch(patientId: string | null | undefined) {
     this.ctx.audit?.touch(patientId);
   }

@@ -15,12 +15,14 @@ import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { integerParam, search } from './search.js';
 import { patientEverything } from './everything.js';
+import { addExportRoutes } from './operations/export.js';
+import type { ExportRunner } from '../jobs/bulk-export/queue.js';
 import { attributeRefusal, attributeUnseenDelete, touchHistory, touchNamedPatients, touchResources } from './audit-trail.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
 
-type FhirRequest = Request & { caller?: Caller; requestId?: string; fhir?: FhirInteractions; audit?: RequestAudit };
+export type FhirRequest = Request & { caller?: Caller; requestId?: string; fhir?: FhirInteractions; audit?: RequestAudit };
 
 /** The body parser's other refusals (an unsupported charset or content encoding: 415), which it marks as the client's. */
 function bodyParserRefusal(err: unknown): FhirError | undefined {
@@ -44,6 +46,8 @@ export interface FhirRouterDeps {
    * `systemWrites`, the limit of a system client's FHIR writes. Over either, the limiter passes a 429 FhirError on.
    */
   rateLimits?: { requests: RequestHandler; systemWrites: RequestHandler };
+  /** Who carries out Bulk export jobs (src/jobs/bulk-export/queue.ts); without it $export is not offered. */
+  exports?: ExportRunner;
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -57,7 +61,7 @@ function send(res: Response, status: number, body: unknown, headers: Record<stri
 }
 
 /** What a handler answers; sent once the request's audit record is written. */
-interface Reply {
+export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string | undefined>;
@@ -178,6 +182,9 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     if (type && req.body.resourceType !== type) throw fhirError(400, 'invalid', `the body is a ${req.body.resourceType}, not a ${type}`, ['resourceType']);
     return req.body as Resource;
   };
+
+  // Bulk Data $export (operations/export.ts), before the per-type routes that would take `$export` for a type.
+  if (deps.exports) addExportRoutes(router, { config, orm, runner: deps.exports, baseUrl, audited });
 
   router.post(
     '/',
