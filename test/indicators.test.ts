@@ -5,6 +5,13 @@
 import { type Caller, ClientKind, Role } from '../src/access/caller.js';
 import { AccessPolicy, DEFAULT_POLICY_SETTINGS } from '../src/access/policy.js';
 import { DEFAULT_CARE_RULES } from '../src/care-rules/rules.js';
+import { faceToFaceVisitsRequired, faceToFaceVisitsRequiredSql, inProgrammeOn, inProgrammeOnSql, type ManagedOn, managedOn, managedOnSql } from '../src/care-rules/managed.js';
+import { nonMedicalInForceOn, nonMedicalInForceOnSql } from '../src/care-rules/non-medical.js';
+import { pathwayCompleted, pathwayCompletedSql, pathwayEntered, pathwayEnteredSql } from '../src/care-rules/pathway.js';
+import { doneOnTimeSql, dueVisitSql, isDoneOnTime, isDueVisit } from '../src/care-rules/visits.js';
+import { IdentifierProtector } from '../src/access/identifier-protection.js';
+import { seedCounty, seedNowFor } from '../src/seed/generate.js';
+import { ActivityCategory, ActivityStatus, CarePlanStatus, CareStatus, ClinicalStatus, ConditionKind, PathwayStep, VerificationStatus } from '../vocabulary/index.js';
 import type { EntityManager } from '../src/db/orm.js';
 import { evaluateIndicators, indicatorPatientIds, indicatorTrend, INDICATORS, type IndicatorRequest } from '../src/indicators/index.js';
 import type { ResolvedScope } from '../src/worklists/scope.js';
@@ -193,5 +200,167 @@ describe('who is counted', () => {
     expect(r.byOrganization!.find((o) => o.organizationId === c.township.id)).toMatchObject({ numerator: 1, denominator: 2 });
     const ids = (await indicatorPatientIds(em, insurer(), { ...request({ scope: {} }), id: 'bp-control-rate', population: 'denominator', first: 10 })).patientIds;
     expect(names(ids)).toEqual(['P1', 'P3']);
+  });
+});
+
+/**
+ * A seeded county (800 residents, the demo generator, as of 2026-11-01) against plain SQL written here with the
+ * default rules' numbers as literals — 140/90, 7.0 mmol/L and 3.9 (urgent low), HbA1c 7.0 %, 4 face-to-face visits a
+ * year — so that a rule built wrongly from CareRules, or a definition joined wrongly, shows as a difference. And
+ * each TypeScript rule the definitions' SQL twins stand for, over the same rows.
+ */
+describe('a seeded county', () => {
+  const SEEDED_PERIOD = { start: '2026-01-01', end: '2026-10-31' };
+  const SEEDED_TODAY = '2026-11-01';
+  let sdb: TestDatabase;
+  let sorm: Orm;
+  let sem: EntityManager;
+  const rows = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => sem.execute<T[]>(sql, params);
+
+  beforeAll(async () => {
+    sdb = await createTestDatabase();
+    sorm = await openDatabase({ databaseUrl: sdb.databaseUrl, embeddedDataDir: sdb.embeddedDataDir });
+    sem = asInternal(sorm.em.fork() as EntityManager);
+    const protector = new IdentifierProtector({ encKey: Buffer.alloc(32, 7), hmacKey: Buffer.alloc(32, 9) });
+    await seedCounty(sorm.em.fork() as unknown as EntityManager, { patients: 800, seed: 42, protector, now: seedNowFor(SEEDED_TODAY) });
+  }, 600_000);
+  afterAll(async () => {
+    await sorm?.close();
+    await sdb?.drop();
+  });
+
+  const local = (col: string) => `((${col}) at time zone 'Asia/Shanghai')::date`;
+  const S_AT = `(date '2026-01-01'::timestamp at time zone 'Asia/Shanghai')`;
+  const E_AT = `(date '2026-11-01'::timestamp at time zone 'Asia/Shanghai')`;
+  // Managed on 2026-10-31: registered by then, not gone by then, a standing hypertension or diabetes diagnosis dated by then.
+  const MANAGED = `with mgd as (
+      select p.id, p.management_tier, bool_or(c.kind = 'HYPERTENSION') as htn, bool_or(c.kind = 'TYPE_2_DIABETES') as dm,
+        greatest(min(coalesce(c.onset_date, ${local('c.created_at')})), ${local('p.created_at')}) as since
+      from patient p join condition c on c.patient_id = p.id
+      where c.kind in ('HYPERTENSION', 'TYPE_2_DIABETES') and c.clinical_status in ('ACTIVE', 'RECURRENCE', 'RELAPSE')
+        and c.verification_status not in ('REFUTED', 'ENTERED_IN_ERROR') and coalesce(c.onset_date, ${local('c.created_at')}) <= date '2026-10-31'
+        and ${local('p.created_at')} <= date '2026-10-31' and (p.care_status = 'ACTIVE' or p.care_status_on > date '2026-10-31')
+      group by p.id)`;
+  const latest = (kind: string, test: string) =>
+    `(select ${test} from observation o where o.patient_id = m.id and o.kind = '${kind}' and o.plausibility = 'PLAUSIBLE'
+        and o.effective_at >= ${S_AT} and o.effective_at < ${E_AT} order by o.effective_at desc, o.id desc limit 1)`;
+  const NON_MEDICAL = `exists (select 1 from care_plan cp join care_plan_activity a on a.care_plan_id = cp.id where cp.patient_id = m.id
+      and a.category <> 'MEDICATION' and cp.period_start <= date '2026-10-31'
+      and ((cp.status = 'ACTIVE' and a.status in ('NOT_STARTED', 'SCHEDULED', 'IN_PROGRESS'))
+        or (cp.status = 'COMPLETED' and coalesce(cp.period_end, date '2026-10-31') >= date '2026-10-31' and a.status in ('NOT_STARTED', 'SCHEDULED', 'IN_PROGRESS', 'COMPLETED'))))`;
+  const referrals = (direction: string, fromCounty: boolean) =>
+    `(select count(*) from referral r ${fromCounty ? `join organization fo on fo.id = r.from_organization_id and fo.level = 'COUNTY'` : ''}
+       where r.patient_id = m.id and r.direction = '${direction}' and r.status in ('REQUESTED', 'ACCEPTED', 'COMPLETED')
+         and r.requested_at >= ${S_AT} and r.requested_at < ${E_AT})`;
+  const plain: Record<string, string> = {
+    'standardised-management-rate': `${MANAGED}
+      select count(*) filter (where (select count(*) from follow_up v where v.patient_id = m.id and v.done_date is not null and v.cancelled_at is null
+          and v.type in ('CLINIC', 'HOME') and v.done_date >= date '2026-01-01' and v.done_date <= date '2026-10-31')
+        >= ceil(4 * (((date_part('year', date '2026-11-01') - date_part('year', greatest(date '2026-01-01', m.since))) * 12
+          + date_part('month', date '2026-11-01') - date_part('month', greatest(date '2026-01-01', m.since))) * 30
+          + date_part('day', date '2026-11-01') - date_part('day', greatest(date '2026-01-01', m.since))) / 360.0)) as n, count(*) as d from mgd m`,
+    'bp-control-rate': `${MANAGED} select count(*) filter (where ${latest('BLOOD_PRESSURE', 'o.systolic < 140 and o.diastolic < 90')} is true) as n, count(*) as d from mgd m where m.htn`,
+    'glucose-control-rate': `${MANAGED} select count(*) filter (where ${latest('FASTING_GLUCOSE', 'o.value < 7.0 and o.value > 3.9')} is true) as n, count(*) as d from mgd m where m.dm`,
+    'hba1c-control-rate': `${MANAGED} select count(*) filter (where ${latest('HBA1C', 'o.value < 7.0')}) as n, count(*) as d from mgd m where m.dm and ${latest('HBA1C', 'true')} is not null`,
+    'follow-up-on-time-rate': `${MANAGED} select count(*) filter (where v.done_date <= v.planned_date) as n, count(*) as d
+      from mgd m join follow_up v on v.patient_id = m.id where v.planned_date between date '2026-01-01' and date '2026-10-31' and v.cancelled_at is null
+        and (v.done_date is not null or v.planned_date < date '${SEEDED_TODAY}')`,
+    'non-medical-prescription-rate': `${MANAGED} select count(*) filter (where ${NON_MEDICAL}) as n, count(*) as d from mgd m`,
+    'pathway-execution-rate': `with entered as (
+        select distinct p.id from patient p join pathway_step s on s.patient_id = p.id
+        where s.condition_kind in ('HYPERTENSION', 'TYPE_2_DIABETES') and s.step in ('SUSPECTED', 'CONFIRMED') and s.reached_at < ${E_AT}
+          and ${local('p.created_at')} <= date '2026-10-31' and (p.care_status = 'ACTIVE' or p.care_status_on > date '2026-10-31')
+          and (exists (select 1 from pathway_step k where k.patient_id = p.id and k.condition_kind = s.condition_kind and k.step = 'CONFIRMED' and k.reached_at < ${E_AT})
+            or not exists (select 1 from condition r where r.patient_id = p.id and r.kind = s.condition_kind and r.verification_status = 'REFUTED')))
+      select count(*) filter (where exists (select 1 from pathway_step s where s.patient_id = e.id and s.condition_kind in ('HYPERTENSION', 'TYPE_2_DIABETES')
+        and s.step = 'REASSESSED' and s.reached_at < ${E_AT})) as n, count(*) as d from entered e`,
+    'up-referral-rate': `${MANAGED} select coalesce(sum(${referrals('UP', false)}), 0) as n, count(*) as d from mgd m`,
+    'down-referral-rate': `${MANAGED} select coalesce(sum(${referrals('DOWN', true)}), 0) as n, count(*) as d from mgd m`,
+    'intensive-hospitalisation-rate': `${MANAGED} select count(*) filter (where exists (select 1 from admission a where a.patient_id = m.id and a.kind = 'INPATIENT'
+        and a.status not in ('PLANNED', 'CANCELLED', 'ENTERED_IN_ERROR') and a.period_start < ${E_AT} and (a.period_end is null or a.period_end >= ${S_AT}))) as n,
+      count(*) as d from mgd m where m.management_tier = 'INTENSIVE'`,
+    'self-management-group-coverage': `with towns as (select distinct t.id, t.path from organization t join organization o on o.path like t.path || '%'
+        join patient p on p.managing_organization_id = o.id where t.level = 'TOWNSHIP')
+      select count(*) filter (where exists (select 1 from self_management_group g join organization go on go.id = g.organization_id
+        where go.path like t.path || '%' and ${local('g.created_at')} <= date '2026-10-31' and (g.closed_on is null or g.closed_on > date '2026-10-31'))) as n,
+      count(*) as d from towns t`,
+  };
+
+  it('every indicator agrees with plain SQL over the whole county, and none is trivially 0 or all', async () => {
+    const results = await evaluateIndicators(sem, admin(), { scope: {}, period: SEEDED_PERIOD, rules: DEFAULT_CARE_RULES, today: SEEDED_TODAY });
+    for (const r of results) {
+      const [expected] = await rows<{ n: string; d: string }>(plain[r.definition.id]!);
+      expect([r.definition.id, nd(r)]).toEqual([r.definition.id, [Number(expected!.n), Number(expected!.d)]]);
+    }
+    const byId = Object.fromEntries(results.map((r) => [r.definition.id, r]));
+    for (const id of ['standardised-management-rate', 'bp-control-rate', 'glucose-control-rate', 'follow-up-on-time-rate', 'non-medical-prescription-rate', 'pathway-execution-rate']) {
+      expect([id, byId[id]!.numerator > 0 && byId[id]!.numerator < byId[id]!.denominator]).toEqual([id, true]);
+    }
+  });
+
+  it('the TypeScript rules and their SQL twins agree over the county', async () => {
+    const day = SEEDED_PERIOD.end;
+    const patients = await rows<{ id: string; registered_on: string; care_status: CareStatus; care_status_on: string | null }>(
+      `select id, ${local('created_at')}::text as registered_on, care_status, care_status_on::text from patient`,
+    );
+    const conditions = await rows<{ patient_id: string; kind: ConditionKind; clinical_status: ClinicalStatus; verification_status: VerificationStatus; diagnosed_on: string }>(
+      `select patient_id, kind, clinical_status, verification_status, coalesce(onset_date, ${local('created_at')})::text as diagnosed_on from condition`,
+    );
+    const byPatient = <T extends { patient_id: string }>(list: T[]) => list.reduce((m, x) => m.set(x.patient_id, [...(m.get(x.patient_id) ?? []), x]), new Map<string, T[]>());
+    const dx = byPatient(conditions);
+    const ts = new Map<string, ManagedOn>();
+    for (const p of patients) {
+      const m = managedOn({ registeredOn: p.registered_on, careStatus: p.care_status, careStatusOn: p.care_status_on }, (dx.get(p.id) ?? []).map((d) => ({ kind: d.kind, clinicalStatus: d.clinical_status, verificationStatus: d.verification_status, diagnosedOn: d.diagnosed_on })), day);
+      if (m) ts.set(p.id, m);
+    }
+    const sql = await rows<{ id: string; hypertension: boolean; diabetes: boolean; managed_since: string }>(`select id, hypertension, diabetes, managed_since::text from (${managedOnSql('patient', `date '${day}'`, 'Asia/Shanghai')}) x`);
+    expect(sql.length).toBeGreaterThan(100);
+    expect(new Map(sql.map((r) => [r.id, { hypertension: r.hypertension, diabetes: r.diabetes, since: r.managed_since }]))).toEqual(ts);
+    const inProgramme = new Set((await rows<{ id: string }>(`select p.id from patient p where ${inProgrammeOnSql('p', `date '${day}'`, 'Asia/Shanghai')}`)).map((r) => r.id));
+    expect(inProgramme).toEqual(new Set(patients.filter((p) => inProgrammeOn({ registeredOn: p.registered_on, careStatus: p.care_status, careStatusOn: p.care_status_on }, day)).map((p) => p.id)));
+
+    // Non-medical prescriptions in force at the period end, for every patient with a plan.
+    const plans = await rows<{ id: string; patient_id: string; status: CarePlanStatus; period_start: string; period_end: string | null }>(`select id, patient_id, status, period_start::text, period_end::text from care_plan`);
+    const activities = await rows<{ care_plan_id: string; category: ActivityCategory; status: ActivityStatus }>(`select care_plan_id, category, status from care_plan_activity`);
+    const acts = activities.reduce((m, a) => m.set(a.care_plan_id, [...(m.get(a.care_plan_id) ?? []), a]), new Map<string, typeof activities>());
+    const planned = byPatient(plans);
+    const inForceTs = new Set([...planned].filter(([, ps]) => nonMedicalInForceOn(ps.map((p) => ({ status: p.status, periodStart: p.period_start, periodEnd: p.period_end, activities: acts.get(p.id) ?? [] })), day)).map(([id]) => id));
+    const inForceSql = new Set((await rows<{ id: string }>(`select p.id from patient p where ${nonMedicalInForceOnSql('p.id', `date '${day}'`)}`)).map((r) => r.id));
+    expect(inForceSql.size).toBeGreaterThan(50);
+    expect(inForceSql).toEqual(inForceTs);
+
+    // The pathway entered and completed by the end of the period.
+    const before = new Date('2026-10-31T16:00:00Z');
+    const steps = await rows<{ patient_id: string; condition_kind: ConditionKind; step: PathwayStep; reached_at: Date }>(`select patient_id, condition_kind, step, reached_at from pathway_step`);
+    const refuted = new Set(conditions.filter((c) => c.verification_status === VerificationStatus.REFUTED).map((c) => `${c.patient_id} ${c.kind}`));
+    const walked = byPatient(steps);
+    const KINDS = [ConditionKind.HYPERTENSION, ConditionKind.TYPE_2_DIABETES];
+    const reached = (id: string) => (walked.get(id) ?? []).map((s) => ({ conditionKind: s.condition_kind, step: s.step, reachedAt: new Date(s.reached_at) }));
+    const enteredTs = new Set([...walked.keys()].filter((id) => KINDS.some((k) => pathwayEntered(reached(id), k, before, refuted.has(`${id} ${k}`)))));
+    const completedTs = new Set([...walked.keys()].filter((id) => KINDS.some((k) => pathwayCompleted(reached(id), k, before))));
+    const at = `timestamptz '${before.toISOString()}'`;
+    const enteredSql = new Set((await rows<{ id: string }>(`select p.id from patient p where ${pathwayEnteredSql('p.id', KINDS, at)}`)).map((r) => r.id));
+    const completedSql = new Set((await rows<{ id: string }>(`select p.id from patient p where ${pathwayCompletedSql('p.id', KINDS, at)}`)).map((r) => r.id));
+    expect(completedSql.size).toBeGreaterThan(10);
+    expect([enteredSql, completedSql]).toEqual([enteredTs, completedTs]);
+
+    // Due and on-time visits.
+    const visits = await rows<{ id: string; planned: string | null; done: string | null; cancelled_at: Date | null; due: boolean; on_time: boolean }>(
+      `select v.id, v.planned_date::text as planned, v.done_date::text as done, v.cancelled_at, ${dueVisitSql('v')} as due, ${doneOnTimeSql('v')} as on_time from follow_up v`,
+    );
+    const judged = visits.map((v) => ({ due: isDueVisit({ plannedDate: v.planned, doneDate: v.done, cancelledAt: v.cancelled_at }), onTime: isDoneOnTime({ plannedDate: v.planned, doneDate: v.done, cancelledAt: v.cancelled_at }) }));
+    expect(visits.map((v) => ({ due: v.due, onTime: v.on_time }))).toEqual(judged);
+    expect(judged.filter((j) => j.onTime).length).toBeGreaterThan(50);
+  });
+
+  it('the face-to-face visits asked of a stretch of management: TypeScript and SQL agree day by day, whole months come out whole', async () => {
+    const pairs = await rows<{ from: string; to: string; required: number }>(
+      `select f::date::text as from, t::date::text as to, ${faceToFaceVisitsRequiredSql('f::date', 't::date', '4')} as required
+         from generate_series(date '2023-12-20', date '2024-03-10', interval '3 days') f, generate_series(date '2024-02-25', date '2025-01-05', interval '5 days') t`,
+    );
+    expect(pairs.length).toBeGreaterThan(1000);
+    for (const p of pairs) expect([p.from, p.to, p.required]).toEqual([p.from, p.to, faceToFaceVisitsRequired(p.from, p.to, 4)]);
+    // A year 4 (a leap year too), half a year 2, a quarter 1, a month 1; ten weeks 1; three and a half months 2.
+    expect([['2024-01-01', '2024-12-31'], ['2025-01-01', '2025-12-31'], ['2024-07-01', '2024-12-31'], ['2024-04-01', '2024-06-30'], ['2024-02-01', '2024-02-29'], ['2024-01-01', '2024-03-10'], ['2024-01-01', '2024-04-15']].map(([f, t]) => faceToFaceVisitsRequired(f!, t!, 4))).toEqual([4, 4, 2, 1, 1, 1, 2]);
   });
 });
