@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Measured } from './load.js';
 import type { ImportResult } from './fhir/import-floor.js';
+import type { ExportResult } from './export.js';
 import type { SeedTiming } from './seed.js';
 import { LABELS } from './scenarios.js';
 
@@ -18,6 +19,7 @@ export interface Results {
   checks: string[];
   scenarios: Measured[];
   fhirImport?: ImportResult;
+  bulkExport?: ExportResult;
   ratios: Array<{ scenario: string; ours: string; versus: string; throughput: number; p50: number }>;
   targets: Array<{ target: string; measured: string; met: boolean }>;
 }
@@ -45,7 +47,7 @@ export function machine(command: string, postgres: string): Record<string, strin
 const find = (ms: Measured[], scenario: string, label: string) => ms.find((m) => m.scenario === scenario && m.label === label);
 
 /** Ours ÷ peer and ours ÷ floor, per scenario; and the issue's targets against them. */
-export function judge(ms: Measured[], seed?: SeedTiming): Pick<Results, 'ratios' | 'targets'> {
+export function judge(ms: Measured[], seed?: SeedTiming, bulkExport?: ExportResult): Pick<Results, 'ratios' | 'targets'> {
   const ratios: Results['ratios'] = [];
   for (const scenario of new Set(ms.map((m) => m.scenario))) {
     for (const ours of [LABELS.gp, LABELS.admin]) {
@@ -74,6 +76,20 @@ export function judge(ms: Measured[], seed?: SeedTiming): Pick<Results, 'ratios'
     const gp = find(ms, scenario, LABELS.gp);
     if (gp) targets.push({ target: `${scenario}, township GP: p99 < 100 ms`, measured: `${gp.latencyMs.p99.toFixed(1)} ms`, met: gp.latencyMs.p99 < 100 });
   }
+  // Issue 13: all indicators of the county under a second.
+  for (const [scenario, who] of [
+    ['all indicators (county)', LABELS.admin],
+    ['all indicators (township)', LABELS.gp],
+  ] as const) {
+    const m = find(ms, scenario, who);
+    if (m) targets.push({ target: `${scenario}, ${who}: p99 < 1 s`, measured: `p50 ${m.latencyMs.p50.toFixed(0)} ms, p99 ${m.latencyMs.p99.toFixed(0)} ms`, met: m.latencyMs.p99 < 1000 });
+  }
+  if (bulkExport) {
+    const e = bulkExport;
+    const size = `${e.observations.toLocaleString('en')} Observations`;
+    targets.push({ target: 'Bulk export of ≥ 1,000,000 observations: ≥ 50,000 resources/s', measured: `${e.ours.resourcesPerSecond.toLocaleString('en')} resources/s (${size})`, met: e.observations >= 1_000_000 && e.ours.resourcesPerSecond >= 50_000 });
+    targets.push({ target: 'Bulk export: the exporting process peaks below 300 MB', measured: `${e.ours.peakMemoryMb} MB (${size})`, met: e.ours.peakMemoryMb < 300 });
+  }
   if (seed) targets.push({ target: 'FHIR backfill of the seeded county: ≥ 10,000 resources/s', measured: `${seed.resourcesPerSecond.toLocaleString('en')} resources/s`, met: seed.resourcesPerSecond >= 10_000 });
   return { ratios, targets };
 }
@@ -95,7 +111,7 @@ function markdown(r: Results): string {
     `| machine | ${m.cores} cores, ${m.cpu}, ${m.memoryGb} GB |`,
     `| Node | ${m.node} |`,
     `| PostgreSQL | ${m.postgres} |`,
-    `| load | autocannon, ${r.options.connections} connections, ${r.options.rounds} round(s) of ${r.options.duration} s after ${r.options.warmup} s of warm-up per server |`,
+    `| load | autocannon, ${r.options.connections} connections (indicators: ${r.options.indicatorConnections ?? 1}), ${r.options.rounds} round(s) of ${r.options.duration} s after ${r.options.warmup} s of warm-up per server |`,
     '',
   ];
   if (r.seed) {
@@ -103,13 +119,13 @@ function markdown(r: Results): string {
     lines.push(
       '## Data',
       '',
-      `${n0(s.patients)} patients seeded (${n0(s.rows)} rows, ${n0(s.counts.observation ?? 0)} readings) in ${ms1(s.seedSeconds)} s; ` +
+      `${n0(s.patients)} patients seeded (${n0(s.rows)} rows, ${n0(s.counts.observation ?? 0)} readings; ${s.historyYears ?? 2} years of history, ${s.coverageYears ?? 1} calendar year(s) of coverage) in ${ms1(s.seedSeconds)} s; ` +
         `written as FHIR (backfill) in ${ms1(s.backfillSeconds)} s: ${n0(s.resources)} resources, **${n0(s.resourcesPerSecond)} resources/s**.`,
       '',
     );
   } else lines.push('## Data', '', `An existing database (${r.options.reuse}), not seeded by this run: no seed or backfill timing.`, '');
   if (r.targets.length) {
-    lines.push('## Targets (issues 11 and 12)', '', '| target | measured | |', '|---|---|---|');
+    lines.push('## Targets (issues 11, 12 and 13)', '', '| target | measured | |', '|---|---|---|');
     for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`);
     lines.push('');
   }
@@ -139,12 +155,31 @@ function markdown(r: Results): string {
       '',
     );
   }
+  if (r.bulkExport) {
+    const e = r.bulkExport;
+    const o = e.ours;
+    const f = e.floor;
+    lines.push(
+      '## Bulk export',
+      '',
+      `Group/${e.insurer.id}/$export (${e.insurer.name}, ${n0(e.insurer.members)} members; period ${e.period.start} … ${e.period.end}) as ${e.caller}, pages of ${n0(e.pageSize)}: ` +
+        `${n0(e.resources)} resources, ${n0(e.observations)} of them Observations, in ${e.files.length} files (${e.files.map((x) => `${x.type} ${n0(x.lines)}`).join(', ')}).`,
+      '',
+      '| | resources/s | time | output | peak MB |',
+      '|---|---:|---:|---:|---:|',
+      `| ours: the job (runBulkExport) in a worker process of its own | ${n0(o.resourcesPerSecond)} | ${ms1(o.seconds)} s (process ${ms1(o.wallSeconds)} s) | ${n0(o.megabytes)} MB | ${o.peakMemoryMb} |`,
+      `| floor: COPY … TO STDOUT by psql, one statement per type | ${n0(f.resourcesPerSecond)} | ${ms1(f.seconds)} s | ${n0(f.megabytes)} MB | ${f.peakMemoryMb} (psql) |`,
+      `| ours ÷ floor | ${(o.resourcesPerSecond / f.resourcesPerSecond).toFixed(2)}× | | | |`,
+      '',
+    );
+  }
   lines.push('## Checks before measuring', '', ...r.checks.map((c) => `- ${c}`), '');
   return lines.join('\n');
 }
 
-export function writeResults(r: Results, dir = path.resolve('bench')): void {
+export function writeResults(r: Results, dir = path.resolve(process.env.BENCH_RESULTS_DIR ?? 'bench')): void {
+  fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'RESULTS.md'), markdown(r));
-  console.log(`\n${markdown(r)}\n(written: bench/RESULTS.md, bench/results.json)`);
+  console.log(`\n${markdown(r)}\n(written: ${path.relative('.', path.join(dir, 'RESULTS.md'))}, ${path.relative('.', path.join(dir, 'results.json'))})`);
 }

@@ -1,12 +1,14 @@
 /**
- * npm run bench [-- --patients 50000] [--duration 15] [--rounds 3] [--warmup 5] [--connections 10]
- *                  [--only card,list,fhir,import,overdue,uncontrolled] [--fhir-resources 20000] [--concurrency 2] [--reuse <database>]
+ * npm run bench [-- --patients 50000] [--years 2] [--coverage-years 1] [--duration 15] [--rounds 3] [--warmup 5] [--connections 10]
+ *                  [--only card,list,fhir,import,overdue,uncontrolled,indicators,export] [--fhir-resources 20000] [--concurrency 2]
+ *                  [--indicator-connections 1] [--reuse <database>]
  *
  * The side-by-side benchmark of issue 11 (bench/README.md): a county seeded into a fresh PostgreSQL database
  * (BENCH_DATABASE_URL's server; dropped after unless BENCH_KEEP_DB=1, or an existing one with --reuse), then the
  * same questions put to this service (as a township GP and as platform administrator), to PostGraphile and to
  * hand-written SQL, each a child process, checked to answer the same data before they are measured; FHIR read,
- * search and transaction-Bundle import against their floor. Writes bench/results.json and bench/RESULTS.md.
+ * search and transaction-Bundle import against their floor; issue 13's indicators and Bulk export against theirs.
+ * Writes bench/results.json and bench/RESULTS.md (BENCH_RESULTS_DIR: elsewhere).
  * Exits non-zero when an answer is wrong, never because a target is not met.
  */
 import 'reflect-metadata';
@@ -16,6 +18,8 @@ import pg from 'pg';
 import { createSecurity, type Security } from '../src/access/index.js';
 import { measure, type LoadOptions, type Measured } from './load.js';
 import { importAgainstFloor, type ImportResult } from './fhir/import-floor.js';
+import { exportAgainstFloor, type ExportResult } from './export.js';
+import { indicatorPeriod, indicatorTargets, verifyIndicators } from './indicators.js';
 import { judge, machine, writeResults } from './report.js';
 import { cardTargets, fhirTargets, listTargets, overdueTargets, uncontrolledTargets, verifyAnswers, verifyWorklists, type Fixtures, type Servers, type WorklistFixtures } from './scenarios.js';
 import { benchConfig, createDatabase, reuseDatabase, seedDatabase, type BenchDatabase, type SeedTiming } from './seed.js';
@@ -26,6 +30,8 @@ import { WrongAnswerError } from './verify.js';
 const { values: flags } = parseArgs({
   options: {
     patients: { type: 'string', default: '50000' },
+    years: { type: 'string' },
+    'coverage-years': { type: 'string' },
     duration: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '5' },
@@ -35,6 +41,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     'card-patients': { type: 'string', default: '200' },
     reuse: { type: 'string' },
+    'indicator-connections': { type: 'string', default: '1' },
   },
 });
 const int = (name: keyof typeof flags) => {
@@ -43,11 +50,18 @@ const int = (name: keyof typeof flags) => {
   return n;
 };
 const only = new Set(flags.only!.split(',').map((s) => s.trim()));
-const SCENARIOS = ['card', 'list', 'fhir', 'import', 'overdue', 'uncontrolled'];
+const SCENARIOS = ['card', 'list', 'fhir', 'import', 'overdue', 'uncontrolled', 'indicators', 'export'];
 for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: unknown scenario "${s}" (${SCENARIOS.join(', ')})`);
 const hotPaths = only.has('card') || only.has('list') || only.has('fhir');
 const worklists = { overdue: only.has('overdue'), uncontrolled: only.has('uncontrolled') };
 const load: LoadOptions = { connections: int('connections'), duration: int('duration'), rounds: Math.max(1, int('rounds')), warmup: int('warmup') };
+
+/** --years N: N years of history and N + 1 calendar years of coverage (the window's first days are in the year before), unless --coverage-years. */
+function seedShape(): { historyYears?: number; coverageYears?: number } {
+  const years = flags.years === undefined ? undefined : Math.max(1, int('years'));
+  const coverageYears = flags['coverage-years'] === undefined ? (years === undefined ? undefined : years + 1) : Math.max(1, int('coverage-years'));
+  return { historyYears: years, coverageYears };
+}
 
 const dist = (file: string) => path.resolve('dist/bench/servers', file);
 
@@ -108,24 +122,35 @@ async function main() {
   const scenarios: Measured[] = [];
   let seed: SeedTiming | undefined;
   let fhirImport: ImportResult | undefined;
+  let bulkExport: ExportResult | undefined;
   const children: Child[] = [];
   try {
     console.log(flags.reuse ? `Reusing database ${db.name}` : `Database ${db.name}: seeding ${int('patients').toLocaleString('en')} patients`);
-    if (!flags.reuse) seed = await seedDatabase(db, int('patients'), security);
-    if (hotPaths || worklists.overdue || worklists.uncontrolled) {
+    if (!flags.reuse) seed = await seedDatabase(db, int('patients'), security, seedShape());
+    if (hotPaths || worklists.overdue || worklists.uncontrolled || only.has('indicators')) {
       const servers = await startServers(db);
       children.push(...Object.values(servers));
       const f = await fixtures(db, security);
       if (hotPaths) checks.push(...(await verifyAnswers(servers, f)));
       const w = worklists.overdue || worklists.uncontrolled ? await worklistFixtures(db, f) : undefined;
       if (w) checks.push(...(await verifyWorklists(servers, w, worklists)));
+      const ind = only.has('indicators') ? { tokens: f.tokens, township: f.township, period: indicatorPeriod() } : undefined;
+      if (ind) checks.push(...(await verifyIndicators(servers, ind)));
       for (const c of checks) console.log(`  checked: ${c}`);
       if (only.has('card')) scenarios.push(...(await measure(cardTargets(servers, f), load)));
       if (only.has('list')) scenarios.push(...(await measure(listTargets(servers, f), load)));
       if (only.has('fhir')) scenarios.push(...(await measure(fhirTargets(servers, f), load)));
       if (w && worklists.overdue) scenarios.push(...(await measure(overdueTargets(servers, w), load)));
       if (w && worklists.uncontrolled) scenarios.push(...(await measure(uncontrolledTargets(servers, w), load)));
+      // A dashboard's question: one caller at a time by default (--indicator-connections), so latency is the answer's, not a queue's.
+      if (ind) scenarios.push(...(await measure(indicatorTargets(servers, ind), { ...load, connections: Math.max(1, int('indicator-connections')) })));
       for (const c of children.splice(0)) await c.stop();
+    }
+    if (only.has('export')) {
+      bulkExport = await exportAgainstFloor(db, security, 1_000_000);
+      checks.push(
+        `export: ${bulkExport.resources.toLocaleString('en')} resources in ${bulkExport.files.length} files, the same lines per type from the job and the floor, every line its file's type, no id twice, every floor id exported`,
+      );
     }
     if (only.has('import')) {
       fhirImport = await importAgainstFloor(int('fhir-resources'), Math.max(1, int('concurrency')), security);
@@ -134,12 +159,13 @@ async function main() {
     }
     writeResults({
       meta: machine(command, await postgresVersion(db.url)),
-      options: { ...load, patients: seed ? int('patients') : undefined, reuse: flags.reuse, only: [...only] },
+      options: { ...load, indicatorConnections: int('indicator-connections'), patients: seed ? int('patients') : undefined, reuse: flags.reuse, only: [...only] },
       seed,
       checks,
       scenarios,
       fhirImport,
-      ...judge(scenarios, seed),
+      bulkExport,
+      ...judge(scenarios, seed, bulkExport),
     });
   } finally {
     for (const c of children) await c.stop();

@@ -77,7 +77,13 @@ export async function reuseDatabase(name: string): Promise<BenchDatabase> {
   return { name, url: databaseUrlOf(name), release: async () => {} };
 }
 
-export interface SeedTiming {
+/** The county's history (src/seed/generate.ts): years of readings, and calendar years of insurance per resident. */
+export interface SeedShape {
+  historyYears?: number;
+  coverageYears?: number;
+}
+
+export interface SeedTiming extends SeedShape {
   patients: number;
   seedSeconds: number;
   rows: number;
@@ -87,7 +93,7 @@ export interface SeedTiming {
   resourcesPerSecond: number;
 }
 
-export async function seedDatabase(db: BenchDatabase, patients: number, security?: Security): Promise<SeedTiming> {
+export async function seedDatabase(db: BenchDatabase, patients: number, security?: Security, shape: SeedShape = {}): Promise<SeedTiming> {
   const config = benchConfig(db.url);
   const sec = security ?? (await createSecurity(config));
   const orm = await openDatabase({ databaseUrl: db.url, embeddedDataDir: 'memory://' });
@@ -98,6 +104,7 @@ export async function seedDatabase(db: BenchDatabase, patients: number, security
       patients,
       protector: sec.protector,
       now: seedNowFor(SEED_AS_OF),
+      ...shape,
       onProgress: (done, total) => {
         if (done - shown >= total / 10 || done === total) {
           shown = done;
@@ -106,13 +113,13 @@ export async function seedDatabase(db: BenchDatabase, patients: number, security
       },
     });
     const seedSeconds = (performance.now() - t0) / 1000;
-    console.log(`\r  seeded ${patients.toLocaleString('en')} patients (${summary.rows.toLocaleString('en')} rows) in ${seedSeconds.toFixed(1)} s; writing them as FHIR …`);
+    console.log(`\r  seeded ${patients.toLocaleString('en')} patients (${summary.rows.toLocaleString('en')} rows, ${(summary.counts.observation ?? 0).toLocaleString('en')} readings) in ${seedSeconds.toFixed(1)} s; writing them as FHIR …`);
     t0 = performance.now();
     const resources = await backfillFhir(asInternal(orm.em.fork() as EntityManager));
     const backfillSeconds = (performance.now() - t0) / 1000;
     const resourcesPerSecond = Math.round(resources / backfillSeconds);
     console.log(`  FHIR backfill: ${resources.toLocaleString('en')} resources in ${backfillSeconds.toFixed(1)} s (${resourcesPerSecond.toLocaleString('en')} resources/s)`);
-    return { patients, seedSeconds, rows: summary.rows, counts: summary.counts, backfillSeconds, resources, resourcesPerSecond };
+    return { patients, ...shape, seedSeconds, rows: summary.rows, counts: summary.counts, backfillSeconds, resources, resourcesPerSecond };
   } finally {
     await orm.close();
   }

@@ -7,9 +7,11 @@
  *   GET /list            the first 50 patients by id
  *   GET /list?org=<path> the first 50 managed in that organisation's subtree (to check a township GP's list)
  *   GET /overdue, /uncontrolled   the worklist scenarios (floor-worklists.ts)
+ *   GET /indicators               every indicator over a subtree and a period (floor-indicators.ts)
  */
 import { createServer } from 'node:http';
 import pg from 'pg';
+import { indicatorsPage } from './floor-indicators.js';
 import { worklistPage } from './floor-worklists.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.FLOOR_POOL ?? 10) });
@@ -65,7 +67,7 @@ const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://floor');
   try {
     let rows: Array<{ body: string }> = [];
-    const worklist = await worklistPage(pool, url);
+    const worklist = (await worklistPage(pool, url)) ?? (await indicatorsPage(pool, url));
     if (worklist !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(worklist);
     if (url.pathname === '/card' && UUID.test(url.searchParams.get('id') ?? '')) rows = (await pool.query(CARD, [url.searchParams.get('id')])).rows;
     else if (url.pathname === '/list') rows = (await pool.query(LIST, [url.searchParams.get('org')])).rows;
