@@ -103,7 +103,8 @@ export function addExportRoutes(router: Router, deps: ExportRouteDeps): void {
       if (job.status === 'failed') throw fhirError(500, 'exception', `export failed: ${job.error ?? 'unknown error'}`);
       if (job.status !== 'completed') {
         const types = job.output.length ? `, ${job.output.filter((f) => f.done).length} of ${job.output.length} types done` : '';
-        return { status: 202, headers: { 'X-Progress': `${job.status}: ${job.written} resources written${types}`, 'Retry-After': '2' } };
+        const progress = `${job.status}: ${job.written} resources written${types}`;
+        return { status: 202, body: informational(progress), headers: { 'X-Progress': progress, 'Retry-After': '2' } };
       }
       return {
         status: 200,
