@@ -107,7 +107,7 @@ function populations(policy: AccessPolicy, request: IndicatorRequest, defs: read
 
 /**
  * The organisations a breakdown is by: the base (the scope's organisation, else the caller's in the community, else
- * the roots) counting its own patients, and its children counting their subtrees. Columns id, name, path, own.
+ * the roots) counting its own patients, and its children counting their subtrees. `org_unit` maps every organisation to the unit it counts in (org_id, id, name).
  */
 function breakdownUnitsSql(policy: AccessPolicy, request: IndicatorRequest): Predicate {
   const c = policy.caller;
@@ -119,16 +119,19 @@ function breakdownUnitsSql(policy: AccessPolicy, request: IndicatorRequest): Pre
   return {
     sql: `base as (select id from (${base.sql}) b union all select o.id from organization o where o.parent_id is null and o.level <> ${sqlText(OrganizationLevel.EXTERNAL)} and not exists (${base.sql})),
       units as (select o.id, o.name, o.path, true as own from organization o where o.id in (select id from base)
-        union all select o.id, o.name, o.path, false from organization o where o.parent_id in (select id from base))`,
+        union all select o.id, o.name, o.path, false from organization o where o.parent_id in (select id from base)),
+      org_unit as materialized (select mo.id as org_id, u.id, u.name from organization mo
+        join units u on (u.own and mo.id = u.id) or (not u.own and mo.path like u.path || '%'))`,
     params: [...base.params, ...base.params],
   };
 }
 
 /** The rows of population `i{k}` attributed to the breakdown's units. */
 function attributedSql(k: number, def: IndicatorDefinition): string {
-  const org = def.numeratorUnit === 'townships' ? `organization mo on mo.id = x.patient_id` : `scoped s on s.id = x.patient_id join organization mo on mo.id = s.managing_organization_id`;
+  // Organisations are few: each is mapped to its unit once (org_unit), and the rows join it by their organisation.
+  const org = def.numeratorUnit === 'townships' ? `org_unit u on u.org_id = x.patient_id` : `scoped s on s.id = x.patient_id join org_unit u on u.org_id = s.managing_organization_id`;
   return `select ${k} as k, u.id as org_id, u.name as org_name, coalesce(sum(x.numerator), 0)::bigint as n, coalesce(sum(x.denominator), 0)::bigint as d
-    from i${k} x join ${org} join units u on (u.own and mo.id = u.id) or (not u.own and mo.path like u.path || '%')
+    from i${k} x join ${org}
     group by u.id, u.name`;
 }
 
