@@ -19,6 +19,7 @@ import { CareSweep } from '../care/state/sweep.entity.js';
 import { PathwayStepRecord } from '../care/pathway/pathway-step.entity.js';
 import { Assessment } from '../domain/assessment/assessment.entity.js';
 import { ContactAttempt } from '../domain/contact-attempt/contact-attempt.entity.js';
+import { CapitationContract } from '../domain/capitation/capitation-contract.entity.js';
 import { AuditEvent } from '../access/audit-event.entity.js';
 import { ClientWrite } from '../offline/client-write.entity.js';
 import { FhirResource, FhirResourceHistory } from '../fhir/fhir-resource.entity.js';
@@ -57,6 +58,7 @@ export const ENTITIES = [
   Assessment,
   ContactAttempt,
   PathwayStepRecord,
+  CapitationContract,
   SystemClient,
   UsedAssertion,
   AuditEvent,

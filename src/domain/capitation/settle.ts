@@ -12,7 +12,8 @@ import { BelowMinimumRule, type ContractTerms, type KeptSharePoint, MEMBER_LEVEL
 
 /** Heads alike in what the risk adjustments look at: their age on the period's first day and their standing conditions. */
 export interface HeadGroup {
-  age: number;
+  /** Whole years on the period's first day; null when the birth date is not known (no age adjustment applies). */
+  age: number | null;
   conditionKinds: readonly ConditionKind[];
   count: number;
 }
@@ -158,7 +159,7 @@ function addYear(day: string): string {
 }
 
 function applies(a: RiskAdjustment, head: HeadGroup): boolean {
-  return a.kind === RiskAdjustmentKind.AGE_AT_LEAST ? head.age >= a.years : a.conditionKinds.some((k) => head.conditionKinds.includes(k));
+  return a.kind === RiskAdjustmentKind.AGE_AT_LEAST ? head.age != null && head.age >= a.years : a.conditionKinds.some((k) => head.conditionKinds.includes(k));
 }
 
 /** Heads by the set of adjustments that apply to them, each set's rate and amount; classes in the order of the contract's adjustments. */
