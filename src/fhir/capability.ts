@@ -1,7 +1,8 @@
-import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
 import { mappings } from '../../fhir-mappings/index.js';
 import { REFERENCE_PARAMS } from './indexing.js';
+import { GROUP_SEARCH_PARAMS } from './member-groups.js';
 
 const COMMON_SEARCH = [
   { name: '_id', type: 'token' },
@@ -45,6 +46,16 @@ export const STORED_ONLY_TYPES = [
   'ImagingStudy', 'AllergyIntolerance', 'DocumentReference', 'Device', 'SupplyDelivery', 'Provenance', 'Medication', 'Media',
 ];
 
+/** An insurer's covered members, computed from Coverage on read (src/fhir/member-groups.ts): read and search only. */
+const MEMBER_GROUP_RESOURCE: CapabilityStatementRestResource = {
+  type: 'Group',
+  documentation:
+    "An insurer's covered members: Group/[insurer Organization id], computed from Coverage when read (member[] with each coverage's period, inactive when not in force today). " +
+    'Read by that insurer (members who withheld consent to share with insurers are not listed) and platform administrators; 403 for others. Writes are 405. Group/[id]/$export exports them.',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: GROUP_SEARCH_PARAMS.map((name) => ({ name, type: name === 'managing-entity' ? 'reference' : 'token' })),
+};
+
 const UPDATE_CREATE =
   'PUT [type]/[id] with an id of the sender\'s own ([A-Za-z0-9\\-.]{1,64}, not a UUID) creates the resource under a server UUID the first time and updates it after; ' +
   'ids are per sender (two senders\' Patient/1 are two patients), and references to Type/[their id] resolve to it. A UUID is this server\'s id: PUT to an unknown one is 404. ' +
@@ -54,7 +65,7 @@ const UPDATE_CREATE =
 /** What the server really does: the interactions and search parameters implemented, nothing more. */
 export function capabilityStatement(config: Config): CapabilityStatement {
   const types = [...new Set([...Object.keys(mappings), ...STORED_ONLY_TYPES])].sort();
-  return {
+  const statement = {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: '2026-11-23',
@@ -103,4 +114,8 @@ export function capabilityStatement(config: Config): CapabilityStatement {
       },
     ],
   } as CapabilityStatement;
+  const resources = statement.rest![0]!.resource!;
+  resources.push(MEMBER_GROUP_RESOURCE);
+  resources.sort((a, b) => a.type.localeCompare(b.type));
+  return statement;
 }

@@ -16,6 +16,7 @@ import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { integerParam, search } from './search.js';
 import { patientEverything } from './everything.js';
 import { addExportRoutes } from './operations/export.js';
+import { addMemberGroupRoutes } from './member-groups.js';
 import type { ExportRunner } from '../jobs/bulk-export/queue.js';
 import { attributeRefusal, attributeUnseenDelete, touchHistory, touchNamedPatients, touchResources } from './audit-trail.js';
 
@@ -185,6 +186,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
 
   // Bulk Data $export (operations/export.ts), before the per-type routes that would take `$export` for a type.
   if (deps.exports) addExportRoutes(router, { config, orm, runner: deps.exports, baseUrl, audited });
+  // An insurer's covered members as a Group, computed from Coverage on read (member-groups.ts), before the per-type routes.
+  addMemberGroupRoutes(router, { baseUrl, audited });
 
   router.post(
     '/',
