@@ -126,8 +126,8 @@ export interface MeasureReportShape {
   denominator: number;
   /** numerator / denominator; null when the denominator is 0 (no score). */
   value: number | null;
-  /** subject-list: the patients of each population (ids). */
-  subjects?: { numerator: readonly string[]; denominator: readonly string[] };
+  /** subject-list: the subjects of each population (ids): patients, or for the township indicator organisations. */
+  subjects?: { type?: 'Patient' | 'Organization'; numerator: readonly string[]; denominator: readonly string[] };
 }
 
 /**
@@ -145,7 +145,7 @@ export function measureReportOf(s: MeasureReportShape, options: { id?: string } 
       status: 'current',
       mode: 'snapshot',
       title: POPULATION_DISPLAY[code],
-      ...(ids.length ? { entry: ids.map((id) => ({ item: { reference: `Patient/${id}` } })) } : { emptyReason: concept('http://terminology.hl7.org/CodeSystem/list-empty-reason', 'nilknown', 'Nil Known') }),
+      ...(ids.length ? { entry: ids.map((id) => ({ item: { reference: `${s.subjects?.type ?? 'Patient'}/${id}` } })) } : { emptyReason: concept('http://terminology.hl7.org/CodeSystem/list-empty-reason', 'nilknown', 'Nil Known') }),
     });
     return { code: populationCode(code), count, subjectResults: { reference: `#${code}` } };
   };

@@ -41,6 +41,14 @@ const CODE_PATHS = {
 export const REFERENCE_PARAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   Task: { owner: 'owner', requester: 'requester', focus: 'focus', 'based-on': 'basedOn' },
   ServiceRequest: { performer: 'performer', requester: 'requester', 'based-on': 'basedOn', replaces: 'replaces' },
+  MeasureReport: { reporter: 'reporter' },
+};
+/**
+ * Canonical search parameters (a canonical searched as a reference): `MeasureReport?measure=` takes the Measure's url,
+ * with or without `|version`, `Measure/<id>` or the id. Indexed in `codes` as `param:<each of these>`.
+ */
+export const CANONICAL_PARAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  MeasureReport: { measure: 'measure' },
 };
 const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([^/]+)$/;
 
@@ -240,6 +248,14 @@ export function indexResource(resource: Resource): ResourceIndex {
       const m = RELATIVE_REFERENCE.exec(typeof (ref as Json | undefined)?.reference === 'string' ? ((ref as Json).reference as string) : '');
       if (m) codes.add(`${param}:${m[0]}`).add(`${param}:${m[2]}`);
     }
+  }
+  for (const [param, element] of Object.entries(CANONICAL_PARAMS[resource.resourceType] ?? {})) {
+    const value = r[element];
+    if (typeof value !== 'string') continue;
+    const url = value.split('|')[0]!;
+    codes.add(`${param}:${value}`).add(`${param}:${url}`);
+    const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([^/]+)$/.exec(url);
+    if (m) codes.add(`${param}:${m[1]}/${m[2]}`).add(`${param}:${m[2]}`);
   }
   const names = Array.isArray(r.name)
     ? (r.name as Array<{ text?: string; family?: string; given?: string[] }>)

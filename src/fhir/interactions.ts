@@ -14,6 +14,7 @@ import { DomainProjection } from './projection/index.js';
 import { search } from './search.js';
 import { FhirStore, HeldOutOfReach, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
+import { assertWritable } from './read-only.js';
 import { isUuid } from '../domain/errors.js';
 
 /** Entries a Bundle may hold unless configured otherwise (FHIR_MAX_BUNDLE_ENTRIES). */
@@ -250,6 +251,7 @@ export class FhirInteractions {
     // A caller that may not update this type at all is told so before anything is looked up, as create and delete
     // are: whether the resource exists is none of its business (404 would say it does not, 403 says nothing).
     const type = resource.resourceType;
+    assertWritable(type);
     this.ctx.policy.assertCan(type, 'u');
     const key = this.senderKey(`${type}/${id}`);
     if (!planned && isUuid(id) && (await this.store.row(type, id, 'exists'))) return this.put(resource, id, ifMatch);

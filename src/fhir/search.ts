@@ -3,7 +3,7 @@ import type { EntityManager } from '../db/orm.js';
 import { fhirError } from './outcome.js';
 import { type FhirStore, toPgArray } from './store.js';
 import { countResources, selectResources } from './store-sql.js';
-import { REFERENCE_PARAMS } from './indexing.js';
+import { CANONICAL_PARAMS, REFERENCE_PARAMS } from './indexing.js';
 
 export const MAX_COUNT = 1000;
 const DEFAULT_COUNT = 50;
@@ -30,8 +30,8 @@ interface Clause {
   params: unknown[];
 }
 
-/** `ge2026-01-01` → a comparison; a bare date means the whole day (or month, or year) it names. */
-function dateClause(column: string, raw: string, name: string): Clause {
+/** `ge2026-01-01` → its prefix and the range [start, end) it names: a bare date is the whole day (or month, or year). */
+function dateRange(raw: string, name: string): { prefix: string; start: Date; end: Date } {
   const m = /^(eq|ne|gt|lt|ge|le|sa|eb)?(\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$/.exec(raw);
   if (!m) throw fhirError(400, 'invalid', `${name}: "${raw}" is not a date with an optional prefix (ge, le, gt, lt, eq, ne)`);
   const prefix = m[1] ?? 'eq';
@@ -43,6 +43,12 @@ function dateClause(column: string, raw: string, name: string): Clause {
   else if (value.length === 7) end.setUTCMonth(end.getUTCMonth() + 1);
   else if (value.length === 10) end.setUTCDate(end.getUTCDate() + 1);
   else end.setTime(end.getTime() + 1);
+  return { prefix, start, end };
+}
+
+/** `ge2026-01-01` → a comparison of one instant column; a bare date means the whole day (or month, or year) it names. */
+function dateClause(column: string, raw: string, name: string): Clause {
+  const { prefix, start, end } = dateRange(raw, name);
   switch (prefix) {
     case 'eq':
       return { sql: `(${column} >= ? and ${column} < ?)`, params: [start, end] };
@@ -91,6 +97,38 @@ function indexedReferenceClause(param: string, raw: string): Clause {
 function referenceClause(raw: string, type = 'Patient'): Clause {
   const ids = raw.split(',').map((v) => v.replace(new RegExp(`^.*${type}/`), ''));
   return { sql: 'r.patient_id = any(?::uuid[])', params: [`{${ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',') || '00000000-0000-0000-0000-000000000000'}}`] };
+}
+
+/**
+ * A Period element searched by date (MeasureReport `period`), as FHIR compares ranges: `eq` the search's range holds
+ * the period, `ge` the period reaches into it or beyond, `le` it starts before its end, `sa`/`eb` after / before it
+ * wholly. Compared by day: a period's start and end are read to the day they name (a year alone to its first / last day).
+ */
+function periodClause(element: string, raw: string, name: string): Clause {
+  const { prefix, start, end } = dateRange(raw, name);
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const from = `left(coalesce(r.content->'${element}'->>'start', '0001') || '-01-01', 10)::date`;
+  const until = `(left(coalesce(r.content->'${element}'->>'end', '9999') || '-12-31', 10)::date + 1)`;
+  const [s, e] = [day(start), end.getTime() - start.getTime() < 86_400_000 ? day(new Date(start.getTime() + 86_400_000)) : day(end)];
+  const clause = (sql: string, ...params: string[]): Clause => ({ sql, params });
+  switch (prefix) {
+    case 'eq':
+      return clause(`(${from} >= ?::date and ${until} <= ?::date)`, s, e);
+    case 'ne':
+      return clause(`not (${from} >= ?::date and ${until} <= ?::date)`, s, e);
+    case 'gt':
+      return clause(`${until} > ?::date`, e);
+    case 'sa':
+      return clause(`${from} >= ?::date`, e);
+    case 'ge':
+      return clause(`${until} > ?::date`, s);
+    case 'lt':
+      return clause(`${from} < ?::date`, s);
+    case 'eb':
+      return clause(`${until} <= ?::date`, s);
+    default:
+      return clause(`${from} < ?::date`, e);
+  }
 }
 
 const SORTS: Record<string, string> = { _lastUpdated: 'r.last_updated', date: 'r.date_at', birthdate: 'r.date_at', _id: 'r.id' };
@@ -181,6 +219,14 @@ export async function search(em: EntityManager, store: FhirStore, req: SearchReq
       default:
         if (!modifier && REFERENCE_PARAMS[resourceType]?.[base]) {
           clauses.push(indexedReferenceClause(base, raw));
+          break;
+        }
+        if (!modifier && CANONICAL_PARAMS[resourceType]?.[base]) {
+          clauses.push(tokenClause('r.codes', base, raw));
+          break;
+        }
+        if (resourceType === 'MeasureReport' && base === 'period') {
+          clauses.push(periodClause('period', raw, name));
           break;
         }
         throw fhirError(400, 'not-supported', `search parameter "${name}" is not supported for ${resourceType}`, [name]);

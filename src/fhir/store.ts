@@ -11,6 +11,7 @@ import { IdentifierKind } from '../domain/patient/patient.entity.js';
 import { isUuid } from '../domain/errors.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { indexResource } from './indexing.js';
+import { assertWritable } from './read-only.js';
 import { type ReadPurpose, selectResources, selectVersions, StoreScope, unscopedRow, unscopedRowsBySourceKeys } from './store-sql.js';
 
 export interface StoredRow {
@@ -148,6 +149,7 @@ export class FhirStore {
   }
 
   assertCan(resourceType: string, interaction: 'c' | 'r' | 'u' | 'd' | 's'): void {
+    if (interaction === 'c' || interaction === 'u' || interaction === 'd') assertWritable(resourceType);
     if (!callerAllows(this.policy.caller, resourceType, interaction)) {
       throw fhirError(403, 'forbidden', `not allowed to ${interaction === 'r' || interaction === 's' ? 'read' : 'write'} ${resourceType}`);
     }
@@ -252,6 +254,11 @@ export class FhirStore {
     if (resourceType === 'Bundle' && index.patients.length > 1) {
       // A stored Bundle is one patient's (a document, a collection of one record): its entries are read with it.
       throw fhirError(422, 'business-rule', `a stored Bundle is in one patient's record; this one's entries name ${index.patients.length} patients (send their records separately, or as a transaction)`, [index.patients[1]!.path]);
+    }
+    if (resourceType === 'MeasureReport' && namesSubjects(plain)) {
+      // Its Lists name patients outside any record: it would be read by whoever may read the report (its owner's
+      // subtree), not by whoever may see each patient, and its reads would audit none of them.
+      throw fhirError(422, 'business-rule', 'a MeasureReport naming its subjects (a subject-list, subjectResults) is not stored: store the summary, and read the lists live with Measure/[id]/$evaluate-measure?reportType=subject-list', ['MeasureReport.type']);
     }
     for (const named of index.patients) {
       // Writing into a patient's record needs a patient the caller may see — as unknown as a missing one otherwise —
@@ -436,6 +443,21 @@ export class FhirStore {
     });
     return resource;
   }
+}
+
+/** A MeasureReport that names the subjects of its populations: a subject-list, or subjectResults at any depth. */
+function namesSubjects(report: Resource): boolean {
+  if ((report as { type?: string }).type === 'subject-list') return true;
+  const pending: unknown[] = [(report as { group?: unknown }).group];
+  while (pending.length) {
+    const node = pending.pop();
+    if (Array.isArray(node)) pending.push(...node);
+    else if (node && typeof node === 'object') {
+      if ('subjectResults' in node) return true;
+      pending.push(...Object.values(node));
+    }
+  }
+  return false;
 }
 
 /**

@@ -118,7 +118,9 @@ const REPRESENTED_BY: Record<string, string> = {
   ExplanationOfBenefit: 'AllergyIntolerance',
   SupplyDelivery: 'AllergyIntolerance',
   Provenance: 'Appointment', // in the record by a reference other than subject or patient (target; Appointment: actor)
+  MeasureReport: 'Device', // a report of an organisation's figures is in no record (owned by its sender); one naming a Patient subject is in that patient's
   // Definitions the county publishes for every organisation to use, as Medication is: conformance, terminology, knowledge, products.
+  // Measure is read as they are; its writes are refused to everyone (405: the Measures are the indicators, test/fhir/measure.test.ts).
   ...Object.fromEntries(
     [
       'CapabilityStatement', 'StructureDefinition', 'StructureMap', 'ImplementationGuide', 'SearchParameter', 'OperationDefinition', 'CompartmentDefinition',
