@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { mappings } from '../../fhir-mappings/index.js';
 import { REFERENCE_PARAMS } from './indexing.js';
 import { GROUP_SEARCH_PARAMS } from './member-groups.js';
+import { MEASURE_SEARCH_PARAMS } from './measures.js';
 
 const COMMON_SEARCH = [
   { name: '_id', type: 'token' },
@@ -31,6 +32,25 @@ const SEARCH: Record<string, Array<{ name: string; type: 'token' | 'date' | 'str
     { name: 'code', type: 'token' },
     { name: 'clinical-status', type: 'token' },
   ],
+  // Stored reports (src/fhir/evaluate-measure.ts, persist=true; or sent): `reporter` comes from REFERENCE_PARAMS.
+  MeasureReport: [
+    { name: 'measure', type: 'reference' },
+    { name: 'period', type: 'date' },
+    { name: 'date', type: 'date' },
+    { name: 'status', type: 'token' },
+    { name: 'patient', type: 'reference' },
+    { name: 'subject', type: 'reference' },
+    { name: 'identifier', type: 'token' },
+  ],
+};
+
+/** The indicators' Measures (src/fhir/measures.ts): served from code, read and searched only, and evaluated. */
+const MEASURE_RESOURCE = {
+  type: 'Measure',
+  documentation: 'The care model\'s indicators (src/indicators/), one Measure each, read-only: writes are 405. $evaluate-measure counts one over a period and a subject (Organization/[id], CareTeam/[id]) under your access policy; docs/api.md, "Measures".',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: MEASURE_SEARCH_PARAMS.map((name) => ({ name, type: name === 'url' ? 'uri' : name === '_id' || name === 'status' || name === 'version' ? 'token' : 'string' })),
+  operation: [{ name: 'evaluate-measure', definition: 'http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure' }],
 };
 const BY_PATIENT = [
   { name: 'patient', type: 'reference' },
@@ -43,7 +63,7 @@ const BY_PATIENT = [
 /** Resource types stored as they come (no domain model), readable and searchable by patient, type and time. */
 export const STORED_ONLY_TYPES = [
   'Procedure', 'MedicationRequest', 'MedicationAdministration', 'Immunization', 'DiagnosticReport', 'Claim', 'ExplanationOfBenefit',
-  'ImagingStudy', 'AllergyIntolerance', 'DocumentReference', 'Device', 'SupplyDelivery', 'Provenance', 'Medication', 'Media',
+  'ImagingStudy', 'AllergyIntolerance', 'DocumentReference', 'Device', 'SupplyDelivery', 'Provenance', 'Medication', 'Media', 'MeasureReport',
 ];
 
 /** An insurer's covered members, computed from Coverage on read (src/fhir/member-groups.ts): read and search only. */
@@ -90,7 +110,7 @@ export function capabilityStatement(config: Config): CapabilityStatement {
           ],
         },
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
-        resource: types.map((type) => ({
+        resource: [...types, 'Measure'].sort().map((type) => (type === 'Measure' ? MEASURE_RESOURCE : {
           type,
           versioning: 'versioned',
           readHistory: true,
@@ -117,5 +137,20 @@ export function capabilityStatement(config: Config): CapabilityStatement {
   const resources = statement.rest![0]!.resource!;
   resources.push(MEMBER_GROUP_RESOURCE);
   resources.sort((a, b) => a.type.localeCompare(b.type));
+  return withBulkExport(statement);
+}
+
+/**
+ * Bulk Data $export (src/fhir/operations/export.ts): the system level (platform administrators), Patient/$export and
+ * Group/[insurer]/$export, named on the statement, Patient and Group (whichever way those resources are declared).
+ */
+function withBulkExport(statement: CapabilityStatement): CapabilityStatement {
+  const IG = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition';
+  const rest = statement.rest![0]!;
+  rest.operation = [...(rest.operation ?? []), { name: 'export', definition: `${IG}/export` }];
+  for (const resource of rest.resource ?? []) {
+    const definition = resource.type === 'Patient' ? `${IG}/patient-export` : resource.type === 'Group' ? `${IG}/group-export` : undefined;
+    if (definition) resource.operation = [...(resource.operation ?? []), { name: 'export', definition }];
+  }
   return statement;
 }

@@ -15,6 +15,8 @@ import { assertValid, FhirInteractions, parseEtag } from './interactions.js';
 import { FhirError, fhirError, toFhirError } from './outcome.js';
 import { integerParam, search } from './search.js';
 import { patientEverything } from './everything.js';
+import { asksToPersist, evaluateMeasure, measureNamed, operationParameters } from './evaluate-measure.js';
+import { indicatorOfMeasure, readMeasure, searchMeasures } from './measures.js';
 import { addExportRoutes } from './operations/export.js';
 import { addMemberGroupRoutes } from './member-groups.js';
 import type { ExportRunner } from '../jobs/bulk-export/queue.js';
@@ -143,8 +145,9 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
    * resource (`target`) that is refused is recorded against the patient whose record it is in (audit-trail.ts).
    */
   const audited =
-    (action: AuditAction, handler: (req: FhirRequest) => Promise<Reply>, target?: (req: FhirRequest) => { type: string; id: string }) =>
+    (actionOf: AuditAction | ((req: FhirRequest) => AuditAction), handler: (req: FhirRequest) => Promise<Reply>, target?: (req: FhirRequest) => { type: string; id: string }) =>
     async (req: FhirRequest, res: Response, next: NextFunction) => {
+      const action = typeof actionOf === 'function' ? actionOf(req) : actionOf;
       // Masked and cut to length when written (AuditRecorder.write): cut here, half a resident ID would escape the mask.
       const bundle = req.method === 'POST' && req.path === '/' && ['batch', 'transaction'].includes(req.body?.type) ? ` (${req.body.type})` : '';
       const what = `FHIR ${req.method} ${req.originalUrl}${bundle}`;
@@ -224,6 +227,44 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       };
       return { status: 200, body: bundle };
     }, resourceOf),
+  );
+
+  // The indicators as Measures, served from src/indicators/ (measures.ts), and $evaluate-measure (evaluate-measure.ts).
+  router.get(
+    '/Measure',
+    audited(AuditAction.SEARCH, async (req) => {
+      req.fhir!.store.assertCan('Measure', 's');
+      return { status: 200, body: searchMeasures(new URLSearchParams(req.url.split('?')[1] ?? ''), baseUrl) };
+    }),
+  );
+  const evaluate = audited(
+    // Stored (persist=true): a create; else a read of the figures (and, for a subject-list, of whom it names).
+    (req) => (req.method === 'POST' && asksToPersist(new URLSearchParams(req.url.split('?')[1] ?? ''), req.body) ? AuditAction.CREATE : AuditAction.READ),
+    async (req) => {
+      const fhir = req.fhir!;
+      fhir.store.assertCan('Measure', 'r');
+      const posted = req.method === 'POST' && req.body && Object.keys(req.body).length ? body(req, 'Parameters') : undefined;
+      const params = operationParameters(new URLSearchParams(req.url.split('?')[1] ?? ''), posted);
+      const named = params.get('measure');
+      if (!req.params.id && named === undefined) throw fhirError(400, 'required', 'Measure/$evaluate-measure needs measure (an id or canonical url), or invoke it on Measure/[id]', ['measure']);
+      const def = req.params.id ? indicatorOfMeasure(String(req.params.id)) : measureNamed(named!);
+      const ctx = { em: fhir.em, policy: fhir.policy, rules: deps.rules ?? config.careRules, audit: req.audit };
+      const { report, persist } = await evaluateMeasure(ctx, def, params, req.method === 'POST' ? 'POST' : 'GET');
+      if (!persist) return { status: 200, body: report };
+      const out = await fhir.ctxTransaction((f) => f.create(report));
+      return resourceReply(201, out.resource!, baseUrl);
+    },
+  );
+  router.get('/Measure/\\$evaluate-measure', evaluate);
+  router.post('/Measure/\\$evaluate-measure', evaluate);
+  router.get('/Measure/:id/\\$evaluate-measure', evaluate);
+  router.post('/Measure/:id/\\$evaluate-measure', evaluate);
+  router.get(
+    '/Measure/:id',
+    audited(AuditAction.READ, async (req) => {
+      req.fhir!.store.assertCan('Measure', 'r');
+      return resourceReply(200, readMeasure(String(req.params.id)), baseUrl);
+    }),
   );
 
   router.get(
