@@ -22,6 +22,7 @@ import { getSchema } from './graphql/schema.js';
 import { createFhirRouter } from './fhir/router.js';
 import { fhirError } from './fhir/outcome.js';
 import { createAdminRouter } from './access/admin-router.js';
+import { indicatorsCsvRoute } from './indicators/csv-route.js';
 import { auditPlugin, graphqlArmor, inputTextPlugin, queryCostPlugin } from './graphql/guards.js';
 import { Startup } from './startup.js';
 import { operationNamePlugin, vitalSigns } from './observability/index.js';
@@ -200,6 +201,11 @@ export async function createApp({ config, orm, rules = config.careRules, logger,
   );
   // Platform administration (client registration): what `npm run client` uses while a server holds the embedded database.
   app.use('/admin', createAdminRouter({ orm, audit, limiter, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }));
+  // The indicator table as CSV, for the bureau's spreadsheets (src/indicators/csv-route.ts; GraphQL `indicators` is the same call).
+  app.get(
+    '/indicators.csv',
+    ...indicatorsCsvRoute({ orm, security, rules, audit, limiter, authenticate: (req, res, next) => void authenticate(req as AuthedRequest, res, next), logger: log }),
+  );
 
   app.use(
     '/graphql',

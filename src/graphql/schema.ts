@@ -34,6 +34,7 @@ import { ReferralResolver } from './resolvers/referral.resolver.js';
 import { SyncResolver } from './resolvers/sync.resolver.js';
 import { AlertResolver, PatientAlertsResolver } from './resolvers/alert.resolver.js';
 import { ListResolver, WorklistResolver } from './resolvers/worklist.resolver.js';
+import { IndicatorOrganizationValueResolver, IndicatorResolver, IndicatorRowResolver } from './resolvers/indicator.resolver.js';
 import { auditTouches } from './guards.js';
 import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
 
@@ -78,6 +79,9 @@ export const RESOLVERS = [
   PatientIdentifierResolver,
   WorklistResolver,
   ListResolver,
+  IndicatorResolver,
+  IndicatorRowResolver,
+  IndicatorOrganizationValueResolver,
 ] as const;
 
 /**
