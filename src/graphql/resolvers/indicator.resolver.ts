@@ -68,7 +68,7 @@ export class IndicatorResolver {
     @Arg('period', () => PeriodInput) periodAsked: PeriodInput,
     @Arg('scope', () => IndicatorScopeInput, { nullable: true }) scope?: IndicatorScopeInput,
     @Arg('only', () => [Indicator], { nullable: true, description: 'These indicators only, in the order of INDICATORS; none: all of them.' }) only?: string[],
-    @Arg('breakdown', { defaultValue: false, description: 'Also each indicator per organisation directly below the scope’s (byOrganization).' }) breakdown: boolean = false,
+    @Arg('breakdown', { defaultValue: false, description: 'Also each indicator per organisation: the scope’s own and each directly below it (byOrganization).' }) breakdown: boolean = false,
   ): Promise<IndicatorTable> {
     // Aggregates name no patient in the audit (ADR 18): a count identifies no one, and a bureau's dashboard would
     // otherwise write the county's 50,000 patients into the audit on every load. The request itself is recorded

@@ -91,7 +91,10 @@ abstract class Figures implements IndicatorValue {
   value!: number | null;
 }
 
-@ObjectType({ description: "An indicator's figures for one organisation directly below the scope's: the patients its subtree manages." })
+@ObjectType({
+  description:
+    "An indicator's figures for one organisation of a breakdown: the scope's own (the patients it manages itself) or one directly below it (the patients its subtree manages).",
+})
 export class IndicatorOrganizationValue extends Figures {
   organizationId!: string;
   organizationName!: string;
@@ -139,7 +142,11 @@ export class IndicatorRow extends Figures {
   @Field(() => IndicatorDefinitionText)
   definition!: IndicatorDefinitionText;
 
-  @Field(() => [IndicatorOrganizationValue], { nullable: true, description: 'Per organisation directly below the scope’s (breakdown: true); null otherwise.' })
+  @Field(() => [IndicatorOrganizationValue], {
+    nullable: true,
+    description:
+      'With breakdown: true, the scope’s organisation (its own patients) and each organisation directly below it (their subtrees), by name; without an organisation in the scope, the caller’s, or the county’s for a caller outside the community (an insurer, an administrator). Patients seen outside that subtree (a team’s, a referral’s) are in the total and in no row. Null without breakdown.',
+  })
   byOrganization?: IndicatorOrganizationValue[] | null;
 }
 
