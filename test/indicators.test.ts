@@ -45,7 +45,8 @@ const villageDoctor = () => policyOf({ roles: [Role.VILLAGE_DOCTOR], organizatio
 const insurer = () => policyOf({ kind: 'system', clientKind: ClientKind.INSURER, organizationId: c.insurer.id, organizationPath: c.insurer.path, scopes: ['system/*.rs'] });
 const township = (): ResolvedScope => ({ organizationId: c.township.id, organizationPath: c.township.path });
 
-const request = (extra: Partial<IndicatorRequest> = {}): IndicatorRequest => ({ scope: township(), period: PERIOD, rules: DEFAULT_CARE_RULES, today: TODAY, ...extra });
+// The county's calendar is Asia/Shanghai's (tests elsewhere run on UTC): a reading at 00:30 on 1 July there is after the period.
+const request = (extra: Partial<IndicatorRequest> = {}): IndicatorRequest => ({ scope: township(), period: PERIOD, rules: DEFAULT_CARE_RULES, today: TODAY, timeZone: 'Asia/Shanghai', ...extra });
 async function one(id: string, policy = townshipGp(), extra: Partial<IndicatorRequest> = {}) {
   const [r] = await evaluateIndicators(em, policy, request({ ids: [id], ...extra }));
   return r!;
@@ -94,6 +95,10 @@ describe('the township over the first half of 2026', () => {
       // Two face-to-face visits asked of a half year (ceil(4 × 6/12)); one of P18, managed from 05-01 (ceil(4 × 2/12)).
       // P1 two clinic visits, P18 a home visit: 2. P2's was by phone, P6 had one in the period (the other after), the rest none.
       'standardised-management-rate': [2, 11],
+      // Hypertension: P1 P2 P3 P4 P6 P11 P14 P15 P18 (not P12, P13: diabetes only). Controlled: P1 (130/80), P4 (its later
+      // reading is implausible, ignored), P6 (23:30 on the last day; its 150/95 at 00:30 on 1 July, county time, is after
+      // the period though still 30 June in UTC), P18 (135/85). Not: P2 (latest in the period 150/95; the 120/70 after it is
+      // outside), P3 (no reading in the period), P11 (145/85), P14 and P15 (none).
       'bp-control-rate': [4, 9],
       // Diabetes: P11 P12 P13; P11's fasting glucose 6.5 controlled, P12's 8.0 not, P13 has none.
       'glucose-control-rate': [1, 3],
@@ -287,7 +292,7 @@ describe('a seeded county', () => {
   };
 
   it('every indicator agrees with plain SQL over the whole county, and none is trivially 0 or all', async () => {
-    const results = await evaluateIndicators(sem, admin(), { scope: {}, period: SEEDED_PERIOD, rules: DEFAULT_CARE_RULES, today: SEEDED_TODAY });
+    const results = await evaluateIndicators(sem, admin(), { scope: {}, period: SEEDED_PERIOD, rules: DEFAULT_CARE_RULES, today: SEEDED_TODAY, timeZone: 'Asia/Shanghai' });
     for (const r of results) {
       const [expected] = await rows<{ n: string; d: string }>(plain[r.definition.id]!);
       expect([r.definition.id, nd(r)]).toEqual([r.definition.id, [Number(expected!.n), Number(expected!.d)]]);

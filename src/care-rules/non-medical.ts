@@ -32,11 +32,14 @@ export function nonMedicalInForceOn(plans: readonly PlanFacts[], day: string): b
   });
 }
 
-/** `nonMedicalInForceOn` for the patient `patientColumn`, as SQL; `day` a SQL date expression. */
+/**
+ * `nonMedicalInForceOn` for the patient `patientColumn`, as SQL; `day` a SQL date expression. An uncorrelated `in`:
+ * PostgreSQL hashes the county's plans once rather than probing each patient's.
+ */
 export function nonMedicalInForceOnSql(patientColumn: string, day: string): string {
   const list = (statuses: readonly ActivityStatus[]) => statuses.map(sqlText).join(', ');
-  return `exists (select 1 from care_plan np join care_plan_activity na on na.care_plan_id = np.id
-    where np.patient_id = ${patientColumn} and np.period_start <= ${day} and na.category <> ${sqlText(ActivityCategory.MEDICATION)}
+  return `${patientColumn} in (select np.patient_id from care_plan np join care_plan_activity na on na.care_plan_id = np.id
+    where np.period_start <= ${day} and na.category <> ${sqlText(ActivityCategory.MEDICATION)}
       and ((np.status = ${sqlText(CarePlanStatus.ACTIVE)} and na.status in (${list(UNDER_WAY)}))
         or (np.status = ${sqlText(CarePlanStatus.COMPLETED)} and (np.period_end is null or np.period_end >= ${day}) and na.status in (${list(RAN)}))))`;
 }

@@ -154,17 +154,20 @@ export function pathwayCompleted(steps: readonly ReachedStep[], kind: ConditionK
   return steps.some((s) => s.conditionKind === kind && s.step === LAST_STEP && s.reachedAt.getTime() < before.getTime());
 }
 
-/** `pathwayEntered` of any of `kinds` for the patient `patientColumn`, as SQL; `before` a SQL timestamptz expression. */
+/**
+ * `pathwayEntered` of any of `kinds` for the patient `patientColumn`, as SQL; `before` a SQL timestamptz expression.
+ * Written as two uncorrelated `in` lists (confirmed by then; or suspected by then and no refuted diagnosis of the
+ * kind), so that PostgreSQL hashes each once for a county rather than probing the steps of every patient.
+ */
 export function pathwayEnteredSql(patientColumn: string, kinds: readonly ConditionKind[], before: string): string {
-  return `exists (select 1 from pathway_step pe where pe.patient_id = ${patientColumn} and pe.condition_kind in (${kinds.map(sqlText).join(', ')})
-      and pe.step in (${ENTRY_STEPS.map(sqlText).join(', ')}) and pe.reached_at < ${before}
-      and (not exists (select 1 from condition rc where rc.patient_id = pe.patient_id and rc.kind = pe.condition_kind and rc.verification_status = ${sqlText(VerificationStatus.REFUTED)})
-        or exists (select 1 from pathway_step pc where pc.patient_id = pe.patient_id and pc.condition_kind = pe.condition_kind
-          and pc.step = ${sqlText(PathwayStep.CONFIRMED)} and pc.reached_at < ${before})))`;
+  const k = kinds.map(sqlText).join(', ');
+  return `(${patientColumn} in (select pe.patient_id from pathway_step pe where pe.condition_kind in (${k}) and pe.step = ${sqlText(PathwayStep.CONFIRMED)} and pe.reached_at < ${before})
+    or ${patientColumn} in (select pe.patient_id from pathway_step pe where pe.condition_kind in (${k}) and pe.step = ${sqlText(PathwayStep.SUSPECTED)} and pe.reached_at < ${before}
+      and not exists (select 1 from condition rc where rc.patient_id = pe.patient_id and rc.kind = pe.condition_kind and rc.verification_status = ${sqlText(VerificationStatus.REFUTED)})))`;
 }
 
-/** `pathwayCompleted` of any of `kinds` for the patient `patientColumn`, as SQL. */
+/** `pathwayCompleted` of any of `kinds` for the patient `patientColumn`, as SQL (an uncorrelated `in`, hashed once). */
 export function pathwayCompletedSql(patientColumn: string, kinds: readonly ConditionKind[], before: string): string {
-  return `exists (select 1 from pathway_step pd where pd.patient_id = ${patientColumn} and pd.condition_kind in (${kinds.map(sqlText).join(', ')})
+  return `${patientColumn} in (select pd.patient_id from pathway_step pd where pd.condition_kind in (${kinds.map(sqlText).join(', ')})
       and pd.step = ${sqlText(LAST_STEP)} and pd.reached_at < ${before})`;
 }

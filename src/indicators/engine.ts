@@ -29,6 +29,8 @@ export interface IndicatorRequest {
   rules: CareRules;
   /** The county's today; default now (calendar.ts). A test fixes it. */
   today?: string;
+  /** The county's time zone; default COUNTY_TIME_ZONE (calendar.ts). */
+  timeZone?: string;
 }
 
 export interface IndicatorValue {
@@ -87,7 +89,8 @@ function scopedSql(policy: AccessPolicy, request: IndicatorRequest): Predicate {
 }
 
 function inputOf(request: IndicatorRequest): IndicatorInput {
-  return { period: request.period, rules: request.rules, today: request.today ?? countyToday(), timeZone: checkTimeZone(countyTimeZone()) };
+  const timeZone = checkTimeZone(request.timeZone ?? countyTimeZone());
+  return { period: request.period, rules: request.rules, today: request.today ?? countyToday(new Date(), timeZone), timeZone };
 }
 
 /** `with scoped …, managed …, i0 as (…), …`: the statement's head, the definitions' populations named i0, i1, … */

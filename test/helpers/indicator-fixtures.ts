@@ -39,7 +39,8 @@ export const at = (day: string, time = '10:00'): Date => new Date(`${day}T${time
  *   P4  otherVillage on the team's grid; BP 03-01 130/80, then 04-01 150/160 IMPLAUSIBLE (ignored); ACTIVE plan with DIET
  *                    starting 2026-07-15 (after the period)
  *   P5  village      DIED 2026-05-01; BP 02-15 120/80; a visit planned and done 02-01; referral up 02-01
- *   P6  village      MOVED_AWAY 2026-08-01 (after the period: counted); BP 2026-06-30 23:30 120/70 (the last evening);
+ *   P6  village      MOVED_AWAY 2026-08-01 (after the period: counted); BP 2026-06-30 23:30 120/70 (the last evening), and 150/95
+ *                    at 00:30 on 07-01 (after the period in the county; still 30 June in UTC);
  *                    CLINIC visits done 01-05 and 07-02 (one in the period)
  *   P7  village      MOVED_AWAY 2026-06-30 (on the last day: not counted); BP 03-15 120/80
  *   P8  village      registered 2026-07-05 (after the period)
@@ -136,6 +137,7 @@ export async function buildIndicatorCounty(em: EntityManager, tag = 'IN') {
   bp(p.P4, '2026-04-01', 150, 160, { plausibility: Plausibility.IMPLAUSIBLE, plausibilityReason: 'systolic not above diastolic' });
   bp(p.P5, '2026-02-15', 120, 80);
   bp(p.P6, '2026-06-30', 120, 70, {}, '23:30');
+  bp(p.P6, '2026-07-01', 150, 95, {}, '00:30');
   bp(p.P7, '2026-03-15', 120, 80);
   bp(p.P10, '2026-03-01', 125, 80);
   bp(p.P11, '2026-04-01', 145, 85);

@@ -28,11 +28,12 @@ export const standardisedManagementRate: IndicatorDefinition = {
     const p = periodSql(input);
     const from = `greatest(${p.start}, m.managed_since)`;
     return {
+      // The period's visits counted once per patient (one pass over the visits, hashed), not a count per patient.
       sql: `select m.id as patient_id, 1 as denominator,
-          case when (select count(*) from follow_up v where v.patient_id = m.id and ${doneVisitSql('v')} and ${faceToFaceSql('v.type')}
-              and v.done_date between ${p.start} and ${p.end})
-            >= ${faceToFaceVisitsRequiredSql(from, p.end, sqlNumber(input.rules.minFaceToFaceFollowUpsPerYear))} then 1 else 0 end as numerator
-        from managed m`,
+          case when coalesce(fv.visits, 0) >= ${faceToFaceVisitsRequiredSql(from, p.end, sqlNumber(input.rules.minFaceToFaceFollowUpsPerYear))} then 1 else 0 end as numerator
+        from managed m left join (select v.patient_id, count(*) as visits from follow_up v
+            where ${doneVisitSql('v')} and ${faceToFaceSql('v.type')} and v.done_date between ${p.start} and ${p.end} group by v.patient_id) fv
+          on fv.patient_id = m.id`,
       params: [],
     };
   },
