@@ -4,6 +4,7 @@ import type { EntityManager } from '../db/orm.js';
 import type { Security } from '../access/index.js';
 import type { RequestAudit } from '../access/audit.js';
 import type { AccessPolicy } from '../access/policy.js';
+import { CapitationService } from '../domain/capitation/capitation.service.js';
 import { CarePlanService } from '../domain/care-plan/care-plan.service.js';
 import { CarePlanTemplateService } from '../domain/care-plan/from-template.js';
 import { SelfManagementGroupService } from '../domain/self-management-group/self-management-group.service.js';
@@ -64,6 +65,8 @@ function createServices({ em, policy, config, rules, security, audit }: ContextP
     contactAttempts: new ContactAttemptService(em, policy, rules),
     careStatus: new CareStatusService(em, policy, rules),
     pathway: new PathwayService(em, policy, rules),
+    // Capitation contracts and their settlement (src/domain/capitation).
+    capitation: new CapitationService(em, policy, rules),
   };
 }
 

@@ -56,6 +56,7 @@ import {
 } from '../../vocabulary/index.js';
 import { AuditAction, AuditOutcome } from '../access/audit-event.entity.js';
 import { ClientKind, Role } from '../access/caller.js';
+import { BelowMinimumRule, RiskAdjustmentKind, RiskCombination, WorkloadMeasure } from '../domain/capitation/terms.js';
 
 // Access
 registerEnumType(Role, { name: 'Role' });
@@ -147,3 +148,9 @@ registerEnumType(AdmissionStatus, { name: 'AdmissionStatus' });
 registerEnumType(AlertKind, { name: 'AlertKind', description: 'What an alert suggests or warns of (docs/care-model.md, "Alerts").' });
 registerEnumType(AlertSeverity, { name: 'AlertSeverity', description: 'URGENT: act today; ROUTINE: at the next visit; INFO: for the record or an administrative task.' });
 registerEnumType(AlertState, { name: 'AlertState', description: 'OPEN → ACKNOWLEDGED → RESOLVED (by a person, or by the rules when the cause went).' });
+
+// Capitation (src/domain/capitation)
+registerEnumType(RiskAdjustmentKind, { name: 'RiskAdjustmentKind', description: 'AGE_AT_LEAST: aged at least `years` on the first day of the period; CONDITION: a standing diagnosis of one of `conditionKinds` dated by then.' });
+registerEnumType(RiskCombination, { name: 'RiskCombination', description: 'How the uplifts that apply to one head combine: ADDITIVE (their sum) or LARGEST (the largest alone).' });
+registerEnumType(BelowMinimumRule, { name: 'BelowMinimumRule', description: "What a score below the kept-share function's first point keeps: nothing, or the first point's share." });
+registerEnumType(WorkloadMeasure, { name: 'WorkloadMeasure', description: "A member organisation's workload: the contract's heads it manages (MANAGED_PATIENTS) or their follow-ups it did in the period (DONE_FOLLOW_UPS)." });

@@ -35,6 +35,7 @@ import { SyncResolver } from './resolvers/sync.resolver.js';
 import { AlertResolver, PatientAlertsResolver } from './resolvers/alert.resolver.js';
 import { ListResolver, WorklistResolver } from './resolvers/worklist.resolver.js';
 import { IndicatorOrganizationValueResolver, IndicatorResolver, IndicatorRowResolver } from './resolvers/indicator.resolver.js';
+import { CapitationContractResolver, SettlementShareResolver } from './resolvers/capitation.resolver.js';
 import { auditTouches } from './guards.js';
 import { AccessResolver, ConsentResolver, PatientIdentifierResolver } from './resolvers/access.resolver.js';
 
@@ -79,6 +80,8 @@ export const RESOLVERS = [
   PatientIdentifierResolver,
   WorklistResolver,
   ListResolver,
+  CapitationContractResolver,
+  SettlementShareResolver,
   IndicatorResolver,
   IndicatorRowResolver,
   IndicatorOrganizationValueResolver,
