@@ -104,6 +104,9 @@ function controlInterpretation(code: ControlInterpretation): CodeableConcept {
   };
 }
 
+/** Built once per code: the backfill emits one for most of a county's readings (compact copies it into each resource). */
+const CONTROL_INTERPRETATIONS = Object.fromEntries(Object.values(ControlInterpretation).map((c) => [c, controlInterpretation(c)])) as Record<ControlInterpretation, CodeableConcept>;
+
 /** Ours (a control-status coding) is the rule's, re-emitted as the rule says now; anything else is the sender's, kept. */
 function interpretationRead(o: Observation): Pick<ObservationShape, 'interpretation' | 'interpretationAsSent'> {
   const concepts = o.interpretation ?? [];
@@ -181,7 +184,7 @@ export const observationMapping = defineMapping<Observation, ObservationShape>({
       effectiveDateTime: iso(s.effectiveAt),
       performer: performer.filter((p) => p !== undefined),
       device: s.deviceId ? { identifier: { value: s.deviceId }, display: s.deviceId } : undefined,
-      interpretation: s.interpretationAsSent ?? (s.interpretation ? [controlInterpretation(s.interpretation)] : undefined),
+      interpretation: s.interpretationAsSent ?? (s.interpretation ? [CONTROL_INTERPRETATIONS[s.interpretation]] : undefined),
     };
     if (s.kind === ObservationKind.BLOOD_PRESSURE) {
       const component = (which: 'systolic' | 'diastolic', value: number | undefined, received: number | undefined): ObservationComponent => {

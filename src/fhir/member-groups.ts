@@ -77,15 +77,7 @@ function insurersAsked(params: URLSearchParams): string[] | undefined {
 export function addMemberGroupRoutes(router: Router, deps: { baseUrl: string; audited: Audited }): void {
   const { baseUrl, audited } = deps;
 
-  // Computed from Coverage: a Group written here could only disagree with it, and would hide behind the insurer's id.
-  const readOnly = (action: AuditAction) =>
-    audited(action, () => {
-      throw fhirError(405, 'not-supported', "Group is read-only: an insurer's Group is computed from its coverages (write Coverage instead)");
-    });
-  router.post('/Group', readOnly(AuditAction.CREATE));
-  router.put('/Group', readOnly(AuditAction.UPDATE));
-  router.put('/Group/:id', readOnly(AuditAction.UPDATE));
-  router.delete('/Group/:id', readOnly(AuditAction.DELETE));
+  // Writes (here and in Bundles) are 405 for everyone: READ_ONLY_TYPES, read-only.ts.
 
   router.get(
     '/Group',

@@ -173,6 +173,11 @@ describe('who may read it', () => {
     const write = await send(t, 'put', `/fhir/Group/${county.insurer.id}`, { resourceType: 'Group', id: county.insurer.id, type: 'person', actual: true });
     expect([write.status, (write.body as OperationOutcome).issue?.[0]?.code]).toEqual([405, 'not-supported']);
     expect((await send(t, 'post', '/fhir/Group', { resourceType: 'Group', type: 'person', actual: true })).status).toBe(405);
+    expect((await t.http.delete(`/fhir/Group/${county.insurer.id}`).set('authorization', `Bearer ${t.adminToken}`)).status).toBe(405);
+    // Nor in a Bundle: the entry is refused, nothing stored.
+    const batch = await send(t, 'post', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: { resourceType: 'Group', type: 'person', actual: true }, request: { method: 'POST', url: 'Group' } }] });
+    expect((batch.body as Bundle).entry?.[0]?.response?.status).toMatch(/^405/);
+    expect(await t.em().execute(`select count(*)::int as n from fhir_resource where resource_type = 'Group'`)).toEqual([{ n: 0 }]);
   });
 
   test('the CapabilityStatement lists Group read and search', async () => {
