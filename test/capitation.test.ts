@@ -3,6 +3,7 @@
  * indicator values and workloads read from a hand-built county, every figure worked out below by hand. The
  * arithmetic's own cases (the design notes' real settlement among them) are src/domain/capitation/settle.test.ts.
  */
+import { AuditEvent } from '../src/access/audit-event.entity.js';
 import { ClientKind } from '../src/access/caller.js';
 import { CapitationContract } from '../src/domain/capitation/capitation-contract.entity.js';
 import { ClinicalStatus, Condition, ConditionKind, VerificationStatus } from '../src/domain/condition/condition.entity.js';
@@ -30,6 +31,7 @@ let t: TestApp;
 let county: County;
 let otherInsurer: Organization;
 let insurer: string; // the county insurer's system client (I1)
+let insurerClientId: string;
 let otherInsurerToken: string; // a commercial insurer's (I2)
 let countyStaff: string; // a GP of the county hospital: the community's root
 let townshipGp: string;
@@ -107,11 +109,11 @@ beforeAll(async () => {
   // The derived state is not what these figures read: no event worker writing beside the fixture.
   t = await startTestApp({ EVENT_WORKER: 'off' });
   await buildCapitationCounty();
-  insurer = (await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: county.insurer.code, scopes: ['system/Patient.rs'] })).token;
+  ({ token: insurer, clientId: insurerClientId } = await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: county.insurer.code, scopes: ['system/Patient.rs'] }));
   otherInsurerToken = (await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: otherInsurer.code, scopes: ['system/Patient.rs'] })).token;
   countyStaff = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.county.code });
   townshipGp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.township.code, practitioner: county.gp.code });
-  villageDoctor = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code });
+  villageDoctor = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code, sub: 'cap-vd' });
 });
 afterAll(() => t?.close());
 
@@ -252,5 +254,14 @@ describe('settling it', () => {
     const unparsable = await settle(insurer, '1.234');
     expect(unparsable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await t.ok(CapitationContractsDocument, {}, insurer)).capitationContracts.map((c) => c.id).sort()).toEqual([contractId, byVisitsId].sort());
+  });
+
+  test('each settlement asked is in the audit, naming no patient (its figures are counts); a refused one as DENIED', async () => {
+    const latest = async (actor: string) => (await t.em().find(AuditEvent, { actor }, { orderBy: { recordedAt: 'desc' }, limit: 1 }))[0]!;
+    await t.ok(SettlementDocument, { contractId, actualSpending: '8900.00' }, insurer);
+    const asked = await latest(insurerClientId);
+    expect({ action: asked.action, what: asked.what, patients: asked.patientIds, outcome: asked.outcome }).toEqual({ action: 'READ', what: expect.stringContaining('settlement'), patients: [], outcome: 'SUCCESS' });
+    await settle(villageDoctor);
+    expect((await latest('cap-vd')).outcome).toBe('DENIED');
   });
 });

@@ -279,8 +279,9 @@ const PATIENT_ID_ARGUMENT: Record<string, (args: Record<string, unknown>) => unk
 };
 
 // `indicators`: its figures are counted from patient data, so every request is recorded, naming the patients of
-// its lists (IndicatorRow.patients) and none for the figures alone (ADR 18: a count identifies no one).
-const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'referralsWaiting', 'carePlan', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alert', 'alerts', 'indicators']);
+// its lists (IndicatorRow.patients) and none for the figures alone (ADR 18: a count identifies no one). `settlement`
+// likewise: its heads and indicators are counted from patient data, and it names no one.
+const PATIENT_DATA_ROOTS = new Set(['patient', 'patientByIdentifier', 'patients', 'observations', 'referral', 'referrals', 'referralsWaiting', 'carePlan', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alert', 'alerts', 'indicators', 'settlement']);
 const SEARCH_ROOTS = new Set(['patients', 'observations', 'referrals', 'referralsWaiting', 'careTeam', 'worklists', 'followUps', 'changes', 'pathway', 'alerts', 'indicators']);
 
 /** The operation's root fields, through its fragments (spreads and inline, nested): what it runs, however it is written. */
