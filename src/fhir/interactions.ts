@@ -15,6 +15,7 @@ import { search } from './search.js';
 import { FhirStore, HeldOutOfReach, type StoredSourceRow } from './store.js';
 import { auditedEntry, touchNamedPatients, touchResources } from './audit-trail.js';
 import { assertWritable } from './read-only.js';
+import { readMeasure, searchMeasures } from './measures.js';
 import { isUuid } from '../domain/errors.js';
 
 /** Entries a Bundle may hold unless configured otherwise (FHIR_MAX_BUNDLE_ENTRIES). */
@@ -534,6 +535,11 @@ export class FhirInteractions {
       case 'GET': {
         await this.flush();
         // Audited as the entry's own READ or SEARCH (auditedEntry), with the patients it reads or names.
+        if (type === 'Measure') {
+          // The indicators, served from code as at GET /fhir/Measure (measures.ts); they name no patient.
+          this.store.assertCan('Measure', id ? 'r' : 's');
+          return { status: '200', resource: this.charged(id ? readMeasure(id) : searchMeasures(new URLSearchParams(query ?? ''), this.ctx.baseUrl)) };
+        }
         if (id) {
           const resource = await this.store.read(type, await this.resolveId(type, id));
           touchResources(this.ctx.audit, [resource]);

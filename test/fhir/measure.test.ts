@@ -22,14 +22,22 @@ let c: IndicatorCounty;
 let gp: string;
 let villageDoctor: string;
 let insurer: string;
+// The fixture's county keeps Asia/Shanghai's calendar (the suite's default is UTC): P6's 150/95 at 00:30 on 1 July
+// there is after the period. Set for this file, and put back after it.
+const zone = process.env.COUNTY_TIME_ZONE;
 beforeAll(async () => {
+  process.env.COUNTY_TIME_ZONE = 'Asia/Shanghai';
   t = await startTestApp({ EVENT_WORKER: 'off' });
   c = await buildIndicatorCounty(t.em(), 'FM');
   gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: c.township.code, practitioner: c.gp.code, sub: 'fm-gp' });
   villageDoctor = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: c.village.code, practitioner: c.villageDoctor.code, sub: 'fm-vd' });
   insurer = (await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: c.insurer.code, scopes: ['system/Patient.rs', 'system/Measure.rs', 'system/MeasureReport.rs'] })).token;
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  if (zone === undefined) delete process.env.COUNTY_TIME_ZONE;
+  else process.env.COUNTY_TIME_ZONE = zone;
+});
 
 const BP = 'bp-control-rate';
 const PERIOD_QUERY = `periodStart=${PERIOD.start}&periodEnd=${PERIOD.end}`;
@@ -77,6 +85,15 @@ describe('Measure', () => {
     expect(issuesOf(missing)[0]!.code).toBe('not-found');
   });
 
+  it('a batch reads them as GET does', async () => {
+    const res = await send(t, 'post', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Measure/${BP}` } }, { request: { method: 'GET', url: 'Measure?name=BpControl' } }, { request: { method: 'GET', url: 'Measure/nope' } }] }, { token: gp });
+    expect(res.status).toBe(200);
+    const [read, found, missing] = (res.body as Bundle).entry!;
+    expect(read!.resource).toMatchObject({ resourceType: 'Measure', id: BP });
+    expect(((found!.resource as Bundle).entry ?? []).map((e) => e.resource!.id)).toEqual([BP]);
+    expect(missing!.response!.status).toBe('404');
+  });
+
   it('is read-only for everyone: create, update, delete, and a transaction writing one are 405, and nothing is stored', async () => {
     const before = await countRows(t);
     const measure = (await get(t, `/fhir/Measure/${BP}`)).body as Measure;
@@ -114,7 +131,8 @@ describe('$evaluate-measure', () => {
     expect(res.status).toBe(200);
     const report = res.body as MeasureReport;
     expect(invalidIn('MeasureReport', report)).toEqual([]);
-    // Managed for hypertension on 06-30: P1 P2 P3 P4 P6 P11 P14 P15 P18; controlled at their latest: P1 P4 P6 P18.
+    // Managed for hypertension on 06-30: P1 P2 P3 P4 P6 P11 P14 P15 P18; controlled at their latest in the period: P1 P4
+    // P6 (120/70 at 23:30 on the last day; its 150/95 at 00:30 on 1 July is after it) P18.
     expect(counts(report)).toEqual({ denominator: 9, numerator: 4 });
     expect(report.group![0]!.measureScore!.value).toBeCloseTo(4 / 9, 12);
     expect(report).toMatchObject({ status: 'complete', type: 'summary', measure: `${NCD_FHIR_BASE}/Measure/${BP}|0.1.0`, period: PERIOD, reporter: { reference: township() } });
@@ -238,6 +256,8 @@ describe('stored MeasureReports', () => {
     expect(await found('period=sa2026-07-01')).toEqual([]);
     expect(await found(`date=${stored.date!.slice(0, 10)}`)).toEqual([stored.id]);
     expect(await found('_lastUpdated=ge2020-01-01')).toEqual([stored.id]);
+    const withReporter = (await get(t, `/fhir/MeasureReport?_id=${stored.id}&_include=MeasureReport:reporter`, gp)).body as Bundle;
+    expect(withReporter.entry!.map((e) => [e.resource!.resourceType, e.search!.mode])).toEqual([['MeasureReport', 'match'], ['Organization', 'include']]);
     // The township's, owned by it: a village below it does not read it; the insurer owns none.
     expect(await found(`measure=Measure/${BP}`, villageDoctor)).toEqual([]);
     expect(await found(`measure=Measure/${BP}`, insurer)).toEqual([]);
