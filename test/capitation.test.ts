@@ -265,3 +265,83 @@ describe('settling it', () => {
     expect((await latest('cap-vd')).outcome).toBe('DENIED');
   });
 });
+
+/**
+ * The design notes' settlement (budget 385,000,000 CNY, surplus 5,511,200, kept 5,180,400 = 94.0 %) end to end: heads,
+ * risk attributes and the indicator read from the database, the figures through GraphQL. A county of 452,000 members
+ * (src/domain/capitation/settle.test.ts, at a natural 700 CNY a head) does not fit a test database, so 16 heads
+ * stand for it at a base rate scaled to match, and the one indicator's target is chosen to give the notes' score:
+ *
+ *   budget  10 heads under 65, no condition   × 19,250,000          = 192,500,000
+ *            1 aged 65+ only                  × 19,250,000 × 1.3    =  25,025,000
+ *            1 with hypertension, under 65    × 19,250,000 × 1.5    =  28,875,000
+ *            4 aged 65+ with hypertension     × 19,250,000 × 1.8    = 138,600,000
+ *                                                                     385,000,000 CNY; spending 379,488,800
+ *   score   BP control 4 of the 5 hypertensive (0.8) against a target of 0.851077: 100 × 0.8 / 0.851077 = 93.99855
+ *           (a score keeps exactly 5,180,400 at whole hundreds from 93.99768 to below 93.99950: the target puts it
+ *           in the middle, far from either edge)
+ *   kept    share = score / 100 from 60 points: 0.9399855, "94.0 %"; 5,511,200 × 0.9399855 = 5,180,447.83, rounded down
+ *           to whole hundreds of CNY: 5,180,400; 330,800 back to the insurer.
+ */
+describe("the design notes' settlement, end to end", () => {
+  let xy: County;
+  let xyContract: string;
+
+  beforeAll(async () => {
+    const em = t.em();
+    xy = await buildCounty(em, 'XY');
+    let n = 0;
+    const head = (birthDate: string, hypertensive = false, controlled = false) => {
+      const p = em.create(Patient, { name: `孝义${++n}`, gender: Gender.MALE, birthDate, managingOrganization: xy.village, careStatus: CareStatus.ACTIVE, version: 1 } as never) as Patient;
+      em.create(Coverage, { patient: p, insurer: xy.insurer, memberNumber: `XY-${n}`, status: CoverageStatus.ACTIVE, periodStart: '2025-01-01', version: 1 } as never);
+      if (!hypertensive) return;
+      em.create(Condition, { patient: p, code: 'I10', system: 'http://hl7.org/fhir/sid/icd-10', kind: ConditionKind.HYPERTENSION, clinicalStatus: ClinicalStatus.ACTIVE, verificationStatus: VerificationStatus.CONFIRMED, onsetDate: '2020-01-01', version: 1 } as never);
+      const [systolic, diastolic] = controlled ? [130, 80] : [150, 95];
+      em.create(Observation, { patient: p, kind: ObservationKind.BLOOD_PRESSURE, code: '85354-9', system: 'http://loinc.org', unit: 'mm[Hg]', effectiveAt: new Date('2026-06-01T10:00:00+08:00'), source: ObservationSource.CLINIC, systolic, diastolic, version: 1 } as never);
+    };
+    for (let i = 0; i < 10; i++) head('1980-01-01');
+    head('1950-01-01');
+    head('1980-01-01', true, true);
+    for (let i = 0; i < 4; i++) head('1950-01-01', true, i < 3);
+    await em.flush();
+    const input = contractInput();
+    xyContract = (
+      await t.ok(CreateCapitationContractDocument, {
+        input: {
+          ...input,
+          name: '孝义市2026年度慢病医保基金按人头打包付费',
+          insurerId: xy.insurer.id,
+          medicalCommunityId: xy.county.id,
+          baseRatePerHeadPerYear: '19250000.00',
+          indicatorTerms: [{ indicatorId: 'BP_CONTROL_RATE', weight: 100, target: 0.851077 }],
+          keptShare: { points: [{ score: 60, share: 0.6 }, { score: 100, share: 1 }], belowMinimum: 'KEEP_NOTHING', roundDownTo: '100.00' },
+          split: { workloadWeight: 0.7, workloadMeasure: 'MANAGED_PATIENTS', functionWeight: 0.3, levelWeights: { county: 5, township: 3, village: 1 } },
+        },
+      })
+    ).createCapitationContract.id;
+  });
+
+  test('385,000,000 budget, 5,511,200 surplus, 5,180,400 kept: 94.0 %', async () => {
+    const s = (await t.ok(SettlementDocument, { contractId: xyContract, actualSpending: '379488800.00' })).settlement;
+    expect(s.heads).toBe(16);
+    expect(s.riskClasses.map((c) => [c.heads, c.ratePerHead, c.amount])).toEqual([
+      [10, '19250000.00', '192500000.00'],
+      [1, '25025000.00', '25025000.00'],
+      [1, '28875000.00', '28875000.00'],
+      [4, '34650000.00', '138600000.00'],
+    ]);
+    expect([s.budget, s.surplus]).toEqual(['385000000.00', '5511200.00']);
+    expect(s.indicators[0]).toMatchObject({ indicatorId: 'BP_CONTROL_RATE', numerator: 4, denominator: 5, value: 0.8 });
+    expect(s.score).toBeCloseTo(93.998545, 5);
+    expect(`${(s.keptShare.share * 100).toFixed(1)} %`).toBe('94.0 %');
+    expect([s.kept, s.returnedToInsurer]).toEqual(['5180400.00', '330800.00']);
+    expect(`${((Number(s.kept) / Number(s.surplus)) * 100).toFixed(1)} %`).toBe('94.0 %');
+    // The split: 0.7 by managed heads (all 5 at 东村) + 0.3 by level (5, 3, 1, 1 of 10): 0.15, 0.09, 0.73, 0.03.
+    expect(s.split.map((o) => [o.organizationName, o.amount])).toEqual([
+      [xy.county.name, '777060.00'],
+      [xy.township.name, '466236.00'],
+      [xy.village.name, '3781692.00'],
+      [xy.otherVillage.name, '155412.00'],
+    ]);
+  });
+});
