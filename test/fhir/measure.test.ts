@@ -15,7 +15,8 @@ import { smartToken } from '../helpers/access-fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { MISSING_ID } from '../helpers/fixtures.js';
 import { buildIndicatorCounty, type IndicatorCounty, PERIOD } from '../helpers/indicator-fixtures.js';
-import { countRows, get, invalidIn, issuesOf, send } from './support.js';
+import { IndicatorPatientsDocument } from '../generated/graphql.js';
+import { countRows, emitted, get, invalidIn, issuesOf, send } from './support.js';
 
 let t: TestApp;
 let c: IndicatorCounty;
@@ -165,6 +166,11 @@ describe('$evaluate-measure', () => {
     const audit = await lastAudit('fm-gp');
     expect(audit.action).toBe('READ');
     expect([...audit.patientIds].sort()).toEqual([...listed(report, 'denominator')].sort());
+    // The same patients as GraphQL lists them for the same caller and request.
+    for (const [population, id] of [['NUMERATOR', 'numerator'], ['DENOMINATOR', 'denominator']] as const) {
+      const page = (await t.ok(IndicatorPatientsDocument, { period: PERIOD, scope: { organizationId: c.township.id }, only: ['BP_CONTROL_RATE'], population, first: 100 }, gp)).indicators.rows[0]!;
+      expect(page.patients.edges.map((e) => e.node.id)).toEqual(listed(report, id));
+    }
   });
 
   it('POST with a Parameters body answers the same; the type-level form takes measure', async () => {
@@ -284,4 +290,9 @@ describe('stored MeasureReports', () => {
     expect(byInsurer.status).toBe(403);
     expect(await countRows(t)).toBe(before);
   });
+});
+
+test('every FHIR answer of this file is valid R4', () => {
+  expect(emitted.length).toBeGreaterThan(40);
+  expect(emitted.flatMap(({ what, body }) => invalidIn(what, body))).toEqual([]);
 });
