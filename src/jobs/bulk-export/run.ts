@@ -75,6 +75,11 @@ async function rowSource(config: Config, em: RowSource & { kind: 'keyset' }): Pr
   if (!config.databaseUrl) return { source: em, close: async () => {} };
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
+  // In id order (the checkpoint is the last id) by walking the primary key, never a sort of the whole result: the
+  // planner, misjudging the policy's predicates, chose a sequential scan and an on-disk sort of every row before the
+  // first was sent (300,000 observations: 250 MB of temporary files, 13 s). No JIT either: a second and more compiling
+  // one long-running statement whose cost is the rows, not the expressions.
+  await client.query('set enable_sort = off; set jit = off');
   const query = (sql: string, params: unknown[], batchSize: number): AsyncIterable<ExportRow> => {
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
@@ -83,6 +88,8 @@ async function rowSource(config: Config, em: RowSource & { kind: 'keyset' }): Pr
   };
   return { source: { kind: 'cursor', query }, close: () => client.end() };
 }
+
+const WRITE_CHUNK = 1000;
 
 /** A file cut back to `length` (what the checkpoint says was written), opened to append. */
 async function openAt(file: string, length: number): Promise<fs.promises.FileHandle> {
@@ -142,19 +149,22 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
         const q = where.ofType(file.type);
         for await (const page of resourcePages(source, scope, { where: q.sql, params: q.params, after: resume?.lastId, pageSize })) {
           if (options.signal?.aborted) throw new ExportInterrupted(jobId);
-          let text = '';
           let newPatients = '';
-          for (const row of page) {
-            // Only a resource holding a resident ID changes on the way out; the rest go as stored.
-            text += `${row.content.includes(system) ? JSON.stringify(store.output(row as unknown as StoredRow)) : row.content}\n`;
-            if (row.patient_id && !patients.has(row.patient_id)) {
-              patients.add(row.patient_id);
-              newPatients += `${row.patient_id}\n`;
+          // Written a thousand lines at a time: a page's text whole (megabytes) made the resident set twice as large.
+          for (let start = 0; start < page.length; start += WRITE_CHUNK) {
+            let text = '';
+            for (const row of page.slice(start, start + WRITE_CHUNK)) {
+              // Only a resource holding a resident ID changes on the way out; the rest go as stored.
+              text += `${row.content.includes(system) ? JSON.stringify(store.output(row as unknown as StoredRow)) : row.content}\n`;
+              if (row.patient_id && !patients.has(row.patient_id)) {
+                patients.add(row.patient_id);
+                newPatients += `${row.patient_id}\n`;
+              }
             }
+            const bytes = Buffer.from(text);
+            await fh.write(bytes, 0, bytes.length, offset);
+            offset += bytes.length;
           }
-          const bytes = Buffer.from(text);
-          await fh.write(bytes, 0, bytes.length, offset);
-          offset += bytes.length;
           if (newPatients) {
             const p = Buffer.from(newPatients);
             await patientsFh.write(p, 0, p.length, patientsOffset);
