@@ -11,14 +11,20 @@ import type { Predicate } from './policy.js';
  * Dates are county days (ISO). `column` is the patient id column being judged.
  */
 export function insurerMembersSql(column: string, insurerId: string | null, period: { start: string; end: string }, today: string): Predicate {
+  const inForce = (a: string) => `((${a}.period_start <= ? and (${a}.period_end is null or ${a}.period_end >= ?))
+              or (${a}.period_start <= ? and (${a}.period_end is null or ${a}.period_end >= ?)))`;
+  const inForceParams = [period.end, period.start, today, today];
+  // "The last recorded is not a withdrawal" as an anti-join (no withdrawal in force with nothing recorded after it),
+  // not as `coalesce((select … order by … limit 1), 'PERMIT') = 'PERMIT'`: PostgreSQL guessed that keeps 0.5 % of
+  // patients, and planned a county's indicators (src/indicators/) on 250 rows instead of 47,000.
   return {
     sql: `${column} in (select cv.patient_id from coverage cv where cv.insurer_id = ? and cv.status = 'ACTIVE'
             and cv.period_start <= ? and (cv.period_end is null or cv.period_end >= ?))
-          and coalesce((select cs.decision from consent cs where cs.patient_id = ${column} and cs.purpose = 'INSURER_SHARING'
-            and ((cs.period_start <= ? and (cs.period_end is null or cs.period_end >= ?))
-              or (cs.period_start <= ? and (cs.period_end is null or cs.period_end >= ?)))
-            order by cs.created_at desc, cs.id desc limit 1), 'PERMIT') = 'PERMIT'`,
-    params: [insurerId, period.end, period.start, period.end, period.start, today, today],
+          and not exists (select 1 from consent cs where cs.patient_id = ${column} and cs.purpose = 'INSURER_SHARING' and cs.decision <> 'PERMIT'
+            and ${inForce('cs')}
+            and not exists (select 1 from consent cl where cl.patient_id = cs.patient_id and cl.purpose = 'INSURER_SHARING' and ${inForce('cl')}
+              and (cl.created_at > cs.created_at or (cl.created_at = cs.created_at and cl.id > cs.id))))`,
+    params: [insurerId, period.end, period.start, ...inForceParams, ...inForceParams],
   };
 }
 
