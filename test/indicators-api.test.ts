@@ -33,7 +33,11 @@ let gp: string;
 let villageDoctor: string;
 let insurer: string;
 let directoryOnly: string;
+// The fixture's county runs on Asia/Shanghai's calendar (the suite's default is UTC, test/helpers/environment.cjs): a
+// reading at 00:30 on 1 July there is after a period ending 30 June, though still 30 June in UTC.
+const zone = process.env.COUNTY_TIME_ZONE;
 beforeAll(async () => {
+  process.env.COUNTY_TIME_ZONE = 'Asia/Shanghai';
   t = await startTestApp({ EVENT_WORKER: 'off' });
   c = await buildIndicatorCounty(t.em(), 'IA');
   gp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: c.township.code, practitioner: c.gp.code, sub: 'ia-gp' });
@@ -41,7 +45,10 @@ beforeAll(async () => {
   insurer = (await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: c.insurer.code, scopes: ['system/Patient.rs', 'system/Observation.rs'] })).token;
   directoryOnly = (await smartToken(t, t.em(), { kind: ClientKind.HOSPITAL, organizationCode: c.county.code, scopes: ['system/Practitioner.rs'] })).token;
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  process.env.COUNTY_TIME_ZONE = zone;
+});
 
 const township = () => ({ organizationId: c.township.id });
 const nd = (r: { numerator: number; denominator: number }) => [r.numerator, r.denominator];
@@ -75,7 +82,8 @@ describe('the table', () => {
     const bp = rows.find((r) => r.indicator === 'BP_CONTROL_RATE')!;
     // Managed for hypertension on 06-30: P1 P2 P3 P4 P6 P11 P14 P15 P18 (P5 died, P7 moved that day, P8 came later, P9's
     // diagnosis is later, P10 is the other township's). Latest counting BP in the period controlled: P1 130/80, P4 130/80
-    // (its April reading is implausible), P6 120/70 (23:30 on the last day), P18 135/85; not P2 (150/95 in May), P11 (145/85).
+    // (its April reading is implausible), P6 120/70 (23:30 on the last day; its 150/95 at 00:30 on 1 July, county time,
+    // is after the period), P18 135/85; not P2 (150/95 in May), P11 (145/85).
     expect(bp).toMatchObject({ numerator: 4, denominator: 9, target: 0.67, meetsTarget: false, improvement: 'INCREASE', title: 'Blood pressure control rate', titleZh: '血压控制率' });
     expect(bp.value).toBeCloseTo(4 / 9, 12);
     expect(bp).toMatchObject({ numeratorUnit: 'PATIENTS', denominatorUnit: 'PATIENTS', byOrganization: null });
