@@ -149,25 +149,39 @@ async function subjectOf(ctx: EvaluateContext, raw: string | undefined): Promise
 }
 
 /**
- * Every id of one population, page by page, up to MAX_SUBJECT_LIST (beyond it: 413, as a Bundle answering too much
- * is); of patients, only those the caller may see today (an insurer counted over a past period sees today's members
- * only, as GraphQL's `patients` shows them), each named in the audit.
+ * The ids of the numerator's and the denominator's subjects, page by page, up to MAX_SUBJECT_LIST each: both first pages
+ * are read before any other, so that a list too long is refused (413, as a Bundle answering too much is) for the price
+ * of two statements, not after paging through the other. Of patients, only those the caller may see today (an insurer
+ * counted over a past period sees today's members only, as GraphQL's `patients` shows them), each named in the audit.
  */
-async function subjectsOf(ctx: EvaluateContext, request: IndicatorRequest, def: IndicatorDefinition, population: IndicatorPopulation): Promise<string[]> {
-  const ids: string[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await indicatorPatientIds(ctx.em, ctx.policy, { ...request, id: def.id, population, first: MAX_PATIENT_IDS, after });
-    if (page.total > MAX_SUBJECT_LIST) {
-      throw fhirError(413, 'too-costly', `the ${population} of ${def.id} holds ${page.total.toLocaleString('en')} subjects, more than a subject-list names (${MAX_SUBJECT_LIST.toLocaleString('en')}): narrow the subject, or page through GraphQL indicators { rows { patients(population:, first:, after:) } }`, ['reportType']);
+async function subjectListsOf(ctx: EvaluateContext, request: IndicatorRequest, def: IndicatorDefinition): Promise<Record<'numerator' | 'denominator', string[]>> {
+  const page = (population: IndicatorPopulation, after?: string) => indicatorPatientIds(ctx.em, ctx.policy, { ...request, id: def.id, population, first: MAX_PATIENT_IDS, after });
+  const firsts = { denominator: await page('denominator'), numerator: await page('numerator') };
+  for (const [population, { total }] of Object.entries(firsts)) {
+    if (total > MAX_SUBJECT_LIST) {
+      throw fhirError(413, 'too-costly', `the ${population} of ${def.id} holds ${total.toLocaleString('en')} subjects, more than a subject-list names (${MAX_SUBJECT_LIST.toLocaleString('en')}): narrow the subject, or page through GraphQL indicators { rows { patients(population:, first:, after:) } }`, ['reportType']);
     }
-    ids.push(...page.patientIds);
-    if (!page.hasMore || page.patientIds.length === 0) break;
-    after = page.patientIds.at(-1);
   }
-  if (def.numeratorUnit === 'townships') return ids;
+  const out = { numerator: [] as string[], denominator: [] as string[] };
+  for (const population of ['numerator', 'denominator'] as const) {
+    let current = firsts[population];
+    out[population].push(...current.patientIds);
+    while (current.hasMore && current.patientIds.length) {
+      current = await page(population, current.patientIds.at(-1));
+      out[population].push(...current.patientIds);
+    }
+    if (def.numeratorUnit !== 'townships') out[population] = await shownToday(ctx, out[population]);
+  }
+  return out;
+}
+
+/** Of these patients, those the caller may see today, in id order; each is named in the audit. */
+async function shownToday(ctx: EvaluateContext, ids: string[]): Promise<string[]> {
   const visible = ctx.policy.patientVisible('p.id');
-  const shown = visible && ids.length ? ((await ctx.em.execute(`select p.id from patient p where p.id = any(?::uuid[]) and (${visible.sql}) order by p.id`, [`{${ids.join(',')}}`, ...visible.params])) as Array<{ id: string }>).map((r) => r.id) : ids;
+  const shown =
+    visible && ids.length
+      ? ((await ctx.em.execute(`select p.id from patient p where p.id = any(?::uuid[]) and (${visible.sql}) order by p.id`, [`{${ids.join(',')}}`, ...visible.params])) as Array<{ id: string }>).map((r) => r.id)
+      : ids;
   shown.forEach((id) => ctx.audit?.touch(id));
   return shown;
 }
@@ -189,14 +203,7 @@ export async function evaluateMeasure(ctx: EvaluateContext, def: IndicatorDefini
   const subject = await subjectOf(ctx, params.get('subject'));
   const request = await indicatorRequest(ctx.em, ctx.policy, ctx.rules, { scope: subject.scope, period, only: [def.id] });
   const [result] = await evaluateIndicators(ctx.em, ctx.policy, request);
-  const subjects =
-    type === 'subject-list'
-      ? {
-          type: def.numeratorUnit === 'townships' ? ('Organization' as const) : ('Patient' as const),
-          numerator: await subjectsOf(ctx, request, def, 'numerator'),
-          denominator: await subjectsOf(ctx, request, def, 'denominator'),
-        }
-      : undefined;
+  const subjects = type === 'subject-list' ? { type: def.numeratorUnit === 'townships' ? ('Organization' as const) : ('Patient' as const), ...(await subjectListsOf(ctx, request, def)) } : undefined;
   const report = measureReportOf({
     measure: measureCanonicalOf(def),
     type,
