@@ -93,7 +93,7 @@ export async function measure(targets: Target[], o: LoadOptions): Promise<Measur
       const m = raw.get(t)!;
       m.rounds.push(await once(t, o.duration, o.connections, m.latencies));
       const last = m.rounds.at(-1)!;
-      console.log(`  ${t.scenario.padEnd(14)} ${t.label.padEnd(24)} round ${r + 1}/${o.rounds}: ${last.requestsPerSecond.toFixed(0).padStart(6)} req/s`);
+      console.log(`  ${t.scenario.padEnd(14)} ${t.label.padEnd(24)} round ${r + 1}/${o.rounds}: ${last.requestsPerSecond.toFixed(last.requestsPerSecond < 10 ? 2 : 0).padStart(6)} req/s`);
     }
   }
   return targets.map((t) => {

@@ -96,6 +96,8 @@ export function judge(ms: Measured[], seed?: SeedTiming, bulkExport?: ExportResu
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en');
 const ms1 = (v: number) => v.toFixed(1);
+/** Requests a second: whole above 10, else two decimals (a county's indicators take seconds each). */
+const rps = (v: number) => (v < 10 ? v.toFixed(2) : n0(v));
 
 function markdown(r: Results): string {
   const m = r.meta;
@@ -136,11 +138,11 @@ function markdown(r: Results): string {
       const ratio = (versus: string) => r.ratios.find((x) => x.scenario === s.scenario && x.ours === s.label && x.versus === versus)?.throughput;
       const [peer, floor] = [ratio(LABELS.peer), ratio(LABELS.floor)];
       lines.push(
-        `| ${s.scenario} | ${s.label} | ${n0(s.requestsPerSecond)} | ${ms1(s.latencyMs.p50)} | ${ms1(s.latencyMs.p95)} | ${ms1(s.latencyMs.p99)} | ${s.peakMemoryMb ?? '—'} | ` +
+        `| ${s.scenario} | ${s.label} | ${rps(s.requestsPerSecond)} | ${ms1(s.latencyMs.p50)} | ${ms1(s.latencyMs.p95)} | ${ms1(s.latencyMs.p99)} | ${s.peakMemoryMb ?? '—'} | ` +
           `${peer === undefined ? '' : `${peer.toFixed(2)}×`} | ${floor === undefined ? '' : `${floor.toFixed(2)}×`} |`,
       );
     }
-    lines.push('', 'Rounds (req/s): ' + r.scenarios.map((s) => `${s.scenario} / ${s.label}: ${s.rounds.map((x) => n0(x.requestsPerSecond)).join(', ')}`).join('; ') + '.', '');
+    lines.push('', 'Rounds (req/s): ' + r.scenarios.map((s) => `${s.scenario} / ${s.label}: ${s.rounds.map((x) => rps(x.requestsPerSecond)).join(', ')}`).join('; ') + '.', '');
   }
   if (r.fhirImport) {
     const f = r.fhirImport;
