@@ -129,13 +129,24 @@ function breakdownUnitsSql(policy: AccessPolicy, request: IndicatorRequest): Pre
   };
 }
 
-/** The rows of population `i{k}` attributed to the breakdown's units. */
-function attributedSql(k: number, def: IndicatorDefinition): string {
-  // Organisations are few: each is mapped to its unit once (org_unit), and the rows join it by their organisation.
-  const org = def.numeratorUnit === 'townships' ? `org_unit u on u.org_id = x.patient_id` : `scoped s on s.id = x.patient_id join org_unit u on u.org_id = s.managing_organization_id`;
-  return `select ${k} as k, u.id as org_id, u.name as org_name, coalesce(sum(x.numerator), 0)::bigint as n, coalesce(sum(x.denominator), 0)::bigint as d
-    from i${k} x join ${org}
-    group by u.id, u.name`;
+/**
+ * The populations' rows attributed to the breakdown's units, every indicator in one pass: the patients' rows together
+ * join the scoped patients once (one hash of the county, not one per indicator), then their organisation's unit
+ * (org_unit: organisations are few, each mapped once); a townships indicator's rows name their organisation.
+ */
+function attributedSql(defs: readonly IndicatorDefinition[]): string {
+  const rows = (unit: 'patients' | 'townships') =>
+    defs
+      .map((d, k) => ((d.numeratorUnit === 'townships') === (unit === 'townships') ? `select ${k} as k, patient_id, numerator, denominator from i${k}` : null))
+      .filter((x): x is string => !!x);
+  const group = 'group by x.k, u.id, u.name';
+  const select = 'select x.k, u.id as org_id, u.name as org_name, coalesce(sum(x.numerator), 0)::bigint as n, coalesce(sum(x.denominator), 0)::bigint as d';
+  const out: string[] = [];
+  const patients = rows('patients');
+  if (patients.length) out.push(`${select} from (${patients.join(' union all ')}) x join scoped s on s.id = x.patient_id join org_unit u on u.org_id = s.managing_organization_id ${group}`);
+  const townships = rows('townships');
+  if (townships.length) out.push(`${select} from (${townships.join(' union all ')}) x join org_unit u on u.org_id = x.patient_id ${group}`);
+  return out.join('\nunion all ');
 }
 
 /** The rules' statements are wide and estimated dear: PostgreSQL would JIT-compile each for longer than it runs (src/care/index.ts). */
@@ -159,7 +170,7 @@ export async function evaluateIndicators(em: EntityManager, policy: AccessPolicy
   let params: unknown[];
   if (request.breakdown) {
     const units = breakdownUnitsSql(policy, request);
-    sql = `${head.sql}, ${units.sql}\n${[...totals, ...defs.map((d, k) => attributedSql(k, d))].join('\nunion all ')}`;
+    sql = `${head.sql}, ${units.sql}\n${[...totals, attributedSql(defs)].join('\nunion all ')}`;
     params = [...head.params, ...units.params];
   } else {
     sql = `${head.sql}\n${totals.join('\nunion all ')}`;
