@@ -142,6 +142,17 @@ describe('the table', () => {
     expect(row!.trend.every((p) => p.period.start === PERIOD.start)).toBe(true);
     expect(nd(row!)).toEqual([4, 9]);
   });
+
+  it('refuses more than 60 trend points in a request before computing any: eleven indicators over six months are 66', async () => {
+    t.queries.length = 0;
+    expectRefusal(await t.gql(IndicatorTrendDocument, { period: PERIOD, scope: township() }, gp), 'BAD_USER_INPUT', 'trend');
+    // The table's one statement and the request's own (token, audit): no month was computed.
+    expect(t.queries.filter((q) => /^with scoped/.test(q.trim()))).toHaveLength(1);
+    // Ten of them over six months are 60: allowed.
+    const ten = INDICATORS.slice(0, 10).map((d) => d.id.toUpperCase().replace(/-/g, '_')) as IndicatorTableQueryVariables['only'];
+    const { rows } = (await t.ok(IndicatorTrendDocument, { period: PERIOD, scope: township(), only: ten }, gp)).indicators;
+    expect(rows.map((r) => r.trend.length)).toEqual(Array(10).fill(6));
+  });
 });
 
 describe('the patients behind the figures', () => {

@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.js
 import { indicatorsCsv } from '../../indicators/csv.js';
 import { type IndicatorPopulation as Population, type IndicatorResult, indicatorPatientIds, indicatorTrend } from '../../indicators/engine.js';
 import { indicatorTable, meetsTarget } from '../../indicators/table.js';
+import { monthsOf } from '../../indicators/period.js';
 import type { Context } from '../context.js';
 import { PatientConnection } from './patient.resolver.js';
 import {
@@ -21,13 +22,37 @@ import {
   PeriodOutput,
 } from './indicator.types.js';
 
+/**
+ * The most trend points one request may ask for, over all its tables' rows: each point is one engine statement over
+ * the scope (the trend is cumulative, month by month), so eleven indicators' trends over five years would be 660
+ * statements of the county. Sixty is five years of one indicator, or a year of five. A table's points (its rows times
+ * the period's months: `trend` is asked of every row) are counted when its first row asks, before any is computed.
+ */
+export const MAX_TREND_POINTS = 60;
+const trendPointsOf = new WeakMap<Context, number>();
+const trendAllowed = new WeakMap<IndicatorRow['request'], boolean>();
+
+function trendAsked(ctx: Context, row: IndicatorRow): boolean {
+  const known = trendAllowed.get(row.request);
+  if (known !== undefined) return known;
+  const points = (trendPointsOf.get(ctx) ?? 0) + row.rowsOfTable * monthsOf(row.request.period).length;
+  const allowed = points <= MAX_TREND_POINTS;
+  trendAllowed.set(row.request, allowed);
+  if (!allowed) {
+    throw badInput(`trend: at most ${MAX_TREND_POINTS} monthly points a request (the period's months times the indicators asked for); ask for fewer indicators (only) or a shorter period`, 'trend');
+  }
+  trendPointsOf.set(ctx, points);
+  return true;
+}
+
 const period = (p: { start: string; end: string }) => Object.assign(new PeriodOutput(), { start: p.start, end: p.end });
 
-function rowOf(result: IndicatorResult, request: IndicatorRow['request']): IndicatorRow {
+function rowOf(result: IndicatorResult, request: IndicatorRow['request'], rowsOfTable: number): IndicatorRow {
   const d = result.definition;
   return Object.assign(new IndicatorRow(), {
     result,
     request,
+    rowsOfTable,
     indicator: d.id,
     title: d.title.en,
     titleZh: d.title.zh,
@@ -79,7 +104,7 @@ export class IndicatorResolver {
       results,
       organizationId: request.scope.organizationId ?? undefined,
       period: period(p),
-      rows: results.map((r) => rowOf(r, request)),
+      rows: results.map((r) => rowOf(r, request, results.length)),
     });
   }
 
@@ -97,8 +122,12 @@ export class IndicatorResolver {
 
 @Resolver(() => IndicatorRow)
 export class IndicatorRowResolver {
-  @FieldResolver(() => [IndicatorTrendPoint], { description: "Month by month from the period's start: each point counts from the start to the month's end. Computed only when asked for." })
+  @FieldResolver(() => [IndicatorTrendPoint], {
+    description: "Month by month from the period's start: each point counts from the start to the month's end. Computed only when asked for; at most 60 points a request, over all rows.",
+  })
   async trend(@Root() row: IndicatorRow, @Ctx() ctx: Context): Promise<IndicatorTrendPoint[]> {
+    // The table's other rows, once its first was refused: the refusal nulls the whole table, so nothing is computed for them.
+    if (!trendAsked(ctx, row)) return [];
     const points = await indicatorTrend(ctx.em, ctx.policy, { ...row.request, id: row.indicator });
     return points.map((pt) => Object.assign(new IndicatorTrendPoint(), { ...pt, period: period(pt.period) }));
   }

@@ -114,6 +114,8 @@ export class IndicatorTrendPoint extends Figures implements TrendPoint {
 export class IndicatorRow extends Figures {
   result!: IndicatorResult;
   request!: IndicatorRequest;
+  /** How many rows its table has: what asking `trend` of every row costs (resolver: MAX_TREND_POINTS). */
+  rowsOfTable!: number;
 
   @Field(() => Indicator)
   indicator!: string;
