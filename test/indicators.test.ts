@@ -64,6 +64,8 @@ describe('checks', () => {
     await refused({ period: { start: '2026-06-01', end: '2026-05-31' } });
     await refused({ period: { start: '2020-01-01', end: '2025-01-01' } });
     await refused({ ids: ['no-such-indicator'] });
+    // A scope whose organisation was never resolved to its subtree would count the whole county: refused outright.
+    await expect(evaluateIndicators(em, townshipGp(), request({ scope: { organizationId: c.village.id } }))).rejects.toThrow(/not resolved/);
     // Five years less a day is allowed.
     await expect(evaluateIndicators(em, townshipGp(), request({ ids: ['bp-control-rate'], period: { start: '2021-07-01', end: '2026-06-30' } }))).resolves.toHaveLength(1);
   });

@@ -79,6 +79,8 @@ function definitionsOf(ids: readonly string[] | undefined): IndicatorDefinition[
  */
 function scopedSql(policy: AccessPolicy, request: IndicatorRequest): Predicate {
   const path = request.scope.organizationPath;
+  // An organisation without its path would narrow nothing (scopeSql reads the path): a caller's bug, not the user's.
+  if (request.scope.organizationId && !path) throw new Error('indicators: the scope is not resolved (resolveScope, src/worklists/scope.ts)');
   const visible = path && policy.seesAllManagedUnder(path) ? undefined : policy.patientVisibleDuring('p.id', request.period);
   const where = [...(visible ? [visible] : []), ...scopeSql(request.scope, 'p')];
   return {
