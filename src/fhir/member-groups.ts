@@ -49,11 +49,12 @@ async function groupOf(req: FhirRequest, insurer: { id: string; name: string }):
   });
 }
 
-/** The ids a reference-or-id parameter names: `Organization/{id}` or `{id}`, comma-separated (OR). */
+/** The ids a reference parameter names: `Organization/{id}`, `{id}` or an absolute URL ending in `Organization/{id}`, comma-separated (OR). */
 function idsOf(value: string, name: string): string[] {
   return value.split(',').map((v) => {
-    const id = v.startsWith('Organization/') ? v.slice('Organization/'.length) : v;
-    if (id.includes('/')) throw fhirError(400, 'invalid', `${name} must reference an Organization`, [name]);
+    if (!v.includes('/')) return v;
+    const id = /(?:^|\/)Organization\/([^/]+)$/.exec(v)?.[1];
+    if (!id) throw fhirError(400, 'invalid', `${name} must reference an Organization`, [name]);
     return id;
   });
 }

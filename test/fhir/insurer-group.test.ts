@@ -144,6 +144,7 @@ describe('an insurer’s Group follows its coverages', () => {
     expect(await ids(`?_id=${county.insurer.id}`, tokens.insurer)).toEqual([county.insurer.id]);
     expect(await ids('', tokens.insurer)).toEqual([county.insurer.id]);
     expect(await ids(`?managing-entity=${other.id}`, tokens.insurer)).toEqual([]);
+    expect(await ids(`?managing-entity=${encodeURIComponent(`http://localhost/fhir/Organization/${county.insurer.id}`)}`, tokens.insurer)).toEqual([county.insurer.id]);
     expect(await ids('?type=person&actual=true', tokens.insurer)).toEqual([county.insurer.id]);
     expect(await ids('?type=animal', tokens.insurer)).toEqual([]);
     expect((await ids('')).sort()).toEqual([county.insurer.id, other.id].sort());
@@ -151,6 +152,8 @@ describe('an insurer’s Group follows its coverages', () => {
     expect(await ids(`?_id=${patients[0]}`)).toEqual([]);
     const bad = await get(t, '/fhir/Group?name=Members', tokens.insurer);
     expect([bad.status, (bad.body as OperationOutcome).issue?.[0]?.code]).toEqual([400, 'not-supported']);
+    const notAnOrganization = await get(t, `/fhir/Group?managing-entity=Patient/${patients[0]}`, tokens.insurer);
+    expect([notAnOrganization.status, (notAnOrganization.body as OperationOutcome).issue?.[0]?.code]).toEqual([400, 'invalid']);
   });
 });
 
