@@ -30,6 +30,8 @@ export interface EvaluateContext {
   policy: AccessPolicy;
   rules: CareRules;
   audit?: RequestAudit;
+  /** The most subjects a subject-list names per population (default MAX_SUBJECT_LIST). */
+  maxSubjects?: number;
 }
 
 export interface Evaluation {
@@ -157,9 +159,10 @@ async function subjectOf(ctx: EvaluateContext, raw: string | undefined): Promise
 async function subjectListsOf(ctx: EvaluateContext, request: IndicatorRequest, def: IndicatorDefinition): Promise<Record<'numerator' | 'denominator', string[]>> {
   const page = (population: IndicatorPopulation, after?: string) => indicatorPatientIds(ctx.em, ctx.policy, { ...request, id: def.id, population, first: MAX_PATIENT_IDS, after });
   const firsts = { denominator: await page('denominator'), numerator: await page('numerator') };
+  const max = ctx.maxSubjects ?? MAX_SUBJECT_LIST;
   for (const [population, { total }] of Object.entries(firsts)) {
-    if (total > MAX_SUBJECT_LIST) {
-      throw fhirError(413, 'too-costly', `the ${population} of ${def.id} holds ${total.toLocaleString('en')} subjects, more than a subject-list names (${MAX_SUBJECT_LIST.toLocaleString('en')}): narrow the subject, or page through GraphQL indicators { rows { patients(population:, first:, after:) } }`, ['reportType']);
+    if (total > max) {
+      throw fhirError(413, 'too-costly', `the ${population} of ${def.id} holds ${total.toLocaleString('en')} subjects, more than a subject-list names (${max.toLocaleString('en')}): narrow the subject, or page through GraphQL indicators { rows { patients(population:, first:, after:) } }`, ['reportType']);
     }
   }
   const out = { numerator: [] as string[], denominator: [] as string[] };

@@ -15,6 +15,9 @@ import { smartToken } from '../helpers/access-fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { MISSING_ID } from '../helpers/fixtures.js';
 import { buildIndicatorCounty, type IndicatorCounty, PERIOD } from '../helpers/indicator-fixtures.js';
+import { evaluateMeasure } from '../../src/fhir/evaluate-measure.js';
+import { indicatorOfMeasure } from '../../src/fhir/measures.js';
+import { FhirError } from '../../src/fhir/outcome.js';
 import { IndicatorPatientsDocument } from '../generated/graphql.js';
 import { countRows, emitted, get, invalidIn, issuesOf, send } from './support.js';
 
@@ -225,6 +228,18 @@ describe('$evaluate-measure', () => {
     }
     expect((await evaluate(PERIOD_QUERY, gp, 'no-such-rate')).status).toBe(404);
     expect((await evaluate(`${PERIOD_QUERY}&subject=Organization/${MISSING_ID}`)).status).toBe(404);
+  });
+
+  it('a subject-list longer than the limit is refused (413 too-costly), naming the population; one within it is made', async () => {
+    const ctx = { em: t.em(), policy: new AccessPolicy(INTERNAL_CALLER), rules: DEFAULT_CARE_RULES };
+    const params = new Map([['periodStart', PERIOD.start], ['periodEnd', PERIOD.end], ['subject', township()], ['reportType', 'subject-list']]);
+    // The township's denominator holds 9 patients, its numerator 4.
+    const refused = await evaluateMeasure({ ...ctx, maxSubjects: 8 }, indicatorOfMeasure(BP), params, 'GET').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(FhirError);
+    expect((refused as FhirError).status).toBe(413);
+    expect((refused as FhirError).issues[0]).toMatchObject({ code: 'too-costly', expression: ['reportType'], diagnostics: expect.stringContaining('denominator of bp-control-rate holds 9') });
+    const { report } = await evaluateMeasure({ ...ctx, maxSubjects: 9 }, indicatorOfMeasure(BP), params, 'GET');
+    expect(listed(report, 'denominator')).toHaveLength(9);
   });
 
   it('another township’s organisation is refused (403); a care team neither managed nor joined too', async () => {
