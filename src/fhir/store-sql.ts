@@ -125,18 +125,25 @@ export async function* resourcePages(source: RowSource, scope: StoreScope, q: Pi
     if (page.length) yield page;
     return;
   }
-  let after = q.after;
+  // Each page is a window of the primary key (the next pageSize ids of the table, whatever their type), read whole
+  // and then filtered: asked for "the next pageSize rows the caller may read" the planner, misjudging the policy's
+  // predicates, sorted the rest of the table for every page. The window's bound is an id, never content.
+  let after = q.after ?? '00000000-0000-0000-0000-000000000000';
   for (;;) {
+    const [window] = (await source.em.execute(`with w as (select id from fhir_resource where id > ?::uuid order by id limit ?) select (select id::text from w order by id desc limit 1) as upper, (select count(*)::int from w) as n`, [
+      after,
+      q.pageSize,
+    ])) as Array<{ upper: string | null; n: number }>;
+    if (!window?.upper) return;
     const rows = await selectResources<ExportRow>(source.em, scope, {
-      where: `${q.where}${after ? ' and r.id > ?::uuid' : ''}`,
-      params: [...(q.params ?? []), ...(after ? [after] : [])],
+      where: `${q.where} and r.id > ?::uuid and r.id <= ?::uuid`,
+      params: [...(q.params ?? []), after, window.upper],
       columns,
       orderBy: 'r.id',
-      limit: q.pageSize,
     });
     if (rows.length) yield rows;
-    if (rows.length < q.pageSize) return;
-    after = rows[rows.length - 1]!.id;
+    if (window.n < q.pageSize) return;
+    after = window.upper;
   }
 }
 

@@ -4,6 +4,7 @@ import type { Security } from '../../access/index.js';
 import type { Config } from '../../config.js';
 import type { Orm } from '../../db/orm.js';
 import { removeExpiredJobs, unfinishedExportJobs } from './jobs.js';
+import { serverUrlOf } from './database.js';
 import { ExportInterrupted, runBulkExport, type RunBulkExportOptions } from './run.js';
 
 /**
@@ -36,7 +37,7 @@ export const BULK_EXPORT_QUEUE = 'bulk-export';
 const HOUR = 3_600_000;
 
 export function exportRunnerFor(orm: Orm, security: Security, config: Config, options: ExportRunnerOptions): ExportRunner {
-  return config.databaseUrl ? new PgBossExportRunner(orm, security, config, options) : new InProcessExportRunner(orm, security, config, options);
+  return serverUrlOf(orm) ? new PgBossExportRunner(orm, security, config, options) : new InProcessExportRunner(orm, security, config, options);
 }
 
 /** The embedded database's runner: jobs in this process, one at a time, in the order accepted. */
@@ -121,7 +122,7 @@ export class PgBossExportRunner implements ExportRunner {
 
   private started(): Promise<PgBoss> {
     this.boss ??= (async () => {
-      const boss = new PgBoss({ connectionString: this.config.databaseUrl!, schema: 'pgboss', max: 4 });
+      const boss = new PgBoss({ connectionString: serverUrlOf(this.orm)!, schema: 'pgboss', max: 4 });
       boss.on('error', (err: unknown) => this.options.logger?.error({ err }, 'pg-boss error'));
       await boss.start();
       // Retried after an interrupted run or a lost worker (no heartbeat for 30 s); each retry resumes from the checkpoint.

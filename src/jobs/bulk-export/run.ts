@@ -32,6 +32,7 @@ import { type ExportRow, resourcePages, resourceTypesOf, type RowSource, StoreSc
 import type { BulkExportFile, BulkExportRequest, BulkExportStatus } from './job.entity.js';
 import { type ExportJob, insertExportJob, jobDirectory, loadExportJob, removeJobFiles, updateExportJob } from './jobs.js';
 import { exportWhere } from './query.js';
+import { serverUrlOf } from './database.js';
 
 export interface RunBulkExportOptions {
   /** Stops the job between pages, left in progress for a later run to resume (a process shutting down). */
@@ -71,9 +72,10 @@ async function requesterOf(orm: Orm, job: ExportJob): Promise<Caller> {
 }
 
 /** Rows from a cursor of their own connection (PostgreSQL), or keyset pages on the unit of work (embedded). */
-async function rowSource(config: Config, em: RowSource & { kind: 'keyset' }): Promise<{ source: RowSource; close: () => Promise<void> }> {
-  if (!config.databaseUrl) return { source: em, close: async () => {} };
-  const client = new pg.Client({ connectionString: config.databaseUrl });
+async function rowSource(orm: Orm, em: RowSource & { kind: 'keyset' }): Promise<{ source: RowSource; close: () => Promise<void> }> {
+  const url = serverUrlOf(orm);
+  if (!url) return { source: em, close: async () => {} };
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   // In id order (the checkpoint is the last id) by walking the primary key, never a sort of the whole result: the
   // planner, misjudging the policy's predicates, chose a sequential scan and an on-disk sort of every row before the
@@ -131,7 +133,7 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
   let patientsOffset = job.checkpoint?.patientsOffset ?? 0;
   const patientsFh = await openAt(patientsFile, patientsOffset);
   const patients = new Set(patientsOffset ? (await fs.promises.readFile(patientsFile, 'utf8')).split('\n').filter(Boolean) : []);
-  const { source, close } = await rowSource(config, { kind: 'keyset', em });
+  const { source, close } = await rowSource(orm, { kind: 'keyset', em });
   const system = config.identifierSystems.residentId;
   let written = job.written;
   let outcome: BulkExportStatus = 'completed';
