@@ -92,7 +92,10 @@ function scopedSql(policy: AccessPolicy, request: IndicatorRequest): Predicate {
 
 function inputOf(request: IndicatorRequest): IndicatorInput {
   const timeZone = checkTimeZone(request.timeZone ?? countyTimeZone());
-  return { period: request.period, rules: request.rules, today: request.today ?? countyToday(new Date(), timeZone), timeZone };
+  const today = request.today ?? countyToday(new Date(), timeZone);
+  // Written into the SQL as a literal, as the period's days are (checkPeriod): a day, or nothing.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new Error(`indicators: today ${JSON.stringify(today)} is not an ISO date`);
+  return { period: request.period, rules: request.rules, today, timeZone };
 }
 
 /** `with scoped …, managed …, i0 as (…), …`: the statement's head, the definitions' populations named i0, i1, … */
