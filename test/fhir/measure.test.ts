@@ -18,6 +18,8 @@ import { buildIndicatorCounty, type IndicatorCounty, PERIOD } from '../helpers/i
 import { evaluateMeasure } from '../../src/fhir/evaluate-measure.js';
 import { indicatorOfMeasure } from '../../src/fhir/measures.js';
 import { FhirError } from '../../src/fhir/outcome.js';
+import { parseArray } from '../../src/fhir/store.js';
+import { MEASURE_REPORT_KEYS_SQL } from '../../migrations/Migration20261203110000_measure_report_search.js';
 import { IndicatorPatientsDocument } from '../generated/graphql.js';
 import { countRows, emitted, get, invalidIn, issuesOf, send } from './support.js';
 
@@ -282,6 +284,17 @@ describe('stored MeasureReports', () => {
     // The township's, owned by it: a village below it does not read it; the insurer owns none.
     expect(await found(`measure=Measure/${BP}`, villageDoctor)).toEqual([]);
     expect(await found(`measure=Measure/${BP}`, insurer)).toEqual([]);
+
+    // A report stored before these parameters were indexed gets its keys from the migration, as a write gives them.
+    const codesOf = async () => parseArray(((await t.em().getConnection().execute('select codes from fhir_resource where id = ?', [stored.id])) as Array<{ codes: unknown }>)[0]!.codes).sort();
+    const written = await codesOf();
+    expect(written.filter((k) => /^(measure|reporter):/.test(k))).toEqual(
+      [`measure:${stored.measure}`, `measure:${NCD_FHIR_BASE}/Measure/${BP}`, `measure:Measure/${BP}`, `measure:${BP}`, `reporter:${township()}`, `reporter:${c.township.id}`].sort(),
+    );
+    await t.em().getConnection().execute(`update fhir_resource set codes = array(select k from unnest(codes) k where k !~ '^(measure|reporter):') where id = ?`, [stored.id]);
+    expect(await found(`measure=Measure/${BP}`)).toEqual([]);
+    await t.em().getConnection().execute(MEASURE_REPORT_KEYS_SQL);
+    expect(await codesOf()).toEqual(written);
 
     const updated = await send(t, 'put', `/fhir/MeasureReport/${stored.id}`, { ...stored, status: 'error' }, { token: gp });
     expect(updated.status).toBe(200);
