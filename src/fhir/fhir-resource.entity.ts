@@ -9,6 +9,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 @Entity({ tableName: 'fhir_resource' })
 @Index({ properties: ['resourceType', 'lastUpdated'] })
 @Index({ properties: ['patientId', 'resourceType'] })
+// A type's rows in id order: a Bulk export's file, read by a cursor or in keyset pages (src/jobs/bulk-export/).
+@Index({ properties: ['resourceType', 'id'] })
 @Index({ name: 'fhir_resource_source_keys_idx', expression: 'create index "fhir_resource_source_keys_idx" on "fhir_resource" using gin ("source_keys") with (fastupdate = off)' })
 @Index({ name: 'fhir_resource_codes_idx', expression: 'create index "fhir_resource_codes_idx" on "fhir_resource" using gin ("codes") with (fastupdate = off)' })
 export class FhirResource {

@@ -110,7 +110,11 @@ const CURSOR_BATCH = 1000;
  * Current rows the caller may read, in id order after `after`, page by page: never the whole result in memory,
  * and the next rows are read only when the consumer asks for them (back-pressure reaches the database).
  */
-export async function* resourcePages(source: RowSource, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params'> & { after?: string; pageSize: number }): AsyncGenerator<ExportRow[]> {
+export async function* resourcePages(
+  source: RowSource,
+  scope: StoreScope,
+  q: Pick<ResourceQuery, 'where' | 'params'> & { after?: string; pageSize: number; resourceType?: string },
+): AsyncGenerator<ExportRow[]> {
   const columns = 'r.id, r.resource_type, r.patient_id, r.content::text as content';
   if (source.kind === 'cursor') {
     const { where, params } = scoped(scope, { where: `${q.where}${q.after ? ' and r.id > ?::uuid' : ''}`, params: [...(q.params ?? []), ...(q.after ? [q.after] : [])] });
@@ -125,15 +129,16 @@ export async function* resourcePages(source: RowSource, scope: StoreScope, q: Pi
     if (page.length) yield page;
     return;
   }
-  // Each page is a window of the primary key (the next pageSize ids of the table, whatever their type), read whole
+  // Each page is a window of ids (the next pageSize of the type's, or of the table's), read whole
   // and then filtered: asked for "the next pageSize rows the caller may read" the planner, misjudging the policy's
   // predicates, sorted the rest of the table for every page. The window's bound is an id, never content.
   let after = q.after ?? '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const [window] = (await source.em.execute(`with w as (select id from fhir_resource where id > ?::uuid order by id limit ?) select (select id::text from w order by id desc limit 1) as upper, (select count(*)::int from w) as n`, [
-      after,
-      q.pageSize,
-    ])) as Array<{ upper: string | null; n: number }>;
+    const typed = q.resourceType ? 'resource_type = ? and ' : '';
+    const [window] = (await source.em.execute(
+      `with w as (select id from fhir_resource where ${typed}id > ?::uuid order by id limit ?) select (select id::text from w order by id desc limit 1) as upper, (select count(*)::int from w) as n`,
+      [...(q.resourceType ? [q.resourceType] : []), after, q.pageSize],
+    )) as Array<{ upper: string | null; n: number }>;
     if (!window?.upper) return;
     const rows = await selectResources<ExportRow>(source.em, scope, {
       where: `${q.where} and r.id > ?::uuid and r.id <= ?::uuid`,
@@ -147,10 +152,19 @@ export async function* resourcePages(source: RowSource, scope: StoreScope, q: Pi
   }
 }
 
-/** The resource types among the current rows the caller may read that match (a Bulk export without `_type`: one file each). */
-export async function resourceTypesOf(em: EntityManager, scope: StoreScope, q: Pick<ResourceQuery, 'where' | 'params'>): Promise<string[]> {
-  const { where, params } = scoped(scope, q);
-  return ((await em.execute(`select distinct r.resource_type from fhir_resource r where ${where} order by 1`, params)) as Array<{ resource_type: string }>).map((r) => r.resource_type);
+/**
+ * Unscoped, for a Bulk export without `_type` (one file per type): the names of the types the store holds, by a walk
+ * of the (resource_type, id) index, one probe per type — no row, no content. Which of them the caller may read is
+ * decided by its scopes and then by each file's scoped read; a type with nothing for it makes an empty file, left
+ * out of the manifest. (Asking which types the caller's rows have was a scan of every row with its predicates.)
+ */
+export async function unscopedResourceTypes(em: EntityManager): Promise<string[]> {
+  const rows = (await em.execute(
+    `with recursive t(rt) as (select min(resource_type) from fhir_resource
+       union all select (select min(resource_type) from fhir_resource where resource_type > t.rt) from t where t.rt is not null)
+     select rt from t where rt is not null`,
+  )) as Array<{ rt: string }>;
+  return rows.map((r) => r.rt);
 }
 
 /**

@@ -252,3 +252,12 @@ test('a job stopped half-way (its process gone) is taken again by the next one a
     if (orm !== t.orm) await orm.close();
   }
 }, 60_000);
+
+test('the CapabilityStatement names $export at the system level, on Patient and on Group', async () => {
+  const cs = (await t.http.get('/fhir/metadata')).body;
+  const IG = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition';
+  expect(cs.rest[0].operation).toContainEqual({ name: 'export', definition: `${IG}/export` });
+  const ops = (type: string) => cs.rest[0].resource.find((r: { type: string }) => r.type === type)?.operation;
+  expect(ops('Patient')).toContainEqual({ name: 'export', definition: `${IG}/patient-export` });
+  expect(ops('Group')).toContainEqual({ name: 'export', definition: `${IG}/group-export` });
+});

@@ -28,7 +28,8 @@ import { AuditAction, AuditOutcome } from '../../access/audit-event.entity.js';
 import type { Config } from '../../config.js';
 import type { Orm } from '../../db/orm.js';
 import { FhirStore, type StoredRow } from '../../fhir/store.js';
-import { type ExportRow, resourcePages, resourceTypesOf, type RowSource, StoreScope } from '../../fhir/store-sql.js';
+import { type ExportRow, resourcePages, type RowSource, StoreScope, unscopedResourceTypes } from '../../fhir/store-sql.js';
+import { typesAllowed } from '../../access/scopes.js';
 import type { BulkExportFile, BulkExportRequest, BulkExportStatus } from './job.entity.js';
 import { type ExportJob, insertExportJob, jobDirectory, loadExportJob, removeJobFiles, updateExportJob } from './jobs.js';
 import { exportWhere } from './query.js';
@@ -123,7 +124,8 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
   // The files, decided once (the first run) so that a resumed job writes the same ones.
   let output = job.output;
   if (output.length === 0) {
-    const types = job.params.types ?? (await resourceTypesOf(em, scope, { where: where.all.sql, params: where.all.params }));
+    const readable = typesAllowed(caller, 'r');
+    const types = job.params.types ?? (await unscopedResourceTypes(em)).filter((t) => readable === '*' || readable.includes(t));
     output = types.map((type) => ({ type, file: `${type}.ndjson`, count: 0, done: false }));
     await updateExportJob(orm, jobId, { output });
   }
@@ -149,7 +151,7 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
       }
       try {
         const q = where.ofType(file.type);
-        for await (const page of resourcePages(source, scope, { where: q.sql, params: q.params, after: resume?.lastId, pageSize })) {
+        for await (const page of resourcePages(source, scope, { where: q.sql, params: q.params, after: resume?.lastId, pageSize, resourceType: file.type })) {
           if (options.signal?.aborted) throw new ExportInterrupted(jobId);
           let newPatients = '';
           // Written a thousand lines at a time: a page's text whole (megabytes) made the resident set twice as large.
