@@ -22,10 +22,9 @@ function resourceDaySql(): string {
   return `(coalesce(r.date_at, r.last_updated) at time zone '${zone}')::date`;
 }
 
-/** Resources in a covered day (for the insurer `insurerId`), the membership types whatever their date. */
-function coveredResources(insurerId: string | null): Predicate {
-  const covered = coveredOnSql('r.patient_id', insurerId, resourceDaySql());
-  return { sql: `(r.resource_type = any(?::text[]) or ${covered.sql})`, params: [`{${MEMBERSHIP_TYPES.join(',')}}`, ...covered.params] };
+/** A type's resources in a covered day (for the insurer `insurerId`); the membership types whatever their date. */
+function coveredResources(insurerId: string | null, type: string): Predicate | undefined {
+  return MEMBERSHIP_TYPES.includes(type) ? undefined : coveredOnSql('r.patient_id', insurerId, resourceDaySql());
 }
 
 /**
@@ -33,9 +32,9 @@ function coveredResources(insurerId: string | null): Predicate {
  * store's StoreScope, over the job's period for an insurer): nothing updated after the job's transaction time, the
  * IG's `_since`/`_until` on the last update, a patient's record (Patient and Group levels), a Group's members (an
  * insurer's, over the period) and, for an insurer — the caller, or the Group's — only what falls in a covered day;
- * `_typeFilter`'s Observation codes. `ofType` adds one type: a file's rows.
+ * `_typeFilter`'s Observation codes — for one type: a file's rows.
  */
-export function exportWhere(params: BulkExportRequest, caller: Caller, transactionTime: Date): { all: Predicate; ofType: (type: string) => Predicate } {
+export function exportWhere(params: BulkExportRequest, caller: Caller, transactionTime: Date): { ofType: (type: string) => Predicate } {
   const parts: Predicate[] = [{ sql: 'not r.deleted and r.last_updated <= ?', params: [transactionTime.toISOString()] }];
   if (params.since) parts.push({ sql: 'r.last_updated > ?', params: [params.since] });
   if (params.until) parts.push({ sql: 'r.last_updated <= ?', params: [params.until] });
@@ -45,11 +44,11 @@ export function exportWhere(params: BulkExportRequest, caller: Caller, transacti
   const callerInsurer = caller.clientKind === ClientKind.INSURER ? (caller.organizationId ?? null) : undefined;
   // An insurer's own Group: its scope already holds it to the members of the period (StoreScope over the period).
   if (groupInsurer !== undefined && groupInsurer !== callerInsurer) parts.push(insurerMembersSql('r.patient_id', groupInsurer, period, countyToday()));
-  for (const insurer of new Set([groupInsurer, callerInsurer])) if (insurer !== undefined) parts.push(coveredResources(insurer));
+  const insurers = [...new Set([groupInsurer, callerInsurer])].filter((i): i is string | null => i !== undefined);
   if (params.observationCodes?.length) {
     parts.push({ sql: `(r.resource_type <> 'Observation' or r.codes && ?::text[])`, params: [`{${params.observationCodes.map((c) => `"${c.replace(/["\\]/g, '\\$&')}"`).join(',')}}`] });
   }
   const join = (ps: Predicate[]): Predicate => ({ sql: ps.map((p) => `(${p.sql})`).join(' and '), params: ps.flatMap((p) => p.params) });
-  const all = join(parts);
-  return { all, ofType: (type) => join([...parts, { sql: 'r.resource_type = ?', params: [type] }]) };
+  const covered = (type: string) => insurers.map((i) => coveredResources(i, type)).filter((p): p is Predicate => !!p);
+  return { ofType: (type) => join([{ sql: 'r.resource_type = ?', params: [type] }, ...parts, ...covered(type)]) };
 }
