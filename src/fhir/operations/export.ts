@@ -25,7 +25,7 @@ import type { BulkExportRequest } from '../../jobs/bulk-export/job.entity.js';
 import { cancelExportJob, type ExportJob, jobDirectory, loadExportJob } from '../../jobs/bulk-export/jobs.js';
 import type { ExportRunner } from '../../jobs/bulk-export/queue.js';
 import { createBulkExportJob } from '../../jobs/bulk-export/run.js';
-import { isUuid } from '../../domain/errors.js';
+import { insurerOfGroup } from '../../domain/coverage/member-group.js';
 import { fhirError } from '../outcome.js';
 import { parseExportRequest } from './export-request.js';
 import type { FhirRequest, Reply } from '../router.js';
@@ -69,8 +69,8 @@ export function addExportRoutes(router: Router, deps: ExportRouteDeps): void {
 
   /** The insurer a Group is: the Group's id is the insurer Organization's. Not an insurer's: 404; another insurer's, for an insurer: 403. */
   async function groupInsurer(req: FhirRequest, id: string): Promise<{ id: string; earliestCoverage: string | null }> {
-    const [org] = isUuid(id) ? ((await req.fhir!.em.execute(`select id, type from organization where id = ?`, [id])) as Array<{ id: string; type: string }>) : [];
-    if (!org || org.type !== 'INSURER') throw fhirError(404, 'not-found', `Group/${id} not found: a Group here is an insurer's covered members`);
+    const org = await insurerOfGroup(req.fhir!.em, id);
+    if (!org) throw fhirError(404, 'not-found', `Group/${id} not found: a Group here is an insurer's covered members`);
     const caller = req.caller!;
     if (!req.fhir!.policy.seesEverything && !(caller.clientKind === ClientKind.INSURER && caller.organizationId === org.id)) {
       throw fhirError(403, 'forbidden', `Group/${id} is another insurer's members`);
