@@ -66,6 +66,14 @@ fill() { # placeholders → values from the running county
     local code; code=$(gql '{ organizations(level: COUNTY) { code } }' | json 'd.data.organizations[0].code')
     cmd=${cmd//<org code>/$code}
   fi
+  if [[ $cmd == *"<insurer code>"* || $cmd == *"<insurer id>"* ]]; then
+    local insurers code id
+    insurers=$(gql '{ organizations(level: EXTERNAL) { id code type } }')
+    code=$(json 'd.data.organizations.find((o) => o.type === "INSURER").code' <<<"$insurers")
+    id=$(json 'd.data.organizations.find((o) => o.type === "INSURER").id' <<<"$insurers")
+    cmd=${cmd//<insurer code>/$code}
+    cmd=${cmd//<insurer id>/$id}
+  fi
   if [[ $cmd == *"<patient id>"* ]]; then
     local id; id=$(gql '{ patients(first: 1, filter: {conditionKind: HYPERTENSION}) { edges { node { id } } } }' | json 'd.data.patients.edges[0].node.id')
     cmd=${cmd//<patient id>/$id}
