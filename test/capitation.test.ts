@@ -33,7 +33,8 @@ let otherInsurer: Organization;
 let insurer: string; // the county insurer's system client (I1)
 let insurerClientId: string;
 let otherInsurerToken: string; // a commercial insurer's (I2)
-let countyStaff: string; // a GP of the county hospital: the community's root
+let countyStaff: string; // a community administrator of the county hospital: the community's root
+let countyGp: string; // a GP there: a clinician of the root, no party to the contract
 let townshipGp: string;
 let villageDoctor: string;
 
@@ -111,7 +112,8 @@ beforeAll(async () => {
   await buildCapitationCounty();
   ({ token: insurer, clientId: insurerClientId } = await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: county.insurer.code, scopes: ['system/Patient.rs'] }));
   otherInsurerToken = (await smartToken(t, t.em(), { kind: ClientKind.INSURER, organizationCode: otherInsurer.code, scopes: ['system/Patient.rs'] })).token;
-  countyStaff = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.county.code });
+  countyStaff = await t.tokenFor({ roles: ['COMMUNITY_ADMIN'], org: county.county.code });
+  countyGp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.county.code, sub: 'cap-county-gp' });
   townshipGp = await t.tokenFor({ roles: ['GENERAL_PRACTITIONER'], org: county.township.code, practitioner: county.gp.code });
   villageDoctor = await t.tokenFor({ roles: ['VILLAGE_DOCTOR'], org: county.village.code, practitioner: county.villageDoctor.code, sub: 'cap-vd' });
 });
@@ -243,8 +245,8 @@ describe('settling it', () => {
     expect(beyond.split.every((o) => o.amount === '0.00')).toBe(true);
   });
 
-  test('refused: another insurer, a village doctor, a township GP (FORBIDDEN); no such contract (NOT_FOUND); a spending that is no amount (BAD_USER_INPUT)', async () => {
-    for (const as of [otherInsurerToken, villageDoctor, townshipGp]) {
+  test('refused: another insurer, a village doctor, a township GP, a GP of the root hospital (FORBIDDEN); no such contract (NOT_FOUND); a spending that is no amount (BAD_USER_INPUT)', async () => {
+    for (const as of [otherInsurerToken, villageDoctor, townshipGp, countyGp]) {
       expectRefusal(await settle(as), 'FORBIDDEN');
       expectRefusal(await t.gql(CapitationContractDocument, { id: contractId }, as), 'FORBIDDEN');
       expect((await t.ok(CapitationContractsDocument, {}, as)).capitationContracts).toEqual([]);

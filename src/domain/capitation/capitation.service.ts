@@ -1,4 +1,4 @@
-import { ClientKind } from '../../access/caller.js';
+import { ClientKind, hasRole, Role } from '../../access/caller.js';
 import type { AccessPolicy } from '../../access/policy.js';
 import type { CareRules } from '../../care-rules/rules.js';
 import type { EntityManager } from '../../db/orm.js';
@@ -27,8 +27,8 @@ const forbidden = (message: string) => new DomainError('FORBIDDEN', message);
 /**
  * Capitation contracts and their settlement. Who may do what (docs/care-model.md, "Performance-linked capitation"):
  *  - make a contract: a platform administrator, or the insurer itself (its system client) for its own organisation;
- *  - read one and settle it: a platform administrator, the contract's insurer, or staff (a person) of the medical
- *    community's root organisation — the three parties to it, each of whom sees the whole community's figures for
+ *  - read one and settle it: a platform administrator, the contract's insurer, or a community administrator
+ *    (COMMUNITY_ADMIN) of the medical community's root organisation — the three parties to it, each of whom sees the whole community's figures for
  *    the contract (an insurer its members covered in the period). A village clinic or township centre is a member
  *    of the community, not a party: its share is in the settlement, which its root organisation tells it.
  * The indicators are evaluated as the caller (the engine narrows them by the caller's policy over the period),
@@ -45,7 +45,13 @@ export class CapitationService {
     const c = this.policy.caller;
     if (this.policy.seesEverything) return true;
     if (c.clientKind === ClientKind.INSURER) return c.organizationId === contract.insurer.id;
-    return c.kind === 'user' && c.organizationId === contract.medicalCommunity.id;
+    return this.isCommunityAdministration() && c.organizationId === contract.medicalCommunity.id;
+  }
+
+  /** The community's administration, not every clinician of its root hospital: a contract's terms and money are the institutions' business. */
+  private isCommunityAdministration(): boolean {
+    const c = this.policy.caller;
+    return c.kind === 'user' && hasRole(c, Role.COMMUNITY_ADMIN) && !!c.organizationId;
   }
 
   async create(input: CapitationContractInput): Promise<CapitationContract> {
@@ -100,7 +106,7 @@ export class CapitationService {
     let where: Record<string, unknown>;
     if (this.policy.seesEverything) where = {};
     else if (c.clientKind === ClientKind.INSURER && c.organizationId) where = { insurer: c.organizationId };
-    else if (c.kind === 'user' && c.organizationId) where = { medicalCommunity: c.organizationId };
+    else if (this.isCommunityAdministration()) where = { medicalCommunity: c.organizationId };
     else return [];
     return this.em.find(CapitationContract, where, { populate: ['insurer', 'medicalCommunity'], orderBy: { periodStart: 'desc', id: 'asc' } });
   }
