@@ -109,7 +109,16 @@ export class PgBossExportRunner implements ExportRunner {
 
   async start(): Promise<void> {
     if (!this.options.work) return;
-    if ((await unfinishedExportJobs(this.orm)).length) await this.started();
+    const unfinished = await unfinishedExportJobs(this.orm);
+    if (unfinished.length) {
+      // A job whose row was stored but never sent (the process died between the two, or send failed), or whose
+      // pg-boss job has run out of retries, is sent again: otherwise its status would say 202 for ever.
+      const boss = await this.started();
+      for (const jobId of unfinished) {
+        const live = (await boss.findJobs(BULK_EXPORT_QUEUE, { key: jobId })).some((j) => j.state === 'created' || j.state === 'retry' || j.state === 'active');
+        if (!live) await boss.send(BULK_EXPORT_QUEUE, { jobId }, { singletonKey: jobId });
+      }
+    }
     await removeExpiredJobs(this.orm, this.config.bulkExport);
     this.sweep = setInterval(() => void removeExpiredJobs(this.orm, this.config.bulkExport).catch(() => {}), HOUR);
     this.sweep.unref();
