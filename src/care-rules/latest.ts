@@ -31,10 +31,16 @@ export function latestReading<T extends DatedReading>(readings: readonly T[], ki
   return best;
 }
 
+/** What `latestReadingSql` gives of a reading; observation_latest_counting_idx covers them (keep the two alike). */
+export const LATEST_READING_COLUMNS = ['id', 'patient_id', 'kind', 'effective_at', 'plausibility', 'systolic', 'diastolic', 'value'] as const;
+
 /**
  * `latestReading` as SQL: a lateral-joinable subquery over `observation` giving the latest counting reading of
- * `kinds` for the patient `patientColumn` names (e.g. `p.id`), as `alias` with all its columns. The period's ends
- * are parameters (`params`, in order). Served by the (patient, kind, effective_at) index.
+ * `kinds` for the patient `patientColumn` names (e.g. `p.id`), as `alias` with the columns a judgement reads
+ * (LATEST_READING_COLUMNS: controlStatusSql's and the reading's identity). The period's ends are parameters
+ * (`params`, in order). Only these columns, because the partial index observation_latest_counting_idx (migration
+ * 20261203160000) holds them: an index-only scan stops at the first entry, where whole rows cost a heap read each
+ * (the county's BP control rate: 10,906 patients, most of the indicators' time).
  */
 export function latestReadingSql(kinds: readonly ObservationKind[], patientColumn: string, period: Period = {}, alias = 'lr'): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
@@ -47,5 +53,5 @@ export function latestReadingSql(kinds: readonly ObservationKind[], patientColum
     where.push(`${alias}.effective_at < ?`);
     params.push(period.to);
   }
-  return { sql: `(select ${alias}.* from observation ${alias} where ${where.join(' and ')} order by ${alias}.effective_at desc, ${alias}.id desc limit 1)`, params };
+  return { sql: `(select ${LATEST_READING_COLUMNS.map((c) => `${alias}.${c}`).join(', ')} from observation ${alias} where ${where.join(' and ')} order by ${alias}.effective_at desc, ${alias}.id desc limit 1)`, params };
 }

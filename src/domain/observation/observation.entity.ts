@@ -17,6 +17,11 @@ export { ObservationKind, ObservationSource, Plausibility };
 @Entity()
 @Index({ name: 'observation_patient_kind_time_idx', properties: ['patient', 'kind', 'effectiveAt'] })
 @Index({ properties: ['effectiveAt'] })
+// The latest counting reading per patient and kind, index-only (src/care-rules/latest.ts; migration 20261203160000).
+@Index({
+  name: 'observation_latest_counting_idx',
+  expression: `create index "observation_latest_counting_idx" on "observation" ("patient_id", "kind", "effective_at" desc, "id" desc) include ("systolic", "diastolic", "value", "plausibility") where "plausibility" = 'PLAUSIBLE'`,
+})
 @Unique({ properties: ['sourceSystem', 'sourceId'] })
 export class Observation extends BaseEntity {
   @ManyToOne(() => Patient)
