@@ -14,6 +14,7 @@
  * Period asked for: _since=2025-01-01T00:00:00Z (to today).
  */
 import type { Observation, Resource } from '@medplum/fhirtypes';
+import fs from 'node:fs';
 import { ClientKind } from '../../src/access/caller.js';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -25,6 +26,7 @@ import { Organization, OrganizationLevel, OrganizationType } from '../../src/dom
 import { Gender } from '../../src/domain/patient/gender.js';
 import { Patient } from '../../src/domain/patient/patient.entity.js';
 import { ExportInterrupted, runBulkExport } from '../../src/jobs/bulk-export/run.js';
+import { jobDirectory } from '../../src/jobs/bulk-export/jobs.js';
 import supertest from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { smartToken } from '../helpers/access-fixtures.js';
@@ -222,7 +224,10 @@ test("a Group that is not an insurer's is 404, another insurer's 403; bad parame
   expect(after).toBe(before);
 });
 
-test('a job stopped half-way (its process gone) is taken again by the next one and ends complete, no line twice', async () => {
+test.each([
+  ['its files kept', false],
+  ['its files lost: resumed on another host', true],
+])('a job stopped half-way (its process gone, %s) is taken again by the next one and ends complete, no line twice', async (_label, lose) => {
   // A process that accepts jobs but does not run them; the job is then run here, one row a page, and stopped after two lines.
   const config = loadConfig({ NODE_ENV: 'test', ...ENV, BULK_EXPORT_WORKER: 'off' });
   const first: App = await createApp({ config, orm: t.orm });
@@ -236,6 +241,7 @@ test('a job stopped half-way (its process gone) is taken again by the next one a
   const [job] = (await t.em().getConnection().execute(`select status, written from bulk_export where id = ?`, [jobId])) as Array<{ status: string; written: number }>;
   expect(job).toEqual({ status: 'in-progress', written: 2 });
   await first.stop();
+  if (lose) fs.rmSync(jobDirectory(config.bulkExport, jobId), { recursive: true, force: true });
 
   // The next process on the same database (PostgreSQL: a new connection pool; embedded: the one session) resumes it.
   const orm: Orm = t.db.databaseUrl ? await openDatabase({ databaseUrl: t.db.databaseUrl }) : t.orm;

@@ -94,6 +94,18 @@ async function rowSource(orm: Orm, em: RowSource & { kind: 'keyset' }): Promise<
 
 const WRITE_CHUNK = 1000;
 
+const sizeOf = async (file: string): Promise<number> => (await fs.promises.stat(file).catch(() => undefined))?.size ?? -1;
+
+/** Every finished file is there, and the one in progress and the patients' file are at least as long as the checkpoint. */
+async function filesHoldCheckpoint(dir: string, patientsFile: string, output: ExportJob['output'], checkpoint: ExportJob['checkpoint']): Promise<boolean> {
+  for (const f of output) {
+    const size = await sizeOf(path.join(dir, f.file));
+    if (f.done && (size < 0 || (f.count > 0 && size === 0))) return false;
+    if (!f.done && checkpoint?.type === f.type && checkpoint.lastId && size < checkpoint.offset) return false;
+  }
+  return !checkpoint?.patientsOffset || (await sizeOf(patientsFile)) >= checkpoint.patientsOffset;
+}
+
 /** A file cut back to `length` (what the checkpoint says was written), opened to append. */
 async function openAt(file: string, length: number): Promise<fs.promises.FileHandle> {
   const fh = await fs.promises.open(file, fs.existsSync(file) ? 'r+' : 'w+');
@@ -132,6 +144,15 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
 
   // The patients exported so far (the audit names them): a file beside the output, cut back like it on resume.
   const patientsFile = path.join(dir, 'patients.txt');
+  // A resumed job's files must hold at least what its checkpoint says: on another host (a fresh BULK_EXPORT_DIR), or
+  // after a crash lost writes, they may not, and cutting a short file "back" would pad it with NUL bytes. Then the
+  // job starts over.
+  if (job.output.length && !(await filesHoldCheckpoint(dir, patientsFile, job.output, job.checkpoint))) {
+    log.warn({ jobId }, 'bulk export files are not what the checkpoint says; the job starts over');
+    output = output.map((f) => ({ ...f, count: 0, done: false }));
+    job = { ...job, written: 0, checkpoint: null };
+    await updateExportJob(orm, jobId, { output, written: 0, checkpoint: null });
+  }
   let patientsOffset = job.checkpoint?.patientsOffset ?? 0;
   const patientsFh = await openAt(patientsFile, patientsOffset);
   const patients = new Set(patientsOffset ? (await fs.promises.readFile(patientsFile, 'utf8')).split('\n').filter(Boolean) : []);
@@ -159,6 +180,9 @@ export async function runBulkExport(orm: Orm, security: Security, config: Config
         const checkpointed = async (): Promise<boolean> => {
           unsaved = 0;
           const checkpoint = { type: file.type, lastId, offset, patientsOffset };
+          // On disk before the checkpoint says so: a crash must not leave a checkpoint beyond what the files hold.
+          await fh.datasync();
+          await patientsFh.datasync();
           // The checkpoint moves only while the job is in progress: a cancelled job stops here.
           if (!(await updateExportJob(orm, jobId, { written, output, checkpoint }, ['in-progress']))) return false;
           await options.onPage?.({ jobId, type: file.type, written });
