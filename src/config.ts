@@ -211,13 +211,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         },
       }
     : undefined;
+  // Read once: a bad value is one problem, though the export worker's default follows it too.
+  const eventWorker = read.flag('EVENT_WORKER', true);
   const config: Config = {
     env: nodeEnv,
     port,
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: inMemory ? 'memory://' : path.resolve(env.EMBEDDED_DATA_DIR ?? 'data/pglite'),
     seedOnEmptyStart: read.flag('SEED_ON_START', true),
-    eventWorker: read.flag('EVENT_WORKER', true),
+    eventWorker,
     seedPatients: read.int('SEED_PATIENTS', 2000),
     seedAsOf: read.date('SEED_AS_OF'),
     identifierSystems: {
@@ -258,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bulkExport: {
       dir: path.resolve(env.BULK_EXPORT_DIR ?? (inMemory ? path.join(os.tmpdir(), 'ncd-gateway-exports') : 'data/exports')),
       expiryHours: read.int('BULK_EXPORT_EXPIRY_HOURS', 24, { min: 1 }),
-      worker: read.flag('BULK_EXPORT_WORKER', read.flag('EVENT_WORKER', true)),
+      worker: read.flag('BULK_EXPORT_WORKER', eventWorker),
       pageSize: read.int('BULK_EXPORT_PAGE_SIZE', 5000, { min: 1 }),
     },
     observability: {
