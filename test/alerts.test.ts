@@ -127,7 +127,9 @@ describe('routine up-referral suggestions', () => {
   /** A visit whose control status is derived from the blood pressure taken at it (150/95 uncontrolled, 125/80 controlled). */
   const visit = (patientId: string, doneDate: string, control: 'CONTROLLED' | 'UNCONTROLLED', newComplication = false) => {
     const [systolic, diastolic] = control === 'CONTROLLED' ? [125, 80] : [150, 95];
-    const readings = [{ kind: 'BLOOD_PRESSURE' as const, systolic, diastolic, effectiveAt: `${doneDate}T02:00:00.000Z` }];
+    // 02:00 UTC of the day, or a minute ago when that is still to come: the county's today starts up to 8 hours before UTC's (a reading in the future is refused).
+    const effectiveAt = new Date(Math.min(Date.parse(`${doneDate}T02:00:00.000Z`), Date.now() - 60_000)).toISOString();
+    const readings = [{ kind: 'BLOOD_PRESSURE' as const, systolic, diastolic, effectiveAt }];
     return t.ok(RecordFollowUpDocument, { input: { patientId, type: 'CLINIC', doneDate, readings, newComplication } }, vdToken).then((r) => r.recordFollowUp.followUp);
   };
 
