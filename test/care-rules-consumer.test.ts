@@ -52,11 +52,12 @@ test('the seeded county needs no change: the seed reassessed it by the same rule
   expect(events[0]!.n).toBe(0);
 });
 
-test('an urgent reading over GraphQL turns a green patient red and intensive; a PatientChanged event and a new FHIR version say so', async () => {
-  const p = await managedPatient({ managementColour: 'GREEN', managementOverrideReason: null });
+test('an urgent reading over GraphQL turns a green or yellow patient red and intensive; a PatientChanged event and a new FHIR version say so', async () => {
+  // Not red yet, green or yellow: the county is seeded as of today, and some days' 40 patients hold no green one.
+  const p = await managedPatient({ managementColour: { $in: ['GREEN', 'YELLOW'] }, managementOverrideReason: null });
   const before = await fhirVersion(p.id);
   await t.ok(RecordObservationDocument, { input: { patientId: p.id, kind: 'BLOOD_PRESSURE', systolic: 186, diastolic: 98, effectiveAt: hoursAgo(1), organizationId: p.managingOrganization.id } });
-  expect((await patientRow(p.id)).managementColour).toBe('GREEN'); // events are handled a moment later, not in the write
+  expect((await patientRow(p.id)).managementColour).toBe(p.managementColour); // events are handled a moment later, not in the write
   expect(await worker.drain()).toBeGreaterThan(0);
   const after = await patientRow(p.id);
   expect([after.managementColour, after.managementTier]).toEqual(['RED', 'INTENSIVE']);
